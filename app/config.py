@@ -1,0 +1,136 @@
+"""Settings: command-line flags > environment (``MT5C_``) and ``.env`` > a TOML file > defaults.
+
+One frozen object, built once at start by :func:`load_settings`; every service receives the part it
+needs. A bad value stops the program with one line naming the setting (see :class:`SettingsError`).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+APP_NAME = "mt5-console"
+ENV_PREFIX = "MT5C_"
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+def default_config_file() -> Path:
+    """The TOML file read when no ``--config`` is given (it need not exist)."""
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+
+
+def default_data_dir() -> Path:
+    """Database, audit trail and logs live here unless ``--data-dir`` says otherwise."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LoggingSettings(_Section):
+    level: LogLevel = "INFO"
+    file_max_bytes: int = Field(5_000_000, ge=10_000)
+    file_backups: int = Field(5, ge=0, le=100)
+    buffer_size: int = Field(2_000, ge=10, le=1_000_000)
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class TerminalSettings(_Section):
+    """The terminal pool: real MT5 install paths and/or simulated terminals."""
+
+    paths: list[str] = Field(default_factory=list)
+    sim: bool = False
+    sim_terminals: int = Field(1, ge=1, le=32)
+    call_timeout_s: float = Field(10.0, gt=0, le=600)
+    login_timeout_s: float = Field(60.0, gt=0, le=600)
+
+
+class ServerSettings(_Section):
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(8765, ge=0, le=65535)
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Sections map to TOML tables and ``MT5C_SECTION__KEY`` variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="forbid",
+        frozen=True,
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    terminals: TerminalSettings = Field(default_factory=TerminalSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, dotenv_settings, TomlConfigSettingsSource(settings_cls))
+
+
+class SettingsError(Exception):
+    """A setting that cannot be used; ``str()`` is the one line shown to the user."""
+
+
+def _format_validation_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    name = ".".join(str(part) for part in first["loc"]) or "settings"
+    if first["type"] == "extra_forbidden":
+        return f"unknown setting {name!r}"
+    return f"invalid setting {name}={first.get('input')!r}: {first['msg']}"
+
+
+def load_settings(
+    overrides: dict[str, Any] | None = None,
+    config_file: Path | None = None,
+    env_file: Path | None = Path(".env"),
+) -> Settings:
+    """Build the settings from every source; raise :class:`SettingsError` with one line on bad input.
+
+    ``overrides`` are the command-line flags, nested like the settings (``{"server": {"port": 1}}``).
+    """
+    toml_path = config_file if config_file is not None else default_config_file()
+    if config_file is not None and not toml_path.is_file():
+        raise SettingsError(f"config file not found: {toml_path}")
+    if toml_path.is_file():
+        try:
+            tomllib.loads(toml_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"config file {toml_path} is not valid TOML: {exc}") from None
+
+    class _FromFiles(Settings):
+        model_config = SettingsConfigDict(toml_file=toml_path, env_file=env_file)
+
+    try:
+        loaded = _FromFiles(**(overrides or {}))
+        return Settings.model_validate(loaded.model_dump())
+    except ValidationError as exc:
+        raise SettingsError(_format_validation_error(exc)) from None

@@ -1,0 +1,34 @@
+"""Headless mode (``--serve``): the same runtime as the window, on plain asyncio, no Qt imported."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from app.config import Settings
+from app.logs import LogBus
+from app.runtime import Runtime, build_runtime
+from app.shutdown import install_stop_signals, remove_stop_signals
+
+log = logging.getLogger(__name__)
+
+
+async def serve(runtime: Runtime) -> None:
+    """Run until SIGINT/SIGTERM, then stop every service."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    install_stop_signals(loop, stop.set)
+    try:
+        await runtime.start()
+        log.info("headless mode running; stop with Ctrl+C or SIGTERM")
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        await runtime.stop()
+        remove_stop_signals(loop)
+    log.info("stopped")
+
+
+def run_headless(settings: Settings, log_bus: LogBus) -> int:
+    asyncio.run(serve(build_runtime(settings, log_bus)))
+    return 0

@@ -1,0 +1,62 @@
+"""Window mode: asyncio runs on the Qt event loop (qasync); one stop event ends the run.
+
+Closing the window, Ctrl+C and SIGTERM all set the same event; services then stop and the process
+exits 0. Qt's own quit-on-last-window is off so that the loop outlives the window until services stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from app.config import APP_NAME, Settings
+from app.logs import LogBus
+from app.runtime import build_runtime
+from app.shutdown import install_stop_signals, remove_stop_signals
+from app.ui.main_window import MainWindow
+from app.ui.theme import apply_theme
+
+log = logging.getLogger(__name__)
+
+
+def _qt_application() -> QApplication:
+    existing = QApplication.instance()
+    qt_app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    qt_app.setApplicationName(APP_NAME)
+    qt_app.setOrganizationName(APP_NAME)
+    qt_app.setQuitOnLastWindowClosed(False)
+    apply_theme(qt_app)
+    return qt_app
+
+
+async def run_window_async(settings: Settings, log_bus: LogBus) -> None:
+    """Show the main window, start the services, and run until the window closes or a stop signal."""
+    loop = asyncio.get_running_loop()
+    runtime = build_runtime(settings, log_bus)
+    stop = asyncio.Event()
+    install_stop_signals(loop, stop.set)
+    window = MainWindow(runtime.plan)
+    window.closed.connect(stop.set)
+    window.show()
+    try:
+        await runtime.start()
+        log.info("window mode running")
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        window.closed.disconnect(stop.set)
+        window.close()
+        await runtime.stop()
+        remove_stop_signals(loop)
+    log.info("stopped")
+
+
+def run_window(settings: Settings, log_bus: LogBus) -> int:
+    qt_app = _qt_application()
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qt_app)) as runner:
+        runner.run(run_window_async(settings, log_bus))
+    return 0

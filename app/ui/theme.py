@@ -1,0 +1,22 @@
+"""Dark theme and app icon, applied once to the QApplication."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from app.resources import resource_path
+
+UP_COLOUR = "#26a69a"
+DOWN_COLOUR = "#ef5350"
+ACCENT_COLOUR = "#4fc3f7"
+
+
+def app_icon() -> QIcon:
+    return QIcon(str(resource_path("icon.svg")))
+
+
+def apply_theme(app: QApplication) -> None:
+    app.setStyle("Fusion")
+    app.setStyleSheet(resource_path("dark.qss").read_text(encoding="utf-8"))
+    app.setWindowIcon(app_icon())

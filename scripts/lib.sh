@@ -1,0 +1,68 @@
+# Shared by scripts/run, scripts/test and .ci/run: find Python 3.12+, install what is missing, keep .venv.
+# shellcheck shell=bash
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV="$ROOT/.venv"
+
+# Debian packages the app and its tests need: Qt's runtime libraries (offscreen and X11), a real
+# Secret Service for the keyring, and Xvfb for window tests.
+APT_PACKAGES=(
+  libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 libglib2.0-0 libdbus-1-3
+  libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0
+  libxcb-xkb1 libxcb-shape0 fonts-dejavu-core
+  dbus dbus-daemon gnome-keyring xvfb xauth
+)
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+find_python() {
+  local candidate
+  for candidate in "${MT5C_PYTHON:-}" python3.13 python3.12; do
+    [ -n "$candidate" ] || continue
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null; then
+      command -v "$candidate"; return 0
+    fi
+  done
+  # pyenv installs that are not the active version (the shim refuses them) are still usable directly.
+  for candidate in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 /usr/bin/python3.12; do
+    if [ -x "$candidate" ] && "$candidate" -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null; then
+      echo "$candidate"; return 0
+    fi
+  done
+  echo "Python 3.12 or newer is needed (PySide6 6.12 with pyqtgraph crashes on 3.11); set MT5C_PYTHON to one." >&2
+  return 1
+}
+
+ensure_apt_packages() {
+  command -v dpkg-query >/dev/null 2>&1 || return 0   # not Debian: the user installs these themselves
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  ((${#missing[@]})) || return 0
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo=(sudo); else
+      echo "missing Debian packages (install them as root): ${missing[*]}" >&2; return 1; fi
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_venv() {
+  local python stamp want
+  stamp="$VENV/.installed"
+  want=$(cat "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)
+  if [ -x "$VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
+  python=$(find_python)
+  if [ ! -x "$VENV/bin/python" ]; then
+    say "creating .venv with $python"
+    "$python" -m venv "$VENV"
+  fi
+  say "installing the project and its development tools into .venv"
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  "$VENV/bin/python" -m pip install -q -e "$ROOT[dev]"
+  echo "$want" >"$stamp"
+}
