@@ -6,7 +6,6 @@ Generated once from the wheel's ``MetaTrader5/__init__.py`` (see ``scripts/deriv
 
 # ruff: noqa: E501
 
-
 # timeframes
 TIMEFRAME_M1 = 1
 TIMEFRAME_M2 = 2

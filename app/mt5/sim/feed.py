@@ -116,7 +116,10 @@ class PriceFeed:
         m = minute % MINUTES_PER_DAY
         bounds = (float(block.low[m]), float(block.high[m]), int(block.spread[m]))
         return concat(
-            [storm_second(self.seed, walk.key, s, rate, calm, bounds, walk.spec.digits) for s, rate in seconds]
+            [
+                storm_second(self.seed, walk.key, s, rate, calm, bounds, walk.spec.digits)
+                for s, rate in seconds
+            ]
         )
 
     # ------------------------------------------------------------------ ticks
@@ -132,7 +135,9 @@ class PriceFeed:
             out.extend(int(i) + base for i in np.flatnonzero(mask[lo : hi + 1]) + lo)
         return out
 
-    def ticks_range(self, symbol: str, from_ms: int, to_ms: int, now_ms: int | None = None) -> tuple[TickArrays, np.ndarray]:
+    def ticks_range(
+        self, symbol: str, from_ms: int, to_ms: int, now_ms: int | None = None
+    ) -> tuple[TickArrays, np.ndarray]:
         """Ticks with from_ms <= time_msc <= to_ms (never past now)."""
         now = self.clock.now_ms() if now_ms is None else now_ms
         to_ms = min(to_ms, now)
@@ -152,7 +157,9 @@ class PriceFeed:
             return EMPTY, np.zeros(0, dtype=np.uint32)
         return concat(parts), np.concatenate(flags)
 
-    def ticks_from(self, symbol: str, from_ms: int, count: int, now_ms: int | None = None) -> tuple[TickArrays, np.ndarray]:
+    def ticks_from(
+        self, symbol: str, from_ms: int, count: int, now_ms: int | None = None
+    ) -> tuple[TickArrays, np.ndarray]:
         """The first ``count`` ticks with time_msc >= from_ms (never past now)."""
         now = self.clock.now_ms() if now_ms is None else now_ms
         from_ms = max(from_ms, self.history_start_ms(now))
@@ -194,7 +201,10 @@ class PriceFeed:
                 index = int(np.searchsorted(ticks.time_msc, now, "right")) - 1
                 if index >= 0:
                     return LastTick(
-                        int(ticks.time_msc[index]), float(ticks.bid[index]), float(ticks.ask[index]), int(flags[index])
+                        int(ticks.time_msc[index]),
+                        float(ticks.bid[index]),
+                        float(ticks.ask[index]),
+                        int(flags[index]),
                     )
         return None
 

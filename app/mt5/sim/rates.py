@@ -16,9 +16,7 @@ from app.mt5.sim.sessions import MINUTES_PER_DAY, MS_PER_DAY, MS_PER_MINUTE
 from app.mt5.sim.structs import RATES_DTYPE
 
 TIMEFRAMES = {
-    value: name
-    for name, value in vars(c).items()
-    if name.startswith("TIMEFRAME_") and isinstance(value, int)
+    value: name for name, value in vars(c).items() if name.startswith("TIMEFRAME_") and isinstance(value, int)
 }
 MAX_BARS = 100_000  # the terminal's "max bars in chart"
 _EMPTY = np.zeros(0, dtype=RATES_DTYPE)
@@ -145,7 +143,9 @@ class Rates:
             self._days[key] = bars
         return bars
 
-    def bars_between(self, symbol: str, timeframe: int, start_ms: int, end_ms: int, now_ms: int) -> np.ndarray:
+    def bars_between(
+        self, symbol: str, timeframe: int, start_ms: int, end_ms: int, now_ms: int
+    ) -> np.ndarray:
         """Bars opening in [start_ms, end_ms), start aligned to a bar open."""
         first_day = start_ms // MS_PER_DAY
         last_day = min(bucket_end_ms(timeframe, end_ms - 1) - 1, now_ms) // MS_PER_DAY
@@ -174,7 +174,9 @@ class Rates:
         bars = self.bars_between(symbol, timeframe, aligned, to_ms + 1, now_ms)
         return bars[(bars["time"] >= from_ms // 1000) & (bars["time"] <= to_ms // 1000)]
 
-    def back(self, symbol: str, timeframe: int, until_ms: int, count: int, now_ms: int, skip: int = 0) -> np.ndarray:
+    def back(
+        self, symbol: str, timeframe: int, until_ms: int, count: int, now_ms: int, skip: int = 0
+    ) -> np.ndarray:
         """The ``count`` bars before the ``skip`` newest bars opening at or before ``until_ms``."""
         count = min(count, MAX_BARS)
         until_ms = min(until_ms, now_ms)

@@ -87,7 +87,13 @@ def calm_minute(seed: int, key: int, block: DayBlock, minute: int, digits: int) 
 
 
 def storm_second(
-    seed: int, key: int, second: int, rate: float, calm: TickArrays, bounds: tuple[float, float, int], digits: int
+    seed: int,
+    key: int,
+    second: int,
+    rate: float,
+    calm: TickArrays,
+    bounds: tuple[float, float, int],
+    digits: int,
 ) -> TickArrays:
     """Storm ticks of epoch second ``second`` at ``rate`` ticks/s, woven into the calm ticks ``calm``.
 

@@ -84,6 +84,15 @@ class Walk:
             values[i] = x
         self._anchors = np.concatenate([self._anchors, values])
 
+    def minute_close(self, day: int, minute: int) -> float:
+        """The close of one M1 bar without building the whole day (same draws as :meth:`day_block`)."""
+        start, end = self.anchor(day), self.anchor(day + 1)
+        shocks = _rng(self.seed, self.key, 2, day).standard_normal(MINUTES_PER_DAY) * np.sqrt(self._variance)
+        walk = np.cumsum(shocks)
+        elapsed = np.cumsum(self._variance) / self._variance.sum()
+        path = start + walk[minute] - elapsed[minute] * (walk[-1] - (end - start))
+        return round(self.spec.price * float(np.exp(path)), self.spec.digits)
+
     def _day_block(self, day: int) -> DayBlock:
         spec = self.spec
         start, end = self.anchor(day), self.anchor(day + 1)
@@ -96,8 +105,12 @@ class Walk:
         first_open = round(spec.price * np.exp(start), spec.digits)
         open_ = np.concatenate([[first_open], close[:-1]])
         minute_sd = np.sqrt(self._variance) * close
-        high = np.round(np.maximum(open_, close) + np.abs(rng.standard_normal(1440)) * minute_sd * 0.6, spec.digits)
-        low = np.round(np.minimum(open_, close) - np.abs(rng.standard_normal(1440)) * minute_sd * 0.6, spec.digits)
+        high = np.round(
+            np.maximum(open_, close) + np.abs(rng.standard_normal(1440)) * minute_sd * 0.6, spec.digits
+        )
+        low = np.round(
+            np.minimum(open_, close) - np.abs(rng.standard_normal(1440)) * minute_sd * 0.6, spec.digits
+        )
         rate = self._activity * rng.lognormal(0.0, 0.3, MINUTES_PER_DAY) * 2.5
         rate = np.clip(rate, *CALM_TICKS_PER_S)
         ticks = np.maximum(4, rng.poisson(rate * 60)).astype(np.int64)
