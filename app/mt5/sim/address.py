@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import PureWindowsPath
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 18_555
@@ -41,7 +42,8 @@ def parse(path: str | None) -> Target:
                 host, port_text = port_text, ""
             port = int(port_text) if port_text else DEFAULT_PORT
     elif path:
-        terminal = os.path.basename(os.path.dirname(path)) or path  # a Windows install path names it
+        folder = PureWindowsPath(path).parent.name  # a terminal64.exe install path names the terminal
+        terminal = folder or path
     if host is None:
         env = os.environ.get(ENV_SERVER)
         if env:

@@ -14,7 +14,7 @@ from app.mt5.sim import constants as c
 from app.mt5.sim.broker import Broker
 from app.mt5.sim.ledger import Account, Deal, Order, Position
 from app.mt5.sim.money import margin, profit
-from app.mt5.sim.requests import EPS, Plan, netting_result
+from app.mt5.sim.requests import EPS, Plan, netting_result, required
 from app.mt5.sim.symbols import SymbolSpec
 
 DONE = c.TRADE_RETCODE_DONE
@@ -157,8 +157,7 @@ def execute(b: Broker, account: Account, plan: Plan, now_ms: int, request_id: in
     req = plan.req
     text = "Request executed"
     ledger = b.ledger
-    assert plan.spec is not None
-    spec = plan.spec
+    spec = required(plan.spec)
     if req.action == c.TRADE_ACTION_DEAL:
         side = c.POSITION_TYPE_BUY if req.type == c.ORDER_TYPE_BUY else c.POSITION_TYPE_SELL
         order = Order(
@@ -225,13 +224,12 @@ def execute(b: Broker, account: Account, plan: Plan, now_ms: int, request_id: in
             comment=text,
         )
     if req.action == c.TRADE_ACTION_SLTP:
-        assert plan.target is not None
-        plan.target.sl, plan.target.tp = req.sl, req.tp
-        ledger.put_position(plan.target)
+        target = required(plan.target)
+        target.sl, target.tp = req.sl, req.tp
+        ledger.put_position(target)
         return send_result(DONE, req.row(), request_id, bid=plan.bid, ask=plan.ask, comment=text)
     if req.action == c.TRADE_ACTION_MODIFY:
-        assert plan.order is not None
-        order = plan.order
+        order = required(plan.order)
         order.price_open, order.sl, order.tp, order.price_stoplimit = req.price, req.sl, req.tp, req.stoplimit
         order.type_time = req.type_time
         order.time_expiration = (
@@ -250,10 +248,10 @@ def execute(b: Broker, account: Account, plan: Plan, now_ms: int, request_id: in
             comment=text,
         )
     if req.action == c.TRADE_ACTION_REMOVE:
-        assert plan.order is not None
-        finish_order(b, plan.order, c.ORDER_STATE_CANCELED, now_ms)
+        order = required(plan.order)
+        finish_order(b, order, c.ORDER_STATE_CANCELED, now_ms)
         return send_result(
-            DONE, req.row(), request_id, order=plan.order.ticket, bid=plan.bid, ask=plan.ask, comment=text
+            DONE, req.row(), request_id, order=order.ticket, bid=plan.bid, ask=plan.ask, comment=text
         )
     return _close_by(b, account, plan, now_ms, request_id)
 
@@ -270,8 +268,7 @@ def finish_order(b: Broker, order: Order, state: int, now_ms: int) -> None:
 
 
 def _close_by(b: Broker, account: Account, plan: Plan, now_ms: int, request_id: int) -> tuple[Any, ...]:
-    assert plan.target is not None and plan.target_by is not None and plan.spec is not None
-    position, by, spec = plan.target, plan.target_by, plan.spec
+    position, by, spec = required(plan.target), required(plan.target_by), required(plan.spec)
     volume = min(position.volume, by.volume)
     price = by.price_open
     order = Order(

@@ -323,10 +323,11 @@ class Ledger:
             return
         known = {f.name for f in fields(_TYPES[kind])}
         item = _TYPES[kind](**{k: v for k, v in data.items() if k in known})
-        {
+        books: dict[str, dict[Any, Any]] = {
             "account": self.accounts,
             "position": self.positions,
             "order": self.orders,
             "history_order": self.history_orders,
             "deal": self.deals,
-        }[kind][item.login if kind == "account" else item.ticket] = item
+        }
+        books[kind][item.login if kind == "account" else item.ticket] = item

@@ -61,7 +61,7 @@ class Listener:
     @property
     def address(self) -> str:
         host, port = self._tcp.server_address[:2]
-        return f"{host}:{port}"
+        return f"{host!s}:{port}"
 
     @property
     def url(self) -> str:

@@ -92,7 +92,8 @@ def profit(
     currency: str,
     rates: Converter,
 ) -> float:
-    """Profit in the account currency of ``volume`` lots opened at ``price_open``, closed at ``price_close``."""
+    """Profit in the account currency of ``volume`` lots opened at ``price_open``, closed at
+    ``price_close``."""
     difference = price_close - price_open if is_buy(order_type) else price_open - price_close
     amount = difference * volume * spec.contract_size
     return round(amount * rates.rate(spec.profit, currency, own=(spec.name, price_close)), 2)

@@ -28,8 +28,7 @@ class ServerProcess:
         self._drain.start()
 
     def _read_rest(self) -> None:
-        assert self.proc.stdout is not None
-        for _ in self.proc.stdout:  # keep the pipe flowing; the server logs to it
+        for _ in self.proc.stdout or ():  # keep the pipe flowing; the server logs to it
             pass
 
     @property
@@ -98,8 +97,7 @@ def start_server_process(
     seen: list[str] = []
 
     def wait_ready() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
+        for line in proc.stdout or ():
             seen.append(line.rstrip())
             if line.startswith(READY_PREFIX):
                 found.append(line[len(READY_PREFIX) :].strip())

@@ -31,7 +31,7 @@ def minutes_per_bar(timeframe: int) -> int | None:
     return timeframe
 
 
-def _week_start_day(day: np.ndarray | int) -> np.ndarray | int:
+def _week_start_day(day: np.ndarray) -> np.ndarray:
     return day - (day + 4) % 7  # Sunday on or before (epoch day 3 was a Sunday)
 
 

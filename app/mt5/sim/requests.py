@@ -163,7 +163,16 @@ def _frozen(spec: SymbolSpec, market: float, *levels: float) -> bool:
     return freeze > 0 and any(level and abs(market - level) < freeze - EPS for level in levels)
 
 
-def _gate(b: Broker, account: Account, spec: SymbolSpec | None, now_ms: int) -> Reject | tuple[float, float]:
+def required[T](value: T | None) -> T:
+    """``value``, which a valid plan always has (a None here is a bug, not a bad request)."""
+    if value is None:
+        raise RuntimeError("incomplete trade plan")
+    return value
+
+
+def _gate(
+    b: Broker, account: Account, spec: SymbolSpec | None, now_ms: int
+) -> Reject | tuple[SymbolSpec, float, float]:
     """Checks common to every action: the symbol, trading allowed, market open, a quote."""
     if spec is None:
         return Reject(c.TRADE_RETCODE_INVALID)
@@ -174,7 +183,7 @@ def _gate(b: Broker, account: Account, spec: SymbolSpec | None, now_ms: int) -> 
     quote = b.quote(spec.name)
     if quote is None:
         return Reject(c.TRADE_RETCODE_PRICE_OFF)
-    return quote
+    return spec, quote[0], quote[1]
 
 
 def validate(b: Broker, account: Account, req: Req, now_ms: int) -> Plan | Reject:
@@ -238,13 +247,39 @@ def _legs_after_deal(
     return legs
 
 
+def _closing_target(b: Broker, account: Account, req: Req, side: int) -> Position | Reject | None:
+    """The position a deal closes or adds to: the one named by ``position``, or the netting position."""
+    if not req.position:
+        return None if account.hedging else b.ledger.netting_position(account.login, req.symbol)
+    target = b.ledger.positions.get(req.position)
+    if target is None or target.login != account.login:
+        return Reject(c.TRADE_RETCODE_POSITION_CLOSED)
+    if target.symbol != req.symbol:
+        return Reject(c.TRADE_RETCODE_INVALID)
+    if account.hedging:
+        if target.type == side:
+            return Reject(c.TRADE_RETCODE_INVALID)
+        if req.volume > target.volume + EPS:
+            return Reject(c.TRADE_RETCODE_INVALID_CLOSE_VOLUME)
+    return target
+
+
+def _direction_allowed(spec: SymbolSpec, buy: bool) -> Reject | None:
+    """The symbol's trade mode for a deal that opens or increases a position."""
+    if spec.trade_mode == c.SYMBOL_TRADE_MODE_CLOSEONLY:
+        return Reject(c.TRADE_RETCODE_CLOSE_ONLY)
+    if spec.trade_mode == c.SYMBOL_TRADE_MODE_LONGONLY and not buy:
+        return Reject(c.TRADE_RETCODE_LONG_ONLY)
+    if spec.trade_mode == c.SYMBOL_TRADE_MODE_SHORTONLY and buy:
+        return Reject(c.TRADE_RETCODE_SHORT_ONLY)
+    return None
+
+
 def _deal(b: Broker, account: Account, req: Req, now_ms: int) -> Plan | Reject:
-    spec = b.specs.get(req.symbol)
-    gate = _gate(b, account, spec, now_ms)
+    gate = _gate(b, account, b.specs.get(req.symbol), now_ms)
     if isinstance(gate, Reject):
         return gate
-    assert spec is not None
-    bid, ask = gate
+    spec, bid, ask = gate
     if req.type not in (c.ORDER_TYPE_BUY, c.ORDER_TYPE_SELL):
         return Reject(c.TRADE_RETCODE_INVALID_ORDER)
     if not volume_ok(spec, req.volume):
@@ -253,28 +288,13 @@ def _deal(b: Broker, account: Account, req: Req, now_ms: int) -> Plan | Reject:
         return Reject(c.TRADE_RETCODE_INVALID_FILL)
     buy = req.type == c.ORDER_TYPE_BUY
     side = c.POSITION_TYPE_BUY if buy else c.POSITION_TYPE_SELL
-    target: Position | None = None
-    if req.position:
-        target = b.ledger.positions.get(req.position)
-        if target is None or target.login != account.login:
-            return Reject(c.TRADE_RETCODE_POSITION_CLOSED)
-        if target.symbol != spec.name:
-            return Reject(c.TRADE_RETCODE_INVALID)
-        if account.hedging:
-            if target.type == side:
-                return Reject(c.TRADE_RETCODE_INVALID)
-            if req.volume > target.volume + EPS:
-                return Reject(c.TRADE_RETCODE_INVALID_CLOSE_VOLUME)
-    elif not account.hedging:
-        target = b.ledger.netting_position(account.login, spec.name)
+    target = _closing_target(b, account, req, side)
+    if isinstance(target, Reject):
+        return target
     closing = target is not None and target.type != side and req.volume <= target.volume + EPS
-    if not closing:
-        if spec.trade_mode == c.SYMBOL_TRADE_MODE_CLOSEONLY:
-            return Reject(c.TRADE_RETCODE_CLOSE_ONLY)
-        if spec.trade_mode == c.SYMBOL_TRADE_MODE_LONGONLY and not buy:
-            return Reject(c.TRADE_RETCODE_LONG_ONLY)
-        if spec.trade_mode == c.SYMBOL_TRADE_MODE_SHORTONLY and buy:
-            return Reject(c.TRADE_RETCODE_SHORT_ONLY)
+    refused = None if closing else _direction_allowed(spec, buy)
+    if refused is not None:
+        return refused
     market = ask if buy else bid
     if spec.exemode in (c.SYMBOL_TRADE_EXECUTION_INSTANT, c.SYMBOL_TRADE_EXECUTION_REQUEST):
         if req.price <= 0:
@@ -325,12 +345,10 @@ def _activation_price(order_type: int, price: float, stoplimit: float) -> float:
 
 
 def _pending(b: Broker, account: Account, req: Req, now_ms: int) -> Plan | Reject:
-    spec = b.specs.get(req.symbol)
-    gate = _gate(b, account, spec, now_ms)
+    gate = _gate(b, account, b.specs.get(req.symbol), now_ms)
     if isinstance(gate, Reject):
         return gate
-    assert spec is not None
-    bid, ask = gate
+    spec, bid, ask = gate
     if req.type not in PENDING_TYPES:
         return Reject(c.TRADE_RETCODE_INVALID_ORDER)
     if not volume_ok(spec, req.volume):
@@ -356,12 +374,10 @@ def _modify(b: Broker, account: Account, req: Req, now_ms: int) -> Plan | Reject
     order = b.ledger.orders.get(req.order)
     if order is None or order.login != account.login:
         return Reject(c.TRADE_RETCODE_INVALID_ORDER)
-    spec = b.specs.get(order.symbol)
-    gate = _gate(b, account, spec, now_ms)
+    gate = _gate(b, account, b.specs.get(order.symbol), now_ms)
     if isinstance(gate, Reject):
         return gate
-    assert spec is not None
-    bid, ask = gate
+    spec, bid, ask = gate
     if not _pending_prices_ok(spec, order.type, req.price, req.stoplimit, bid, ask):
         return Reject(c.TRADE_RETCODE_INVALID_PRICE)
     if not stops_ok(
@@ -390,12 +406,10 @@ def _remove(b: Broker, account: Account, req: Req, now_ms: int) -> Plan | Reject
     order = b.ledger.orders.get(req.order)
     if order is None or order.login != account.login:
         return Reject(c.TRADE_RETCODE_INVALID_ORDER)
-    spec = b.specs.get(order.symbol)
-    gate = _gate(b, account, spec, now_ms)
+    gate = _gate(b, account, b.specs.get(order.symbol), now_ms)
     if isinstance(gate, Reject):
         return gate
-    assert spec is not None
-    bid, ask = gate
+    spec, bid, ask = gate
     if _frozen(spec, ask if is_buy(order.type) else bid, order.price_open):
         return Reject(c.TRADE_RETCODE_FROZEN)
     figures = b.figures(account)
@@ -407,12 +421,10 @@ def _sltp(b: Broker, account: Account, req: Req, now_ms: int) -> Plan | Reject:
     position = b.ledger.positions.get(req.position)
     if position is None or position.login != account.login:
         return Reject(c.TRADE_RETCODE_POSITION_CLOSED)
-    spec = b.specs.get(position.symbol)
-    gate = _gate(b, account, spec, now_ms)
+    gate = _gate(b, account, b.specs.get(position.symbol), now_ms)
     if isinstance(gate, Reject):
         return gate
-    assert spec is not None
-    bid, ask = gate
+    spec, bid, ask = gate
     buy = position.type == c.POSITION_TYPE_BUY
     market = bid if buy else ask
     if not stops_ok(spec, buy, market, req.sl, req.tp):
@@ -434,10 +446,9 @@ def _close_by(b: Broker, account: Account, req: Req, now_ms: int) -> Plan | Reje
         return Reject(c.TRADE_RETCODE_POSITION_CLOSED)
     if position.symbol != by.symbol or position.type == by.type or position.ticket == by.ticket:
         return Reject(c.TRADE_RETCODE_INVALID)
-    spec = b.specs.get(position.symbol)
-    gate = _gate(b, account, spec, now_ms)
+    gate = _gate(b, account, b.specs.get(position.symbol), now_ms)
     if isinstance(gate, Reject):
         return gate
-    bid, ask = gate
+    spec, bid, ask = gate
     figures = b.figures(account)
     return Plan(req, spec, bid, ask, by.price_open, figures, figures.margin, target=position, target_by=by)

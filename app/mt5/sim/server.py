@@ -662,7 +662,10 @@ class TradeServer:
 
 def _describe(req: Req) -> str:
     """A request for the log: what and how much, never anything else."""
-    return f"action={req.action} type={req.type} {req.symbol} {req.volume} position={req.position} order={req.order}"
+    return (
+        f"action={req.action} type={req.type} {req.symbol} {req.volume} "
+        f"position={req.position} order={req.order}"
+    )
 
 
 def serve_in_thread(

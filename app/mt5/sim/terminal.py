@@ -14,6 +14,7 @@ import os
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -56,7 +57,7 @@ _INT_FIELDS = (
 _FLOAT_FIELDS = ("volume", "price", "stoplimit", "sl", "tp")
 
 
-# ---------------------------------------------------------------------- argument checks, as the extension does
+# ---------------------------------------------------------------------- argument checks, like the extension
 def _int(value: object, name: str) -> int:
     if isinstance(value, numbers.Integral):
         return int(value)
@@ -124,6 +125,23 @@ def _embedded_server_address() -> str:
         return str(_embedded.address)
 
 
+def _connect(target: address.Target, timeout_ms: int) -> tuple[Connection, dict[str, Any]]:
+    """Reach the trade server: the one named, else the well-known port, else an embedded one."""
+    host, port = target.host, target.port
+    if host is None:
+        if probe(address.DEFAULT_HOST, address.DEFAULT_PORT):
+            host, port = address.DEFAULT_HOST, address.DEFAULT_PORT
+        else:
+            host, port = address.split(_embedded_server_address())
+    connection = Connection(host, port or address.DEFAULT_PORT, target.terminal, timeout_ms / 1000)
+    try:
+        return connection, connection.call("hello", "initialize")
+    except SimError as exc:
+        if exc.code == c.RES_E_INTERNAL_FAIL_CONNECT:
+            raise errors.ipc_init_failed(f"no trade server at {host}:{port}") from None
+        raise
+
+
 class SimTerminal:
     """One terminal: its connection, its logged-in account, its Market Watch and its last error."""
 
@@ -166,7 +184,8 @@ class SimTerminal:
         return connection.call(op, function, **{**args, "token": self._token})
 
     def _relogin(self) -> None:
-        assert self._connection is not None and self._login is not None
+        if self._connection is None or self._login is None:
+            raise errors.no_ipc()
         answer = self._connection.call(
             "login", "login", login=self._login, password=self._saved.get(self._login)
         )
@@ -205,20 +224,7 @@ class SimTerminal:
             timeout_ms = _int(timeout, "timeout") if timeout is not None else DEFAULT_TIMEOUT_MS
             self._close()
             target = address.parse(path)
-            host, port = target.host, target.port
-            if host is None:
-                if probe(address.DEFAULT_HOST, address.DEFAULT_PORT):
-                    host, port = address.DEFAULT_HOST, address.DEFAULT_PORT
-                else:
-                    host, port = address.split(_embedded_server_address())
-            assert port is not None
-            connection = Connection(host, port, target.terminal, timeout_ms / 1000)
-            try:
-                hello = connection.call("hello", "initialize")
-            except SimError as exc:
-                if exc.code == c.RES_E_INTERNAL_FAIL_CONNECT:
-                    raise errors.ipc_init_failed(f"no trade server at {host}:{port}") from None
-                raise
+            connection, hello = _connect(target, timeout_ms)
             try:
                 if login is None:
                     answer = connection.call("login", "initialize", remembered=True)
@@ -303,7 +309,8 @@ class SimTerminal:
     def terminal_info(self) -> TerminalInfo | None:
         def body() -> TerminalInfo:
             state = self._call("terminal", "terminal_info")
-            data_path = os.path.join(os.path.expanduser("~"), ".mt5-sim", self._path.rsplit("/", 1)[-1])
+            home = Path.home() / ".mt5-sim"
+            data_path = str(home / self._path.rsplit("/", 1)[-1])
             return TerminalInfo(
                 False,
                 False,
@@ -326,7 +333,7 @@ class SimTerminal:
                 "English",
                 self._path,
                 data_path,
-                os.path.join(os.path.expanduser("~"), ".mt5-sim", "Common"),
+                str(home / "Common"),
             )
 
         return self._run(None, body)
@@ -659,14 +666,14 @@ class SimTerminal:
     def order_check(self, request: dict[str, Any]) -> OrderCheckResult | None:
         def body() -> OrderCheckResult:
             row = self._account_call("check", "order_check", request=_request(request))
-            return OrderCheckResult(*row[:-1], _trade_request(row[-1]))
+            return OrderCheckResult._make([*row[:-1], _trade_request(row[-1])])
 
         return self._run(None, body)
 
     def order_send(self, request: dict[str, Any]) -> OrderSendResult | None:
         def body() -> OrderSendResult:
             row = self._account_call("send", "order_send", request=_request(request))
-            return OrderSendResult(*row[:-1], _trade_request(row[-1]))
+            return OrderSendResult._make([*row[:-1], _trade_request(row[-1])])
 
         return self._run(None, body)
 

@@ -160,7 +160,8 @@ def stop_out(b: Broker, account: Account, now_ms: int) -> int:
             return closed
         worst = min(open_markets, key=lambda p: b.position_profit(p, account)[1])
         quote = b.quote(worst.symbol)
-        assert quote is not None
+        if quote is None:
+            return closed
         close_position(b, worst, quote[0], quote[1], now_ms, c.DEAL_REASON_SO)
         closed += 1
 
