@@ -6,6 +6,8 @@ profit, an account's margin level, order_check's margin) comes from one place.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,11 +44,26 @@ class Broker:
         self.clock = clock
         self.specs: dict[str, SymbolSpec] = feed.specs
         self.rates = Converter(self.quote, self.specs)
+        self._quotes: dict[str, tuple[float, float] | None] | None = None
 
     # ------------------------------------------------------------------ market
     def quote(self, symbol: str) -> tuple[float, float] | None:
+        if self._quotes is not None and symbol in self._quotes:
+            return self._quotes[symbol]
         tick = self.feed.last_tick(symbol, self.clock.now_ms())
-        return (tick.bid, tick.ask) if tick is not None else None
+        quote = (tick.bid, tick.ask) if tick is not None else None
+        if self._quotes is not None:
+            self._quotes[symbol] = quote
+        return quote
+
+    @contextmanager
+    def frozen_quotes(self) -> Iterator[None]:
+        """Within this block every quote is read once (one server step sees one set of prices)."""
+        self._quotes = {}
+        try:
+            yield
+        finally:
+            self._quotes = None
 
     def market_open(self, symbol: str, now_ms: int) -> bool:
         return is_open(self.specs[symbol].sessions, now_ms)

@@ -142,7 +142,7 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
         DEMO,
         HEDGING,
         100_000.0,
-        0.0,
+        3.0,
         0,
         0.0,
         0,

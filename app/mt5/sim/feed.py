@@ -64,7 +64,10 @@ class PriceFeed:
         self.seed = seed
         self.clock = clock
         self.storm = storm or StormSchedule()
-        self.walks = {spec.name: Walk(spec, seed) for spec in specs}
+        self.walks: dict[str, Walk] = {}
+        for spec in sorted(specs, key=lambda s: bool(s.cross)):  # crosses after their legs
+            legs = tuple((self.walks[name], sign) for name, sign in spec.cross)
+            self.walks[spec.name] = Walk(spec, seed, legs)
         self._lock = threading.RLock()
         self._calm = _Lru(4096)
         self._minutes = _Lru(512)

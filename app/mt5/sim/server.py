@@ -158,7 +158,7 @@ class TradeServer:
             now = self.clock.now_ms()
             events = 0
             watched = {o.symbol for o in self.ledger.orders.values()}
-            watched |= {p.symbol for p in self.ledger.positions.values() if p.sl or p.tp}
+            watched |= {p.symbol for p in self.ledger.positions.values()}
             for symbol in self.feed.specs:
                 since = self._cursor.get(symbol, now)
                 if since >= now:
@@ -167,7 +167,8 @@ class TradeServer:
                     ticks, _ = self.feed.ticks_range(symbol, since + 1, now, now)
                     self.ticks_processed += len(ticks)
                     if symbol in watched and len(ticks):
-                        events += triggers.run_symbol(self.broker, symbol, ticks)
+                        with self.broker.frozen_quotes():
+                            events += triggers.run_symbol(self.broker, symbol, ticks)
                 self._cursor[symbol] = now
             day = now // MS_PER_DAY
             while self._last_day < day:

@@ -49,6 +49,7 @@ class SymbolSpec:
     margin_rate: float = 1.0
     commissioned: bool = True  # the account's per-lot commission applies (FX and metals)
     trade_mode: int = c.SYMBOL_TRADE_MODE_FULL
+    cross: tuple[tuple[str, int], ...] = ()  # a cross rate: product of these symbols' prices ** sign
 
     @property
     def point(self) -> float:
@@ -61,7 +62,14 @@ class SymbolSpec:
 
 
 def _fx(
-    name: str, description: str, price: float, spread: int, swap_long: float, swap_short: float, vol: float
+    name: str,
+    description: str,
+    price: float,
+    spread: int,
+    swap_long: float,
+    swap_short: float,
+    vol: float,
+    cross: tuple[tuple[str, int], ...] = (),
 ) -> SymbolSpec:
     jpy = name.endswith("JPY")
     return SymbolSpec(
@@ -88,6 +96,7 @@ def _fx(
         price=price,
         daily_vol=vol,
         spread=spread,
+        cross=cross,
     )
 
 
@@ -99,8 +108,17 @@ DEFAULT_SYMBOLS: tuple[SymbolSpec, ...] = (
     _fx("AUDUSD", "Australian Dollar vs US Dollar", 0.6550, 10, -3.1, -1.2, 0.0065),
     _fx("USDCAD", "US Dollar vs Canadian Dollar", 1.3900, 15, 1.9, -9.7, 0.0042),
     _fx("NZDUSD", "New Zealand Dollar vs US Dollar", 0.5800, 16, -2.2, -1.9, 0.0068),
-    _fx("EURGBP", "Euro vs Great Britain Pound", 0.8750, 12, -6.1, 1.0, 0.0035),
-    _fx("EURJPY", "Euro vs Japanese Yen", 175.00, 18, 8.3, -24.4, 0.0060),
+    _fx(
+        "EURGBP",
+        "Euro vs Great Britain Pound",
+        0.8750,
+        12,
+        -6.1,
+        1.0,
+        0.0035,
+        (("EURUSD", 1), ("GBPUSD", -1)),
+    ),
+    _fx("EURJPY", "Euro vs Japanese Yen", 175.00, 18, 8.3, -24.4, 0.0060, (("EURUSD", 1), ("USDJPY", 1))),
     SymbolSpec(
         name="XAUUSD",
         description="Gold vs US Dollar",

@@ -58,6 +58,31 @@ def _position_hit(position: Position, ticks: TickArrays, start: int) -> tuple[in
     return best
 
 
+def _stop_out_hit(b: Broker, account: Account, symbol: str, ticks: TickArrays, start: int) -> int:
+    """First tick at which ``account``'s margin level falls below its stop-out level."""
+    figures = b.figures(account)
+    if figures.margin <= 0:
+        return _NEVER
+    spec = b.specs[symbol]
+    mine = [p for p in b.ledger.account_positions(account.login) if p.symbol == symbol]
+    rate = b.rates.rate(spec.profit, account.currency)
+    swing = float(max(ticks.ask[start:].max() - ticks.bid[start:].min(), 0.0))
+    worst_loss = sum(p.volume for p in mine) * spec.contract_size * rate * swing
+    if (figures.equity - worst_loss) / figures.margin * 100 >= account.margin_so_so:
+        return _NEVER  # no price in these ticks can bring the account to its stop-out level
+    rest = figures.equity - sum(b.position_profit(p, account)[1] + p.swap for p in mine)
+    equity = np.full(len(ticks) - start, rest)
+    for p in mine:
+        buy = p.type == c.POSITION_TYPE_BUY
+        price = (ticks.bid if buy else ticks.ask)[start:]
+        equity += (
+            ((price - p.price_open) if buy else (p.price_open - price)) * p.volume * spec.contract_size * rate
+        )
+        equity += p.swap
+    below = np.flatnonzero(equity / figures.margin * 100 < account.margin_so_so)
+    return int(below[0]) + start if len(below) else _NEVER
+
+
 def run_symbol(b: Broker, symbol: str, ticks: TickArrays) -> int:
     """Apply every pending-order, SL/TP and expiry event of ``symbol`` in these ticks; returns how many."""
     events = 0
@@ -65,7 +90,7 @@ def run_symbol(b: Broker, symbol: str, ticks: TickArrays) -> int:
     while start < len(ticks):
         orders = [o for o in b.ledger.orders.values() if o.symbol == symbol]
         positions = [p for p in b.ledger.positions.values() if p.symbol == symbol and (p.sl or p.tp)]
-        if not orders and not positions:
+        if not orders and not any(p.symbol == symbol for p in b.ledger.positions.values()):
             break
         best: tuple[int, int, object, int] = (_NEVER, 0, None, 0)
         for order in orders:
@@ -78,6 +103,13 @@ def run_symbol(b: Broker, symbol: str, ticks: TickArrays) -> int:
         for position in positions:
             index, reason = _position_hit(position, ticks, start)
             best = min(best, (index, 2, position, reason), key=lambda e: (e[0], e[1]))
+        for login in {p.login for p in b.ledger.positions.values() if p.symbol == symbol}:
+            account = b.ledger.accounts[login]
+            best = min(
+                best,
+                (_stop_out_hit(b, account, symbol, ticks, start), 3, account, 0),
+                key=lambda e: (e[0], e[1]),
+            )
         index, _, item, reason = best
         if index == _NEVER or index >= len(ticks):
             break
@@ -90,6 +122,8 @@ def run_symbol(b: Broker, symbol: str, ticks: TickArrays) -> int:
                 _trigger_order(b, item, bid, ask, now)
         elif isinstance(item, Position):
             close_position(b, item, bid, ask, now, reason)
+        elif isinstance(item, Account):
+            _stop_out_at(b, item, symbol, bid, ask, now)
         events += 1
         start = index if isinstance(item, Order) and item.ticket in b.ledger.orders else index + 1
     return events
@@ -145,6 +179,18 @@ def close_position(b: Broker, position: Position, bid: float, ask: float, now_ms
         comment=comment[:31],
     )
     fill(b, account, spec, order, 1 - position.type, position.volume, price, now_ms, position, reason)
+
+
+def _stop_out_at(b: Broker, account: Account, symbol: str, bid: float, ask: float, now_ms: int) -> None:
+    """Stop-out on a tick of ``symbol``: close the account's most losing position at that moment."""
+
+    def loss(p: Position) -> float:
+        return b.position_profit(p, account, (bid, ask) if p.symbol == symbol else None)[1]
+
+    worst = min(b.ledger.account_positions(account.login), key=loss)
+    quote = (bid, ask) if worst.symbol == symbol else b.quote(worst.symbol)
+    if quote is not None:
+        close_position(b, worst, quote[0], quote[1], now_ms, c.DEAL_REASON_SO)
 
 
 def stop_out(b: Broker, account: Account, now_ms: int) -> int:

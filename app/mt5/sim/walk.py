@@ -55,8 +55,9 @@ class DayBlock:
 class Walk:
     """The skeleton of one symbol for one seed."""
 
-    def __init__(self, spec: SymbolSpec, seed: int) -> None:
+    def __init__(self, spec: SymbolSpec, seed: int, legs: tuple[tuple[Walk, int], ...] = ()) -> None:
         self.spec = spec
+        self.legs = legs  # a cross rate follows its legs (EURJPY = EURUSD x USDJPY): no arbitrage
         self.seed = seed
         self.key = symbol_key(spec.name)
         self._anchors = np.zeros(1)  # log deviation from the reference price at day starts
@@ -86,6 +87,11 @@ class Walk:
 
     def minute_close(self, day: int, minute: int) -> float:
         """The close of one M1 bar without building the whole day (same draws as :meth:`day_block`)."""
+        if self.legs:
+            value = 1.0
+            for leg, sign in self.legs:
+                value *= leg.minute_close(day, minute) ** sign
+            return round(value, self.spec.digits)
         start, end = self.anchor(day), self.anchor(day + 1)
         shocks = _rng(self.seed, self.key, 2, day).standard_normal(MINUTES_PER_DAY) * np.sqrt(self._variance)
         walk = np.cumsum(shocks)
@@ -93,16 +99,30 @@ class Walk:
         path = start + walk[minute] - elapsed[minute] * (walk[-1] - (end - start))
         return round(self.spec.price * float(np.exp(path)), self.spec.digits)
 
+    def _crossed(self, day: int) -> tuple[np.ndarray, float]:
+        """Closes of a cross rate for ``day`` and its previous close, from its legs."""
+        close = np.ones(MINUTES_PER_DAY)
+        first = 1.0
+        for leg, sign in self.legs:
+            block = leg.day_block(day)
+            close *= block.close.astype(float) ** sign
+            first *= float(block.open[0]) ** sign
+        return np.round(close, self.spec.digits), round(first, self.spec.digits)
+
     def _day_block(self, day: int) -> DayBlock:
         spec = self.spec
-        start, end = self.anchor(day), self.anchor(day + 1)
         rng = _rng(self.seed, self.key, 2, day)
-        shocks = rng.standard_normal(MINUTES_PER_DAY) * np.sqrt(self._variance)
-        walk = np.cumsum(shocks)
-        elapsed = np.cumsum(self._variance) / self._variance.sum()
-        path = start + walk - elapsed * (walk[-1] - (end - start))
-        close = np.round(spec.price * np.exp(path), spec.digits)
-        first_open = round(spec.price * np.exp(start), spec.digits)
+        if self.legs:
+            rng.standard_normal(MINUTES_PER_DAY)  # keep the later draws where they are for every symbol
+            close, first_open = self._crossed(day)
+        else:
+            start, end = self.anchor(day), self.anchor(day + 1)
+            shocks = rng.standard_normal(MINUTES_PER_DAY) * np.sqrt(self._variance)
+            walk = np.cumsum(shocks)
+            elapsed = np.cumsum(self._variance) / self._variance.sum()
+            path = start + walk - elapsed * (walk[-1] - (end - start))
+            close = np.round(spec.price * np.exp(path), spec.digits)
+            first_open = round(spec.price * np.exp(start), spec.digits)
         open_ = np.concatenate([[first_open], close[:-1]])
         minute_sd = np.sqrt(self._variance) * close
         high = np.round(
