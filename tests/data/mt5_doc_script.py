@@ -101,8 +101,11 @@ request = {
 }
 # send a trading request
 result = mt5.order_send(request)
-print("4. close position #{}: sell {} {} lots at {} with deviation={} points".format(
-    position_id, symbol, lot, price, deviation))
+print(
+    "4. close position #{}: sell {} {} lots at {} with deviation={} points".format(
+        position_id, symbol, lot, price, deviation
+    )
+)
 if result.retcode != mt5.TRADE_RETCODE_DONE:
     print("5. order_send failed, retcode={}".format(result.retcode))
     print("   result", result)

@@ -19,7 +19,10 @@ from tests.conftest import ROOT, subprocess_env
 from tests.sim.conftest import FRESH_LOGIN, FRESH_PASSWORD, SEED
 
 SCRIPT = ROOT / "tests" / "data" / "mt5_doc_script.py"
-RUNNER = "import runpy, sys, app.mt5.sim as sim; sys.modules['MetaTrader5'] = sim; runpy.run_path(sys.argv[1], run_name='__main__')"
+RUNNER = (
+    "import runpy, sys, app.mt5.sim as sim; sys.modules['MetaTrader5'] = sim; "
+    "runpy.run_path(sys.argv[1], run_name='__main__')"
+)
 
 
 @pytest.fixture

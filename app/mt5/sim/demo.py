@@ -333,6 +333,11 @@ class _History:
         closed = int(data["closed"])  # type: ignore[call-overload]
         bid2, ask2 = _quote_at(b, symbol, closed)
         price_out = bid2 if side == c.POSITION_TYPE_BUY else ask2
+        if (
+            profit(spec, side, volume, price_in, price_out, account.currency, b.rates)
+            < -0.25 * account.balance
+        ):
+            return  # a trader who would have been stopped out long before: not part of this history
         order_in = self._order(account, symbol, side, volume, price_in, opened)
         ticket = order_in.ticket
         ledger.add_deal(
@@ -404,11 +409,17 @@ class _History:
         bid, ask = _quote_at(b, symbol, opened)
         price = ask if side == c.POSITION_TYPE_BUY else bid
         needed = margin(spec, side, volume, price, account.leverage, account.currency, b.rates)
+        while needed > account.balance * 0.3 and volume > spec.volume_min:
+            volume = max(spec.volume_min, round(volume / 2 / spec.volume_step) * spec.volume_step)
+            needed = margin(spec, side, volume, price, account.leverage, account.currency, b.rates)
         if needed > account.balance * 0.3:
             return
         order = self._order(account, symbol, side, volume, price, opened)
         sign = 1 if side == c.POSITION_TYPE_BUY else -1
-        sl = round(price * (1 - sign * 0.04), spec.digits)
+        quote = b.quote(symbol) or (bid, ask)
+        sl = round(
+            (quote[0] if sign > 0 else quote[1]) * (1 - sign * 0.04), spec.digits
+        )  # 4% from today's price
         ledger.put_position(
             Position(
                 ticket=order.ticket,

@@ -29,6 +29,15 @@ class _Connection(socketserver.BaseRequestHandler):
         sock: socket.socket = self.request
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         trade = self.server.trade
+        with self.server.guard:
+            self.server.connections.add(sock)
+        try:
+            self._serve(sock, trade)
+        finally:
+            with self.server.guard:
+                self.server.connections.discard(sock)
+
+    def _serve(self, sock: socket.socket, trade: TradeServer) -> None:
         while True:
             try:
                 message = wire.receive(sock)
@@ -47,7 +56,19 @@ class _TcpServer(socketserver.ThreadingTCPServer):
 
     def __init__(self, address: tuple[str, int], trade: TradeServer) -> None:
         self.trade = trade
+        self.connections: set[socket.socket] = set()
+        self.guard = threading.Lock()
         super().__init__(address, _Connection)
+
+    def drop_connections(self) -> None:
+        """Cut every terminal off, as a server that goes away does."""
+        with self.guard:
+            connections = list(self.connections)
+        for sock in connections:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 class Listener:
@@ -78,6 +99,7 @@ class Listener:
     def stop(self) -> None:
         self._tcp.shutdown()
         self._tcp.server_close()
+        self._tcp.drop_connections()
         if self._thread is not None:
             self._thread.join(5)
         self.server.stop()

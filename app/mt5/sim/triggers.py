@@ -83,36 +83,45 @@ def _stop_out_hit(b: Broker, account: Account, symbol: str, ticks: TickArrays, s
     return int(below[0]) + start if len(below) else _NEVER
 
 
+Event = tuple[int, int, object, int]  # (tick index, priority, order/position/account, reason)
+
+
+def _next_event(b: Broker, symbol: str, ticks: TickArrays, start: int) -> Event | None:
+    """The earliest event of ``symbol`` at or after tick ``start``: expiry, fill, SL/TP or stop-out."""
+    best: Event = (_NEVER, 0, None, 0)
+
+    def keep(event: Event) -> None:
+        nonlocal best
+        best = min(best, event, key=lambda e: (e[0], e[1]))
+
+    for order in [o for o in b.ledger.orders.values() if o.symbol == symbol]:
+        expiry = _expiry_ms(order)
+        if expiry != _NEVER:
+            index = int(np.searchsorted(ticks.time_msc, expiry, "left"))
+            if index < len(ticks):
+                keep((max(index, start), 0, order, -1))
+        keep((_order_hit(order, ticks, start), 1, order, 0))
+    holders = set()
+    for position in [p for p in b.ledger.positions.values() if p.symbol == symbol]:
+        holders.add(position.login)
+        if position.sl or position.tp:
+            index, reason = _position_hit(position, ticks, start)
+            keep((index, 2, position, reason))
+    for login in holders:
+        account = b.ledger.accounts[login]
+        keep((_stop_out_hit(b, account, symbol, ticks, start), 3, account, 0))
+    return best if best[0] < len(ticks) else None
+
+
 def run_symbol(b: Broker, symbol: str, ticks: TickArrays) -> int:
-    """Apply every pending-order, SL/TP and expiry event of ``symbol`` in these ticks; returns how many."""
+    """Apply every expiry, pending-order, SL/TP and stop-out event of ``symbol`` in these ticks."""
     events = 0
     start = 0
     while start < len(ticks):
-        orders = [o for o in b.ledger.orders.values() if o.symbol == symbol]
-        positions = [p for p in b.ledger.positions.values() if p.symbol == symbol and (p.sl or p.tp)]
-        if not orders and not any(p.symbol == symbol for p in b.ledger.positions.values()):
+        event = _next_event(b, symbol, ticks, start)
+        if event is None:
             break
-        best: tuple[int, int, object, int] = (_NEVER, 0, None, 0)
-        for order in orders:
-            expiry = _expiry_ms(order)
-            if expiry != _NEVER:
-                index = int(np.searchsorted(ticks.time_msc, expiry, "left"))
-                if index < len(ticks):
-                    best = min(best, (index, 0, order, -1), key=lambda e: (e[0], e[1]))
-            best = min(best, (_order_hit(order, ticks, start), 1, order, 0), key=lambda e: (e[0], e[1]))
-        for position in positions:
-            index, reason = _position_hit(position, ticks, start)
-            best = min(best, (index, 2, position, reason), key=lambda e: (e[0], e[1]))
-        for login in {p.login for p in b.ledger.positions.values() if p.symbol == symbol}:
-            account = b.ledger.accounts[login]
-            best = min(
-                best,
-                (_stop_out_hit(b, account, symbol, ticks, start), 3, account, 0),
-                key=lambda e: (e[0], e[1]),
-            )
-        index, _, item, reason = best
-        if index == _NEVER or index >= len(ticks):
-            break
+        index, _, item, reason = event
         now = int(ticks.time_msc[index])
         bid, ask = float(ticks.bid[index]), float(ticks.ask[index])
         if isinstance(item, Order):
