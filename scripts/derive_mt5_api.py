@@ -68,7 +68,9 @@ def core_functions(core: Path) -> dict[str, dict[str, str]]:
 
 
 # last_error() descriptions the extension sets (the codes are the RES_* constants).
-_ERROR_TEXT = re.compile(rb"(?<=\x00)((?:Terminal: [A-Za-z ,]+)|(?:IPC [a-z ]+(?:, %S)?)|(?:No IPC connection))\x00")
+_ERROR_TEXT = re.compile(
+    rb"(?<=\x00)((?:Terminal: [A-Za-z ,]+)|(?:IPC [a-z ]+(?:, %S)?)|(?:No IPC connection))\x00"
+)
 
 
 def error_texts(core: Path) -> list[str]:

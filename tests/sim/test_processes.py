@@ -25,8 +25,9 @@ import json, sys
 import app.mt5.sim as mt5
 assert mt5.initialize(sys.argv[1], login=5001006, password="Demo-1006"), mt5.last_error()
 tick = mt5.symbol_info_tick("EURUSD")
-r = mt5.order_send({"action": mt5.TRADE_ACTION_DEAL, "symbol": "EURUSD", "volume": 0.2, "type": mt5.ORDER_TYPE_BUY,
-                    "price": tick.ask, "deviation": 50, "type_filling": mt5.ORDER_FILLING_FOK})
+r = mt5.order_send({"action": mt5.TRADE_ACTION_DEAL, "symbol": "EURUSD", "volume": 0.2,
+                    "type": mt5.ORDER_TYPE_BUY, "price": tick.ask, "deviation": 50,
+                    "type_filling": mt5.ORDER_FILLING_FOK})
 print(json.dumps({"retcode": r.retcode, "order": r.order}))
 mt5.shutdown()
 """
