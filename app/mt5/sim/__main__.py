@@ -1,0 +1,90 @@
+"""``python -m app.mt5.sim``: run the simulated trade server standalone until SIGTERM or Ctrl+C.
+
+Prints ``sim trade server listening on HOST:PORT`` once it accepts terminals (``--port 0`` picks a
+free port), then logs to stderr. Exit code 0 on a clean stop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from app.mt5.sim.address import DEFAULT_HOST, DEFAULT_PORT
+from app.mt5.sim.clock import Clock, ManualClock, RealClock, ScaledClock
+from app.mt5.sim.listener import Listener
+from app.mt5.sim.process import READY_PREFIX
+from app.mt5.sim.server import DEFAULT_SEED, TradeServer
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default=DEFAULT_HOST, help="bind address (default: loopback)")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = any)"
+    )
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="price and demo-data seed")
+    parser.add_argument("--state-dir", type=Path, default=None, help="keep the broker's books here")
+    parser.add_argument("--start", default=None, help="start the clock at this ISO time (UTC) instead of now")
+    parser.add_argument("--speed", type=float, default=1.0, help="clock speed factor (with --start)")
+    parser.add_argument(
+        "--manual-clock", action="store_true", help="time moves only through SimAdmin.advance"
+    )
+    parser.add_argument(
+        "--storm", type=float, default=0.0, help="start with a tick storm of N ticks/s per symbol"
+    )
+    parser.add_argument("--no-history", action="store_true", help="demo accounts without months of history")
+
+
+def make_clock(start: str | None, speed: float, manual: bool) -> Clock:
+    if start is None and not manual:
+        return RealClock() if speed == 1.0 else ScaledClock(RealClock().now_ms(), speed)
+    begin = datetime.fromisoformat(start) if start else datetime.now().astimezone()
+    if manual:
+        return ManualClock(begin)
+    return ScaledClock(begin, speed)
+
+
+def run_server(args: argparse.Namespace) -> int:
+    server = TradeServer(
+        seed=args.seed,
+        state_dir=args.state_dir,
+        clock=make_clock(args.start, args.speed, args.manual_clock),
+        demo_history=not args.no_history,
+    ).start()
+    if args.storm:
+        server.op_admin_storm(args.storm)
+    try:
+        listener = Listener(server, args.host, args.port).start()
+    except OSError as exc:
+        server.stop()
+        sys.stderr.write(f"sim trade server: cannot listen on {args.host}:{args.port}: {exc.strerror}\n")
+        return 1
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"{READY_PREFIX}{listener.address}", flush=True)
+    while not stop.wait(0.5):
+        pass
+    listener.stop()
+    logging.getLogger(__name__).info("sim trade server stopped")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app.mt5.sim", description="Simulated MT5 trade server")
+    add_arguments(parser)
+    parser.add_argument("--log-level", default="INFO")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+    )
+    return run_server(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

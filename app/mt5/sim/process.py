@@ -1,0 +1,113 @@
+"""Running the trade server as its own process, as the app does in sim mode.
+
+:func:`start_server_process` starts ``python -m app.mt5.sim`` (or, in the packaged app,
+``mt5-console sim``), waits for the line that announces its address, and returns a handle that
+stops it with SIGTERM (then SIGKILL after a grace period).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from types import TracebackType
+
+READY_PREFIX = "sim trade server listening on "
+
+
+class ServerProcess:
+    """A trade server in a child process: ``address`` ("host:port"), ``url``, ``pid``, ``stop()``."""
+
+    def __init__(self, proc: subprocess.Popen[str], address: str) -> None:
+        self.proc = proc
+        self.address = address
+        self._drain = threading.Thread(target=self._read_rest, daemon=True)
+        self._drain.start()
+
+    def _read_rest(self) -> None:
+        for _ in self.proc.stdout or ():  # keep the pipe flowing; the server logs to it
+            pass
+
+    @property
+    def url(self) -> str:
+        return f"sim://{self.address}"
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stop(self, timeout: float = 10.0) -> int:
+        """SIGTERM, wait, SIGKILL if needed; returns the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._drain.join(2)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        return int(self.proc.returncode)
+
+    def __enter__(self) -> ServerProcess:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def server_command(*args: str) -> list[str]:
+    if getattr(sys, "frozen", False):  # the PyInstaller app: its own sub-command
+        return [sys.executable, "sim", *args]
+    return [sys.executable, "-m", "app.mt5.sim", *args]
+
+
+def start_server_process(
+    state_dir: Path | None,
+    seed: int = 20_240_601,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    extra_args: tuple[str, ...] = (),
+    startup_timeout: float = 60.0,
+) -> ServerProcess:
+    """Start a trade server process and return once it listens (``port=0``: a free port)."""
+    args = ["--host", host, "--port", str(port), "--seed", str(seed), *extra_args]
+    if state_dir is not None:
+        args += ["--state-dir", str(state_dir)]
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[3])  # so the child imports this very app package
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    env["PYTHONUNBUFFERED"] = "1"
+    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        server_command(*args),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    found: list[str] = []
+    seen: list[str] = []
+
+    def wait_ready() -> None:
+        for line in proc.stdout or ():
+            seen.append(line.rstrip())
+            if line.startswith(READY_PREFIX):
+                found.append(line[len(READY_PREFIX) :].strip())
+                return
+
+    reader = threading.Thread(target=wait_ready, daemon=True)
+    reader.start()
+    reader.join(startup_timeout)
+    if not found:
+        proc.kill()
+        proc.wait()
+        raise RuntimeError("sim trade server did not start:\n" + "\n".join(seen[-20:]))
+    return ServerProcess(proc, found[0])
