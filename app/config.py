@@ -7,6 +7,7 @@ needs. A bad value stops the program with one line naming the setting (see :clas
 from __future__ import annotations
 
 import tomllib
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -61,6 +62,34 @@ class TerminalSettings(_Section):
     login_timeout_s: float = Field(60.0, gt=0, le=600)
 
 
+class SimSettings(_Section):
+    """The simulated trade server the app starts when it runs on the simulator."""
+
+    seed: int = 20_240_601
+    host: str = "127.0.0.1"
+    port: int = Field(0, ge=0, le=65535)  # 0: any free port
+    # Start the server clock at this UTC time instead of now (e.g. a weekday, for a weekend demo)
+    start: datetime | None = None
+    speed: float = Field(1.0, gt=0, le=10_000)  # with `start`: how fast the clock runs
+
+
+class MarketSettings(_Section):
+    symbols: list[str] = Field(
+        default_factory=lambda: [
+            "EURUSD",
+            "GBPUSD",
+            "USDJPY",
+            "USDCHF",
+            "AUDUSD",
+            "XAUUSD",
+            "US500",
+            "BTCUSD",
+        ]
+    )
+    tick_poll_interval_ms: int = Field(10, ge=1, le=5_000)
+    account_refresh_s: float = Field(0.5, ge=0.05, le=60)
+
+
 class ServerSettings(_Section):
     enabled: bool = False
     host: str = "127.0.0.1"
@@ -82,6 +111,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     terminals: TerminalSettings = Field(default_factory=TerminalSettings)
+    sim: SimSettings = Field(default_factory=SimSettings)
+    market: MarketSettings = Field(default_factory=MarketSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
 
     @classmethod

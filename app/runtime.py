@@ -1,8 +1,8 @@
 """The app's services for one run, started in order and stopped in reverse: shared by both modes.
 
 The window and ``--serve`` build the same :class:`Runtime`; only what sits on top (widgets or nothing)
-differs. A service is anything with async ``start``/``stop``; stopping never raises, so one stuck
-service cannot keep the others (or the process) alive.
+differs. A service is anything with a ``name`` and async ``start``/``stop``; stopping never raises, so
+one stuck service cannot keep the others (or the process) alive.
 """
 
 from __future__ import annotations
@@ -12,8 +12,17 @@ import logging
 from typing import Protocol
 
 from app.config import Settings
-from app.logs import LogBus
+from app.core.account_state import AccountState
+from app.core.hub import EventHub, Topic
+from app.core.market_data import MarketData
+from app.core.trading import TradingService
+from app.logs import LogBus, LogEntry
+from app.models import TerminalState
 from app.mt5.backend import TerminalPlan, plan_terminals
+from app.mt5.client import TerminalClient
+from app.mt5.pool import TerminalPool
+from app.mt5.protocol import WorkerSpec
+from app.mt5.sim_service import SimTradeServer
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +39,31 @@ class Service(Protocol):
     async def stop(self) -> None: ...
 
 
+class LogForwarder:
+    """Puts log records on the hub's ``logs`` topic (they may come from any thread)."""
+
+    name = "log-forwarder"
+
+    def __init__(self, hub: EventHub, log_bus: LogBus) -> None:
+        self._hub = hub
+        self._bus = log_bus
+        self._unsubscribe: object = None
+
+    async def start(self) -> None:
+        self._hub.bind_loop(asyncio.get_running_loop())
+        self._unsubscribe = self._bus.subscribe(self._forward)
+
+    def _forward(self, entry: LogEntry) -> None:
+        try:
+            self._hub.publish_threadsafe(Topic.LOGS, entry)
+        except RuntimeError:
+            pass  # the loop has closed: shutting down
+
+    async def stop(self) -> None:
+        if callable(self._unsubscribe):
+            self._unsubscribe()
+
+
 class Runtime:
     """Owns the services of one run and the order they start and stop in."""
 
@@ -37,8 +71,50 @@ class Runtime:
         self.settings = settings
         self.log_bus = log_bus
         self.plan = plan
-        self.services: list[Service] = []
+        self.hub = EventHub()
+        self.services: list[Service] = [LogForwarder(self.hub, log_bus)]
         self._started: list[Service] = []
+        self.sim_server: SimTradeServer | None = None
+        if plan.kind == "sim":
+            self.sim_server = SimTradeServer(settings.data_dir / "sim", settings.sim)
+            self.services.append(self.sim_server)
+        self.pool = TerminalPool(self._terminal_clients(), self._publish_terminal_state)
+        self.market_data = MarketData(
+            self.hub,
+            self.pool,
+            symbols=settings.market.symbols,
+            poll_interval_s=settings.market.tick_poll_interval_ms / 1000,
+        )
+        self.account_state = AccountState(self.hub, self.pool, settings.market.account_refresh_s)
+        self.trading = TradingService(self.pool, self.account_state)
+        self.services += [self.pool, self.market_data, self.account_state]
+
+    def _publish_terminal_state(self, state: TerminalState) -> None:
+        self.hub.publish(Topic.TERMINAL, state, key=state.terminal_id)
+
+    def _terminal_clients(self) -> list[TerminalClient]:
+        terminals = self.settings.terminals
+        specs: list[WorkerSpec]
+        if self.plan.kind == "sim":
+            specs = [
+                WorkerSpec(f"sim-{i + 1}", "sim", log_level=self.settings.logging.level)
+                for i in range(self.plan.size)
+            ]
+        else:
+            paths: list[str | None] = list(self.plan.paths) or [None]
+            specs = [
+                WorkerSpec(f"mt5-{i + 1}", "real", path=path, log_level=self.settings.logging.level)
+                for i, path in enumerate(paths)
+            ]
+        return [
+            TerminalClient(
+                spec,
+                call_timeout=terminals.call_timeout_s,
+                login_timeout=terminals.login_timeout_s,
+                path_provider=self.sim_server.terminal_path if self.sim_server else None,
+            )
+            for spec in specs
+        ]
 
     def add(self, service: Service) -> None:
         self.services.append(service)

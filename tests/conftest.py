@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
+pytest_plugins = ["tests.support.sim_fixtures"]
 ROOT = Path(__file__).resolve().parent.parent
 
 

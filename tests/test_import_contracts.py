@@ -37,7 +37,7 @@ def project_copy(tmp_path: Path) -> Path:
 def test_the_contract_is_kept(project_copy: Path) -> None:
     result = lint_imports(project_copy)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Contracts: 1 kept, 0 broken" in result.stdout
+    assert "0 broken" in result.stdout and "BROKEN" not in result.stdout
 
 
 @pytest.mark.parametrize(

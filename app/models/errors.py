@@ -43,6 +43,15 @@ class RejectedError(TerminalError):
     """The request was refused, for a reason that retrying will not change."""
 
 
+class OrderValidationError(RejectedError):
+    """A request the app refuses before it reaches the terminal; ``field`` names what is wrong
+    (volume, price, sl, tp, ...) so a form can show the message next to it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class AuthorizationError(RejectedError):
     """Login refused (wrong login, password or server)."""
 

@@ -1,0 +1,60 @@
+"""The live account, its positions and pending orders: refreshed on a timer and after every trade.
+
+Published on the hub (``account``, ``positions``, ``orders`` with key ``None`` = the live account), so
+the window and the server answer from this state without waiting on the terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from app.core.hub import EventHub, Topic
+from app.models import AccountInfo, Order, Position, TerminalError
+from app.mt5.pool import TerminalPool
+
+log = logging.getLogger(__name__)
+
+
+class AccountState:
+    name = "account-state"
+
+    def __init__(self, hub: EventHub, pool: TerminalPool, interval_s: float = 0.5) -> None:
+        self._hub = hub
+        self._pool = pool
+        self.interval_s = interval_s
+        self.account: AccountInfo | None = None
+        self.positions: tuple[Position, ...] = ()
+        self.orders: tuple[Order, ...] = ()
+        self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self.paused = False
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="account-state")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _loop(self) -> None:
+        while True:
+            if not self.paused:
+                try:
+                    await self.refresh()
+                except TerminalError as exc:
+                    log.debug("account refresh skipped: %s", exc)
+            await asyncio.sleep(self.interval_s)
+
+    async def refresh(self) -> None:
+        """Read account, positions and orders from the live terminal and publish them."""
+        async with self._lock:
+            terminal = self._pool.live
+            account: AccountInfo = await terminal.call("account")
+            positions: list[Position] = await terminal.call("positions")
+            orders: list[Order] = await terminal.call("orders")
+        self.account, self.positions, self.orders = account, tuple(positions), tuple(orders)
+        self._hub.publish(Topic.ACCOUNT, account)
+        self._hub.publish(Topic.POSITIONS, self.positions)
+        self._hub.publish(Topic.ORDERS, self.orders)

@@ -1,0 +1,216 @@
+"""Market data for the app: symbols, the live tick stream, quotes, bars (history and live), depth.
+
+Ticks come from the live terminal's worker, which gathers them incrementally (``copy_ticks_from``
+since the last delivered tick: none missed, none doubled) and pushes them here. This service turns
+them into hub events: every batch on ``ticks``, the latest quote per symbol on ``quotes``, and the
+live bar of each watched (symbol, timeframe) on ``bars``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+from app.core.bars import LiveBar
+from app.core.hub import EventHub, Topic
+from app.models import (
+    BarSeries,
+    BarUpdate,
+    Book,
+    Quote,
+    RejectedError,
+    SymbolSpec,
+    TemporaryError,
+    TickBatch,
+    Timeframe,
+)
+from app.mt5.pool import TerminalPool
+from app.retry import Backoff
+
+log = logging.getLogger(__name__)
+
+
+class MarketData:
+    """Symbols, subscriptions and bars over the pool's live terminal. Lives on the app's event loop."""
+
+    name = "market-data"
+
+    def __init__(
+        self,
+        hub: EventHub,
+        pool: TerminalPool,
+        symbols: Iterable[str] = (),
+        poll_interval_s: float = 0.01,
+    ) -> None:
+        self._hub = hub
+        self._pool = pool
+        self._initial = list(symbols)
+        self.poll_interval_s = poll_interval_s
+        self._subscribed: list[str] = []
+        self._specs: dict[str, SymbolSpec] = {}
+        self._all_specs: list[SymbolSpec] | None = None
+        self._daily: dict[str, LiveBar] = {}
+        self._live_bars: dict[tuple[str, Timeframe], LiveBar] = {}
+        self._watchers: dict[tuple[str, Timeframe], int] = {}
+        self._starter: asyncio.Task[None] | None = None
+        self.ticks_received = 0
+
+    async def start(self) -> None:
+        self._pool.live.add_ticks_listener(self._on_ticks)
+        if self._initial:
+            self._starter = asyncio.create_task(self._subscribe_initial(), name="market-data-start")
+
+    async def _subscribe_initial(self) -> None:
+        """Subscribe the configured symbols as soon as the terminal allows (it may still be starting)."""
+        backoff = Backoff(initial=1.0, maximum=30.0)
+        while True:
+            try:
+                await self.subscribe(self._initial, strict=False)
+                return
+            except TemporaryError as exc:
+                log.info("market data waits for the terminal: %s", exc)
+            await asyncio.sleep(backoff.next_delay())
+
+    async def stop(self) -> None:
+        if self._starter is not None:
+            self._starter.cancel()
+            await asyncio.gather(self._starter, return_exceptions=True)
+        self._subscribed.clear()
+
+    # ------------------------------------------------------------------ symbols
+    @property
+    def subscribed(self) -> list[str]:
+        return list(self._subscribed)
+
+    async def all_symbols(self) -> list[SymbolSpec]:
+        if self._all_specs is None:
+            self._all_specs = await self._pool.live.call("symbols")
+        return list(self._all_specs)
+
+    async def spec(self, symbol: str) -> SymbolSpec:
+        spec = self._specs.get(symbol)
+        if spec is None:
+            spec = await self._pool.live.call("symbol", symbol)
+            self._specs[symbol] = spec
+        return spec
+
+    def cached_spec(self, symbol: str) -> SymbolSpec | None:
+        return self._specs.get(symbol)
+
+    async def subscribe(self, symbols: Iterable[str], strict: bool = True) -> list[str]:
+        """Add symbols to the quote stream; returns the subscribed list.
+
+        An unknown symbol raises :class:`RejectedError` naming it (``strict``) or is left out with a
+        warning in the log; terminal trouble raises :class:`TemporaryError` either way.
+        """
+        wanted: list[str] = []
+        for symbol in dict.fromkeys(symbols):
+            if symbol in self._subscribed:
+                continue
+            try:
+                spec = await self.spec(symbol)
+            except RejectedError as exc:
+                if strict:
+                    raise RejectedError(f"unknown symbol {symbol!r}: {exc.message}", exc.code) from exc
+                log.warning("symbol %s is not available here: %s", symbol, exc.message)
+                continue
+            wanted.append(symbol)
+            day = await self._pool.live.call("rates_from_pos", symbol, Timeframe.D1, 0, 1)
+            live = LiveBar(symbol, Timeframe.D1, spec.point)
+            if len(day):
+                live.current = day.bar(len(day) - 1)
+            self._daily[symbol] = live
+        if wanted:
+            self._subscribed.extend(wanted)
+            await self._pool.live.stream_ticks(self._subscribed, self.poll_interval_s)
+        return self.subscribed
+
+    async def unsubscribe(self, symbols: Iterable[str]) -> list[str]:
+        gone = set(symbols)
+        self._subscribed = [s for s in self._subscribed if s not in gone]
+        for symbol in gone:
+            self._daily.pop(symbol, None)
+        await self._pool.live.stream_ticks(self._subscribed, self.poll_interval_s)
+        return self.subscribed
+
+    # ------------------------------------------------------------------ bars
+    async def bars(self, symbol: str, timeframe: Timeframe, count: int, start_pos: int = 0) -> BarSeries:
+        """The ``count`` bars ending ``start_pos`` bars before the newest (0 = up to the live bar)."""
+        series: BarSeries = await self._pool.live.call("rates_from_pos", symbol, timeframe, start_pos, count)
+        return series
+
+    async def bars_before(self, symbol: str, timeframe: Timeframe, before: int, count: int) -> BarSeries:
+        """``count`` bars opening strictly before ``before`` (epoch seconds): older history for panning."""
+        series: BarSeries = await self._pool.live.call("rates_from", symbol, timeframe, before - 1, count)
+        return series
+
+    async def watch_bars(self, symbol: str, timeframe: Timeframe) -> None:
+        """Keep the live bar of (symbol, timeframe) moving with ticks and publish it on ``bars``."""
+        key = (symbol, timeframe)
+        self._watchers[key] = self._watchers.get(key, 0) + 1
+        if key in self._live_bars:
+            return
+        spec = await self.spec(symbol)
+        live = LiveBar(symbol, timeframe, spec.point)
+        latest = await self._pool.live.call("rates_from_pos", symbol, timeframe, 0, 1)
+        if len(latest):
+            live.current = latest.bar(len(latest) - 1)
+        self._live_bars[key] = live
+        if symbol not in self._subscribed:
+            await self.subscribe([symbol])
+
+    def unwatch_bars(self, symbol: str, timeframe: Timeframe) -> None:
+        key = (symbol, timeframe)
+        remaining = self._watchers.get(key, 0) - 1
+        if remaining > 0:
+            self._watchers[key] = remaining
+            return
+        self._watchers.pop(key, None)
+        self._live_bars.pop(key, None)
+
+    def live_bar(self, symbol: str, timeframe: Timeframe) -> LiveBar | None:
+        return self._live_bars.get((symbol, timeframe))
+
+    # ------------------------------------------------------------------ other reads
+    async def ticks_range(self, symbol: str, from_msc: int, to_msc: int) -> TickBatch:
+        batch: TickBatch = await self._pool.live.call("ticks_range", symbol, from_msc, to_msc)
+        return batch
+
+    async def book(self, symbol: str) -> Book:
+        book: Book = await self._pool.live.call("book", symbol)
+        return book
+
+    def quote(self, symbol: str) -> Quote | None:
+        quote: Quote | None = self._hub.latest(Topic.QUOTES, symbol)
+        return quote
+
+    # ------------------------------------------------------------------ the stream
+    def _on_ticks(self, batches: tuple[TickBatch, ...]) -> None:
+        for batch in batches:
+            if batch.symbol not in self._daily:
+                continue  # unsubscribed while ticks were on the way
+            self.ticks_received += len(batch)
+            self._hub.publish(Topic.TICKS, batch, key=batch.symbol)
+            daily = self._daily[batch.symbol]
+            daily.apply(batch)
+            spec = self._specs[batch.symbol]
+            tick = batch.latest
+            quote = Quote(
+                symbol=tick.symbol,
+                bid=tick.bid,
+                ask=tick.ask,
+                time_msc=tick.time_msc,
+                spread_points=round((tick.ask - tick.bid) / spec.point) if spec.point else 0,
+                digits=spec.digits,
+                day_open=daily.current.open if daily.current else 0.0,
+                last=tick.last,
+            )
+            self._hub.publish(Topic.QUOTES, quote, key=tick.symbol)
+            for (symbol, timeframe), live in self._live_bars.items():
+                if symbol != batch.symbol:
+                    continue
+                closed = live.apply(batch)
+                if live.current is not None:
+                    update = BarUpdate(symbol, timeframe, live.current, tuple(closed))
+                    self._hub.publish(Topic.BARS, update, key=(symbol, timeframe))
