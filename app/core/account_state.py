@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 
 from app.core.hub import EventHub, Topic
-from app.models import AccountInfo, Order, Position, TerminalError
+from app.models import AccountInfo, Deal, Order, Position, TerminalError
 from app.mt5.pool import TerminalPool
 
 log = logging.getLogger(__name__)
@@ -58,3 +59,12 @@ class AccountState:
         self._hub.publish(Topic.ACCOUNT, account)
         self._hub.publish(Topic.POSITIONS, self.positions)
         self._hub.publish(Topic.ORDERS, self.orders)
+
+    async def deals(self, date_from: datetime, date_to: datetime) -> list[Deal]:
+        """The live account's deals in ``[date_from, date_to]`` (the History tab, ``/api/history``)."""
+        deals: list[Deal] = await self._pool.live.call("history_deals", date_from, date_to)
+        return deals
+
+    async def history_orders(self, date_from: datetime, date_to: datetime) -> list[Order]:
+        orders: list[Order] = await self._pool.live.call("history_orders", date_from, date_to)
+        return orders

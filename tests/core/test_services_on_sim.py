@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from app.core.trading import TradingService
 from app.models import (
     AmbiguousOutcomeError,
     BarUpdate,
+    DealEntry,
     OrderRequest,
     OrderType,
     Quote,
@@ -106,6 +108,12 @@ async def test_place_modify_and_close_a_position(services: Services) -> None:
     assert [p.volume for p in services.account.positions if p.ticket == result.order] == [pytest.approx(0.06)]
     await services.trading.close_position(result.order)
     assert all(p.ticket != result.order for p in services.account.positions)
+
+    deals = await services.account.deals(
+        mine[0].time - timedelta(minutes=1), datetime.now(UTC) + timedelta(days=3)
+    )
+    entries = [(d.entry, d.volume) for d in deals if d.position_id == result.order]
+    assert entries == [(DealEntry.IN, 0.10), (DealEntry.OUT, 0.04), (DealEntry.OUT, pytest.approx(0.06))]
 
 
 async def test_pending_order_place_and_cancel(services: Services) -> None:
