@@ -25,7 +25,7 @@ from tests.support.keyrings import HangingKeyring, MemoryKeyring
 def plaintext_backend() -> KeyringBackend:
     """A backend that claims to come from keyrings.alt (which keeps passwords in a file)."""
     cls = type("PlaintextKeyring", (MemoryKeyring,), {"__module__": "keyrings.alt.file"})
-    return cls()  # type: ignore[no-any-return]
+    return cls()
 
 
 def test_store_read_delete_under_one_service_and_login_at_server() -> None:

@@ -94,7 +94,7 @@ async def test_no_password_in_database_logs_or_events(
     assert assert_no_file_holds(secrets, data_dir) >= 2  # the database and the log file, at least
 
     payloads = [e.value for e in events.drain()] + hooked + listed
-    texts = [repr(p) for p in payloads] + [str(dataclasses.asdict(p)) for p in payloads]  # type: ignore[call-overload]
+    texts = [repr(p) for p in payloads] + [str(dataclasses.asdict(p)) for p in payloads]
     texts += [str(account_json(a)) for a in listed] + [format_table(listed)]
     texts += [e.message for e in bus.recent()] + [str(e.to_json()) for e in bus.recent()]
     console = capsys.readouterr()

@@ -10,8 +10,8 @@ from app.models import AccountSnapshot, Deal, DealEntry, DealType, PeriodPnL, Si
 _tickets = count(1_000)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def deal(

@@ -8,6 +8,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ from app.models import NewAccount
 from tests.support.factories import deal, utc
 
 
-async def _max_loop_stall(work: asyncio.Future[object], tick_s: float = 0.005) -> float:
+async def _max_loop_stall(work: asyncio.Future[Any], tick_s: float = 0.005) -> float:
     """Run a heartbeat on the loop until ``work`` is done; return the longest gap between beats."""
     worst, last = 0.0, time.perf_counter()
     while not work.done():
