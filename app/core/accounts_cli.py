@@ -30,7 +30,7 @@ from app.core.accounts import (
     AccountRegistry,
     DuplicateAccountError,
     InvalidAccountError,
-    UnknownAccountError,
+    validate_login,
     validate_new,
     validate_password,
 )
@@ -81,6 +81,7 @@ def register(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
         help="manage the accounts the carousel visits (passwords go to the OS keyring)",
         description="Manage the accounts the carousel visits. Passwords live only in the OS keyring.",
     )
+    _refuse_password_flag(parser)
     actions = parser.add_subparsers(title="actions", dest="accounts_action", metavar="ACTION", required=True)
     for add_action in ACTIONS:
         add_action(actions, common)
@@ -107,6 +108,7 @@ def _register_add(actions: Subparsers, common: argparse.ArgumentParser) -> None:
 def _register_list(actions: Subparsers, common: argparse.ArgumentParser) -> None:
     parser = actions.add_parser("list", parents=[common], help="list the accounts (never a password)")
     parser.add_argument("--json", action="store_true", help="JSON instead of a table")
+    _refuse_password_flag(parser)
     parser.set_defaults(run=run_list)
 
 
@@ -142,6 +144,7 @@ def _register_remove(actions: Subparsers, common: argparse.ArgumentParser) -> No
     )
     parser.add_argument("account", metavar="ID|LOGIN@SERVER")
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    _refuse_password_flag(parser)
     parser.set_defaults(run=run_remove)
 
 
@@ -161,7 +164,7 @@ def _guarded(run: Callable[[argparse.Namespace, Settings], int]) -> Run:
             return _fail(str(exc), exc.code)
         except InvalidAccountError as exc:
             return _fail(str(exc), EXIT_USAGE)
-        except (UnknownAccountError, DuplicateAccountError, AccountError) as exc:
+        except AccountError as exc:  # unknown account, duplicate
             return _fail(str(exc), EXIT_FAILED)
         except CredentialError as exc:
             log.info("accounts %s refused: %s", args.accounts_action, exc)
@@ -169,7 +172,7 @@ def _guarded(run: Callable[[argparse.Namespace, Settings], int]) -> Run:
         except StorageError as exc:
             return _fail(f"database {database_path(settings.data_dir)}: {exc}", EXIT_FAILED)
         except KeyboardInterrupt:
-            return _fail("interrupted; nothing was changed", 130)
+            return _fail("interrupted", 130)
 
     return guarded
 
@@ -205,7 +208,7 @@ def _registry(db: Database, settings: Settings) -> AccountRegistry:
 def run_add(args: argparse.Namespace, settings: Settings) -> int:
     new = validate_new(
         NewAccount(
-            login=args.login,
+            login=validate_login(args.login),
             server=args.server,
             broker=args.broker,
             alias=args.alias,

@@ -226,8 +226,15 @@ def test_no_usable_keyring_is_a_clear_error_and_nothing_is_written(data_dir: Pat
 
 
 def test_a_password_argument_is_refused_without_echoing_it(data_dir: Path) -> None:
-    for flag in (["--password", "Arg-Pa55"], ["--password=Arg-Pa55"], ["--pass", "Arg-Pa55"]):
-        result = accounts(data_dir, "add", "--login", "5001", "--server", "S", *flag)
+    add = ("add", "--login", "5001", "--server", "S")
+    for command in (
+        (*add, "--password", "Arg-Pa55"),
+        (*add, "--password=Arg-Pa55"),
+        (*add, "--pass", "Arg-Pa55"),
+        ("edit", "1", "--password", "Arg-Pa55"),
+        ("list", "--password", "Arg-Pa55"),
+    ):
+        result = accounts(data_dir, *command)
         assert result.returncode == 2
         line = one_error_line(result)
         assert "a password is never taken as an argument" in line
