@@ -49,9 +49,8 @@ def database_path(data_dir: Path) -> Path:
 
 @dataclass(slots=True)
 class _Job:
-    fn: Callable[[Any], Any]
+    fn: Callable[[Tx], Any] | None  # None: open the connection
     readonly: bool
-    raw: bool
     future: concurrent.futures.Future[Any]
 
 
@@ -65,9 +64,9 @@ class Database:
         self.path = Path(path) if str(path) != ":memory:" else None
         self._target = str(path)
         self._busy_timeout_s = busy_timeout_s
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        # Each opening gets its own thread and queue; the connection lives on that thread's stack.
         self._thread: threading.Thread | None = None
-        self._conn: sqlite3.Connection | None = None  # touched only on the database thread
+        self._jobs: queue.SimpleQueue[_Job | None] | None = None
         self._lifecycle = threading.Lock()
         self.previous_version: int | None = None  # the schema version found on opening
 
@@ -80,15 +79,16 @@ class Database:
     @property
     def thread_id(self) -> int | None:
         """The ident of the database thread (tests check every statement runs there)."""
-        return None if self._thread is None else self._thread.ident
+        thread = self._thread
+        return None if thread is None else thread.ident
 
     def open(self) -> None:
         """Start the thread, open the file and migrate it; blocking (see :meth:`start`)."""
-        self._submit(self._connect, readonly=False, raw=True, starting=True).result()
+        self._submit(None, readonly=False, starting=True).result()
 
     async def start(self) -> None:
         """:meth:`open` without blocking the event loop."""
-        await asyncio.wrap_future(self._submit(self._connect, readonly=False, raw=True, starting=True))
+        await asyncio.wrap_future(self._submit(None, readonly=False, starting=True))
 
     def close(self) -> None:
         """Finish the queued jobs, close the file, end the thread; blocking. Safe to call twice."""
@@ -113,7 +113,7 @@ class Database:
 
     async def run[R](self, fn: Callable[[Tx], R], *, readonly: bool = False) -> R:
         """Run ``fn(tx)`` in one transaction on the database thread and return its result."""
-        return await asyncio.wrap_future(self._submit(fn, readonly=readonly, raw=False))
+        return await asyncio.wrap_future(self._submit(fn, readonly=readonly))
 
     def call[R](self, fn: Callable[[Tx], R], *, readonly: bool = False) -> R:
         """The blocking form of :meth:`run`, for code that has no event loop (the CLI)."""
@@ -125,56 +125,65 @@ class Database:
             raise RuntimeError("Database.call() would block the event loop: use `await Database.run()`")
         if threading.get_ident() == self.thread_id:
             raise RuntimeError("Database.call() on the database thread would wait for itself")
-        return self._submit(fn, readonly=readonly, raw=False).result()
+        return self._submit(fn, readonly=readonly).result()
 
     def _submit(
-        self, fn: Callable[[Any], Any], *, readonly: bool, raw: bool, starting: bool = False
+        self, fn: Callable[[Tx], Any] | None, *, readonly: bool, starting: bool = False
     ) -> concurrent.futures.Future[Any]:
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
         with self._lifecycle:
             if starting:
                 if self._thread is not None:
-                    future.set_result(None)  # already open
+                    future.set_result(None)  # already open (or opening: later jobs queue behind it)
                     return future
-                self._thread = threading.Thread(target=self._serve, name="db", daemon=True)
+                self._jobs = queue.SimpleQueue()
+                self._thread = threading.Thread(
+                    target=self._serve, args=(self._jobs,), name="db", daemon=True
+                )
                 self._thread.start()
-            elif self._thread is None:
+            if self._jobs is None:
                 raise DatabaseClosedError(f"the database {self._target} is not open")
-            self._jobs.put(_Job(fn, readonly, raw, future))
+            self._jobs.put(_Job(fn, readonly, future))
         return future
 
     def _request_close(self) -> threading.Thread | None:
         with self._lifecycle:
-            thread, self._thread = self._thread, None
-            if thread is not None:
-                self._jobs.put(None)
+            thread, jobs = self._thread, self._jobs
+            self._thread = self._jobs = None
+            if jobs is not None:
+                jobs.put(None)
         return thread
 
     # ------------------------------------------------------------------ the database thread
 
-    def _serve(self) -> None:
+    def _serve(self, jobs: queue.SimpleQueue[_Job | None]) -> None:
+        conn: sqlite3.Connection | None = None
         try:
-            while (job := self._jobs.get()) is not None:
+            while (job := jobs.get()) is not None:
                 if not job.future.set_running_or_notify_cancel():
                     continue
                 try:
-                    result = job.fn(self._conn) if job.raw else self._transact(job)
+                    if job.fn is None:
+                        conn = self._connect()
+                        result = None
+                    else:
+                        result = self._transact(conn, job.fn, job.readonly)
                 except BaseException as exc:  # noqa: BLE001 - handed to the caller, who raises it
                     job.future.set_exception(exc)
-                    if job.fn == self._connect:
-                        self._abandon_start()
+                    if job.fn is None:
+                        self._abandon(jobs)  # could not open: the jobs queued behind fail
                 else:
                     job.future.set_result(result)
         finally:
-            self._disconnect()
+            if conn is not None:
+                self._disconnect(conn)
 
-    def _transact(self, job: _Job) -> Any:
-        conn = self._conn
+    def _transact(self, conn: sqlite3.Connection | None, fn: Callable[[Tx], Any], readonly: bool) -> Any:
         if conn is None:
-            raise DatabaseClosedError(f"the database {self._target} is not open")
-        conn.execute("BEGIN" if job.readonly else "BEGIN IMMEDIATE")
+            raise DatabaseClosedError(f"the database {self._target} could not be opened")
+        conn.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
         try:
-            result = job.fn(Tx(conn))
+            result = fn(Tx(conn))
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -182,7 +191,7 @@ class Database:
         conn.execute("COMMIT")
         return result
 
-    def _connect(self, _: object) -> None:
+    def _connect(self) -> sqlite3.Connection:
         if sqlite3.sqlite_version_info < MIN_SQLITE:
             needed = ".".join(map(str, MIN_SQLITE))
             raise StorageError(f"SQLite {sqlite3.sqlite_version} is too old; {needed} or newer is needed")
@@ -204,18 +213,16 @@ class Database:
         except BaseException:
             conn.close()
             raise
-        self._conn = conn
         log.debug("database %s open (schema was version %s)", self._target, self.previous_version)
+        return conn
 
-    def _abandon_start(self) -> None:
+    def _abandon(self, jobs: queue.SimpleQueue[_Job | None]) -> None:
         with self._lifecycle:
-            self._thread = None
-            self._jobs.put(None)
+            if self._jobs is jobs:
+                self._thread = self._jobs = None
+        jobs.put(None)
 
-    def _disconnect(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is None:
-            return
+    def _disconnect(self, conn: sqlite3.Connection) -> None:
         try:
             conn.execute("PRAGMA optimize")
         except sqlite3.Error:

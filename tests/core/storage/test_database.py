@@ -127,3 +127,32 @@ def test_an_unusable_path_fails_to_open_and_leaves_no_thread(tmp_path: Path) -> 
     with pytest.raises(OSError):
         database.open()
     assert not database.is_open
+
+
+def test_reopening_while_other_threads_call_never_mixes_connections(data_dir: Path) -> None:
+    database = Database(database_path(data_dir))
+    database.open()
+    database.call(lambda tx: tx.accounts.insert(NewAccount(1, "Demo"), utc(2026, 1, 1)))
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def caller() -> None:
+        while not stop.is_set():
+            try:
+                assert len(database.call(lambda tx: tx.accounts.list(), readonly=True)) == 1
+            except DatabaseClosedError:
+                pass
+            except BaseException as exc:  # noqa: BLE001 - collected for the assertion below
+                errors.append(exc)
+
+    callers = [threading.Thread(target=caller) for _ in range(4)]
+    for thread in callers:
+        thread.start()
+    for _ in range(30):
+        database.close()
+        database.open()
+    stop.set()
+    for thread in callers:
+        thread.join()
+    database.close()
+    assert errors == []
