@@ -199,7 +199,9 @@ class AccountUpdate:
     id, so the latest update per account is the account's current state) and handed to the audit hook.
 
     ``snapshot`` is the account's latest snapshot, if any; ``password_changed`` tells an audit trail
-    that the keyring entry was written (never what was written).
+    that the keyring entry was written (never what was written). A removed account's last update
+    (action REMOVED) stays the hub's latest value for its id, so readers of the latest values skip
+    those; ids are never reused.
     """
 
     action: AccountAction

@@ -40,7 +40,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         (
             """
             CREATE TABLE accounts (
-                id                INTEGER PRIMARY KEY,
+                id                INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids are never reused
                 login             INTEGER NOT NULL CHECK (login > 0),
                 server            TEXT    NOT NULL COLLATE NOCASE CHECK (length(server) > 0),
                 broker            TEXT    NOT NULL DEFAULT '',

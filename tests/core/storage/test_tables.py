@@ -61,6 +61,15 @@ def test_edit_keeps_clears_and_sets(db: Database) -> None:
     assert db.call(lambda tx: tx.accounts.update(999, AccountEdit(alias="x"), later)) is None
 
 
+def test_an_id_is_never_given_again(db: Database) -> None:
+    # Audit entries, API clients and in-flight carousel visits name accounts by id: a removed
+    # account's id must never come to mean another account.
+    first = add(db)
+    db.call(lambda tx: tx.accounts.delete(first.id))
+    second = add(db)
+    assert second.id > first.id
+
+
 def test_status_and_enabled_filter(db: Database) -> None:
     first, second = add(db), add(db, login=5002, enabled=False)
     failed = db.call(lambda tx: tx.accounts.set_status(first.id, AccountStatus.ERROR, "invalid password", T0))
