@@ -18,7 +18,7 @@ from app.config import APP_NAME, Settings, SettingsError, load_settings
 
 # Modules that each provide ``register(subparsers, common)``; the parser they add sets ``run``,
 # a callable ``(args, settings) -> int``.
-SUBCOMMANDS: tuple[str, ...] = ("app.mt5.sim.cli",)
+SUBCOMMANDS: tuple[str, ...] = ("app.core.accounts_cli", "app.mt5.sim.cli")
 
 EXIT_USAGE = 2
 
@@ -115,7 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from app.logs import setup_logging
 
-    log_bus = setup_logging(settings.logging, settings.data_dir)
+    # A sub-command's console shows warnings and errors only (its own output is what the user reads);
+    # --log-level still makes it say more. The log file keeps the configured level.
+    quiet = args.run is not None and args.log_level is None
+    log_bus = setup_logging(settings.logging, settings.data_dir, console_level="WARNING" if quiet else None)
     if args.run is not None:
         return int(args.run(args, settings))
     if args.serve:

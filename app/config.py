@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -96,6 +96,62 @@ class ServerSettings(_Section):
     port: int = Field(8765, ge=0, le=65535)
 
 
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[Weekday, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class AccountsSettings(_Section):
+    """How the managed accounts' P/L periods are cut, and how long the OS keyring may take to answer.
+
+    Periods (today, this week, this month) are cut on the trade server's clock: UTC plus
+    ``server_utc_offset_hours``, or the offset given for that server by name in ``server_utc_offsets``.
+    """
+
+    server_utc_offset_hours: float = Field(0.0, ge=-12, le=14)
+    server_utc_offsets: dict[str, float] = Field(default_factory=dict)
+    week_start: Weekday = "monday"
+    keyring_timeout_s: float = Field(60.0, gt=0, le=600)
+
+    @field_validator("week_start", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("server_utc_offsets")
+    @classmethod
+    def _offsets_in_range(cls, value: dict[str, float]) -> dict[str, float]:
+        for server, hours in value.items():
+            if not -12 <= hours <= 14:
+                raise ValueError(f"offset for {server!r} must be between -12 and 14 hours")
+        return value
+
+    def utc_offset_hours(self, server: str) -> float:
+        """The UTC offset of ``server``'s clock (server names compare without regard to case)."""
+        wanted = server.casefold()
+        for name, hours in self.server_utc_offsets.items():
+            if name.casefold() == wanted:
+                return hours
+        return self.server_utc_offset_hours
+
+
+class StorageSettings(_Section):
+    """Bounds on the snapshot history: every snapshot is kept for ``snapshot_keep_all_days``; older
+    ones are thinned to one per account per ``snapshot_thin_minutes``; snapshots older than
+    ``snapshot_retention_days`` are deleted (0 keeps the thinned history for ever). Deals are never
+    pruned: P/L is computed from them."""
+
+    snapshot_keep_all_days: float = Field(7.0, ge=0, le=3650)
+    snapshot_thin_minutes: int = Field(60, ge=1, le=10_080)
+    snapshot_retention_days: float = Field(365.0, ge=0, le=36_500)
+    maintenance_interval_s: float = Field(3600.0, ge=1, le=86_400)
+
+    @model_validator(mode="after")
+    def _retention_covers_keep_all(self) -> StorageSettings:
+        if 0 < self.snapshot_retention_days < self.snapshot_keep_all_days:
+            raise ValueError("snapshot_retention_days must be 0 or at least snapshot_keep_all_days")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything configurable. Sections map to TOML tables and ``MT5C_SECTION__KEY`` variables."""
 
@@ -114,6 +170,8 @@ class Settings(BaseSettings):
     sim: SimSettings = Field(default_factory=SimSettings)
     market: MarketSettings = Field(default_factory=MarketSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    accounts: AccountsSettings = Field(default_factory=AccountsSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from app.config import LoggingSettings
+from app.config import LoggingSettings, LogLevel
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 LOG_FILE_NAME = "mt5-console.log"
@@ -131,8 +131,16 @@ class LogBus(logging.Handler):
         return unsubscribe
 
 
-def setup_logging(settings: LoggingSettings, data_dir: Path | None, console: bool = True) -> LogBus:
-    """Configure the root logger once for the process and return the bus that mirrors it."""
+def setup_logging(
+    settings: LoggingSettings,
+    data_dir: Path | None,
+    console: bool = True,
+    console_level: LogLevel | None = None,
+) -> LogBus:
+    """Configure the root logger once for the process and return the bus that mirrors it.
+
+    ``console_level`` quietens the console alone (a command-line tool shows warnings there, while its
+    file log keeps the configured level)."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
@@ -142,7 +150,10 @@ def setup_logging(settings: LoggingSettings, data_dir: Path | None, console: boo
     formatter = logging.Formatter(LOG_FORMAT)
     handlers: list[logging.Handler] = []
     if console:
-        handlers.append(logging.StreamHandler())
+        stream = logging.StreamHandler()
+        if console_level is not None:
+            stream.setLevel(console_level)
+        handlers.append(stream)
     if data_dir is not None:
         log_dir = data_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)

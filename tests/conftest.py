@@ -8,6 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from keyring.backend import KeyringBackend
+
+from tests.support.keyrings import private_secret_service
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 pytest_plugins = ["tests.support.sim_fixtures"]
@@ -43,3 +46,9 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env["QT_QPA_PLATFORM"] = "offscreen"
     env.update(extra)
     return env
+
+
+@pytest.fixture
+def secret_service() -> KeyringBackend:
+    """The real Secret Service keyring that scripts/test starts (see tests.support.keyrings)."""
+    return private_secret_service()

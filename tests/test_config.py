@@ -74,3 +74,36 @@ def test_bad_environment_value_names_the_variable_setting(monkeypatch: pytest.Mo
 def test_missing_config_file_given_explicitly_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="config file not found"):
         load_settings(config_file=tmp_path / "nope.toml", env_file=None)
+
+
+def test_accounts_and_storage_settings(tmp_path: Path) -> None:
+    toml = write(
+        tmp_path / "c.toml",
+        '[accounts]\nserver_utc_offset_hours = 2\nweek_start = "Sunday"\n'
+        '[accounts.server_utc_offsets]\n"Broker-Live" = 3\n'
+        "[storage]\nsnapshot_keep_all_days = 3\nsnapshot_retention_days = 0\n",
+    )
+    settings = load_settings(config_file=toml, env_file=None)
+    assert settings.accounts.week_start == "sunday"
+    assert settings.accounts.utc_offset_hours("broker-live") == 3
+    assert settings.accounts.utc_offset_hours("Other") == 2
+    assert (settings.storage.snapshot_keep_all_days, settings.storage.snapshot_retention_days) == (3, 0)
+    defaults = load_settings(env_file=None)
+    assert defaults.accounts.server_utc_offset_hours == 0 and defaults.accounts.week_start == "monday"
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ("[accounts]\nweek_start = 'someday'\n", "invalid setting accounts.week_start='someday'"),
+        ("[accounts]\nserver_utc_offset_hours = 15\n", "invalid setting accounts.server_utc_offset_hours=15"),
+        ("[accounts.server_utc_offsets]\nX = 20\n", "offset for 'X' must be between -12 and 14 hours"),
+        (
+            "[storage]\nsnapshot_keep_all_days = 30\nsnapshot_retention_days = 7\n",
+            "at least snapshot_keep_all_days",
+        ),
+    ],
+)
+def test_bad_accounts_and_storage_settings(tmp_path: Path, toml: str, expected: str) -> None:
+    with pytest.raises(SettingsError, match=expected.replace("(", r"\(").replace(")", r"\)")):
+        load_settings(config_file=write(tmp_path / "c.toml", toml), env_file=None)

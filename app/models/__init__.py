@@ -1,6 +1,19 @@
 """The app's immutable domain types: nothing above ``app.mt5`` sees an MT5 namedtuple."""
 
-from app.models.account import AccountInfo, AccountSnapshot, PeriodPnL, TerminalState, account_key
+from app.models.account import (
+    AccountAction,
+    AccountEdit,
+    AccountInfo,
+    AccountSnapshot,
+    AccountStatus,
+    AccountUpdate,
+    ManagedAccount,
+    NewAccount,
+    PeriodPnL,
+    SnapshotPosition,
+    TerminalState,
+    account_key,
+)
 from app.models.enums import (
     AccountTradeMode,
     BookSide,
@@ -33,8 +46,12 @@ from app.models.market import Bar, BarSeries, BarUpdate, Book, BookLevel, Quote,
 from app.models.trading import Deal, Order, OrderCheck, OrderRequest, OrderResult, Position
 
 __all__ = [
+    "AccountAction",
+    "AccountEdit",
     "AccountInfo",
     "AccountSnapshot",
+    "AccountStatus",
+    "AccountUpdate",
     "AccountTradeMode",
     "AmbiguousOutcomeError",
     "AuthorizationError",
@@ -49,8 +66,10 @@ __all__ = [
     "DealEntry",
     "DealType",
     "FillPolicy",
+    "ManagedAccount",
     "MarginMode",
     "NotConnectedError",
+    "NewAccount",
     "NotReadyError",
     "Order",
     "OrderCheck",
@@ -64,6 +83,7 @@ __all__ = [
     "Quote",
     "RejectedError",
     "Side",
+    "SnapshotPosition",
     "SymbolSpec",
     "SymbolTradeMode",
     "TemporaryError",
