@@ -56,6 +56,11 @@ ensure_venv() {
   stamp="$VENV/.installed"
   want=$(cat "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)
   if [ -x "$VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
+  if [ -L "$VENV" ] && [ -x "$VENV/bin/python" ]; then
+    # A .venv shared from another checkout (a git worktree): re-installing would repoint it here.
+    say "pyproject.toml differs from what the shared .venv was installed from; not re-installing it"
+    return 0
+  fi
   python=$(find_python)
   if [ ! -x "$VENV/bin/python" ]; then
     say "creating .venv with $python"
