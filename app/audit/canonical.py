@@ -23,7 +23,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
-# Integers beyond this are not exactly representable as IEEE doubles, so JCS cannot carry them.
+# Integers beyond this are not all exactly representable as IEEE doubles (JCS numbers are doubles).
 MAX_SAFE_INTEGER = 2**53 - 1
 
 _encode_string = json.JSONEncoder(ensure_ascii=False).encode
@@ -68,9 +68,9 @@ def _scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        if abs(value) > MAX_SAFE_INTEGER:
-            raise ValueError(f"integer {value} is too large for canonical JSON (store it as a string)")
-        return str(value)
+        # JCS numbers are doubles: a bigger integer is the double it reads as (the payload layer turns
+        # such integers into strings before they are stored, so this only meets numbers read back).
+        return str(value) if abs(value) <= MAX_SAFE_INTEGER else format_number(float(value))
     if isinstance(value, float):
         return format_number(value)
     raise TypeError(f"{type(value).__name__} has no canonical JSON form")

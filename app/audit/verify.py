@@ -204,14 +204,15 @@ class _Chain:
     prev: str = GENESIS  # expected prev
     count: int = 0
     last_where: str = "the start"
+    last_prev: str | None = None  # the last good entry's own prev
     torn_records: dict[str, str] = field(default_factory=dict)  # saved_as -> sha256
 
     def continued_by(self, entry: AuditEntry | None) -> bool:
         return entry is not None and entry.seq == self.seq and entry.prev == self.prev
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+def _plural(count: int, word: str, words: str) -> str:
+    return f"{count} {word if count == 1 else words}"
 
 
 def _classify_jump(line: _Line, entry: AuditEntry, chain: _Chain, stream: _Stream) -> Finding:
@@ -236,7 +237,8 @@ def _classify_jump(line: _Line, entry: AuditEntry, chain: _Chain, stream: _Strea
     missing = entry.seq - chain.seq
     span = f"#{chain.seq}" if missing == 1 else f"#{chain.seq}..#{entry.seq - 1}"
     return found(
-        Problem.DELETED, f"{_plural(missing, 'entry')} missing before it ({span}), after {chain.last_where}"
+        Problem.DELETED,
+        f"{_plural(missing, 'entry', 'entries')} missing before it ({span}), after {chain.last_where}",
     )
 
 
@@ -261,6 +263,11 @@ def _classify(line: _Line, entry: AuditEntry, chain: _Chain, stream: _Stream) ->
         )
     if entry.seq > chain.seq:
         return _classify_jump(line, entry, chain, stream)
+    if entry.seq == chain.seq - 1 and entry.prev == chain.last_prev:
+        return found(
+            Problem.INSERTED,
+            f"a second #{entry.seq} chained like {chain.last_where}: one of the two was inserted",
+        )
     if entry.seq < chain.seq:
         return found(
             Problem.INSERTED,
@@ -313,7 +320,9 @@ def verify_trail(directory: Path) -> VerifyReport:
     stream = _Stream(_read_lines(segments, last_size, notes))
     for line in stream:
         if line.torn:
-            detail = f"{_plural(len(line.raw), 'byte')} of an unfinished append after {chain.last_where}"
+            detail = (
+                f"{_plural(len(line.raw), 'byte', 'bytes')} of an unfinished append after {chain.last_where}"
+            )
             finding = Finding(Problem.TORN_TAIL, line.file, line.number, None, detail)
             break
         entry = line.entry
@@ -322,7 +331,7 @@ def verify_trail(directory: Path) -> VerifyReport:
             break
         if chain.continued_by(entry) and hash_is_valid(entry) and line.raw + b"\n" == entry.to_line():
             chain.seq, chain.prev, chain.count = entry.seq + 1, entry.hash, chain.count + 1
-            chain.last_where = f"#{entry.seq} ({line.where})"
+            chain.last_where, chain.last_prev = f"#{entry.seq} ({line.where})", entry.prev
             if entry.action == TORN_TAIL_ACTION and isinstance(saved := entry.payload.get("saved_as"), str):
                 chain.torn_records[saved] = str(entry.payload.get("sha256"))
                 notes.append(f"entry #{entry.seq} records a torn tail set aside after a crash as {saved}")
