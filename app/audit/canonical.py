@@ -60,7 +60,8 @@ def _utf16_key(key: str) -> bytes:
     return key.encode("utf-16-be", "surrogatepass")
 
 
-def _scalar(value: Any) -> str:
+def canonical_scalar(value: Any) -> str:
+    """A string, number, boolean or null in canonical form."""
     if isinstance(value, str):
         return _encode_string(value)
     if value is None:
@@ -96,7 +97,7 @@ def _parts(value: Any, out: list[str]) -> None:
             _parts(item, out)
         out.append("]")
     else:
-        out.append(_scalar(value))
+        out.append(canonical_scalar(value))
 
 
 def canonical_json(value: Any) -> str:

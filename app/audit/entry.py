@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from app.audit.canonical import canonical_bytes, sha256_hex
+from app.audit.canonical import canonical_bytes, canonical_json, canonical_scalar, sha256_hex
 from app.audit.errors import AuditError
 
 FORMAT_VERSION = 1
@@ -101,9 +101,30 @@ class AuditEntry:
     def to_json(self) -> dict[str, Any]:
         return {**self.body(), "hash": self.hash}
 
-    def to_line(self) -> bytes:
+    def _text(self, payload_json: str, with_hash: bool) -> str:
+        # canonical_json(self.body()) (+ "hash"), assembled by hand: the members in their sorted order,
+        # so the payload, the one costly part, is encoded once per entry (a test holds the equivalence).
+        s = canonical_scalar
+        hash_member = f',"hash":{s(self.hash)}' if with_hash else ""
+        return (
+            f'{{"account":{s(self.account)},"action":{s(self.action)},"actor":{s(self.actor)}{hash_member}'
+            f',"payload":{payload_json},"prev":{s(self.prev)},"seq":{s(self.seq)},"time":{s(self.time)}'
+            f',"v":{s(self.v)}}}'
+        )
+
+    def encode(self, payload_json: str | None = None) -> tuple[bytes, bytes]:
+        """``(body, line)``: the canonical bytes the hash is over, and the entry's line with its newline.
+
+        ``payload_json`` is ``canonical_json(self.payload)`` when the caller already has it.
+        """
+        if payload_json is None:
+            payload_json = canonical_json(self.payload)
+        body = self._text(payload_json, with_hash=False).encode("utf-8")
+        return body, (self._text(payload_json, with_hash=True) + "\n").encode("utf-8")
+
+    def to_line(self, payload_json: str | None = None) -> bytes:
         """The entry's line in the trail, newline included."""
-        return canonical_bytes(self.to_json()) + b"\n"
+        return self.encode(payload_json)[1]
 
 
 def compute_hash(body: dict[str, Any]) -> str:
@@ -119,10 +140,12 @@ def seal(
     account: str | None,
     payload: dict[str, Any],
     prev: str,
+    payload_json: str | None = None,
 ) -> AuditEntry:
-    """Build the entry that follows ``prev`` and compute its hash."""
+    """Build the entry that follows ``prev`` and compute its hash (``payload_json``: see ``encode``)."""
     unsealed = AuditEntry(seq, time, actor, action, account, payload, prev, hash="")
-    return AuditEntry(seq, time, actor, action, account, payload, prev, compute_hash(unsealed.body()))
+    body, _ = unsealed.encode(payload_json)
+    return AuditEntry(seq, time, actor, action, account, payload, prev, sha256_hex(body))
 
 
 class MalformedEntry(ValueError):
@@ -170,9 +193,14 @@ def parse_line(line: bytes) -> AuditEntry:
     )
 
 
-def hash_is_valid(entry: AuditEntry) -> bool:
-    """Whether the stored hash is the hash of the stored content (an edit makes this false)."""
+def check_encoding(entry: AuditEntry, line: bytes) -> tuple[bool, bool]:
+    """``(hash valid, line canonical)`` for an entry read from ``line`` (without its newline).
+
+    The first is false when the content no longer matches the stored hash (an edit); the second when the
+    line is not exactly the canonical text of what it holds (reformatted, duplicate keys, ...).
+    """
     try:
-        return compute_hash(entry.body()) == entry.hash
-    except (TypeError, ValueError, UnicodeEncodeError):
-        return False
+        body, canonical_line = entry.encode()
+    except (TypeError, ValueError):  # NaN, a lone surrogate, ...: nothing we wrote
+        return False, False
+    return sha256_hex(body) == entry.hash, canonical_line == line + b"\n"

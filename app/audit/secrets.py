@@ -10,6 +10,7 @@ was there without seeing it.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -18,28 +19,18 @@ from app.logs import redact
 REDACTED_KEY = "_redacted"
 
 # Matched against the key lower-cased with separators removed ("API-Key" -> "apikey").
-_SECRET_PARTS = (
-    "password",
-    "passwd",
-    "passphrase",
-    "secret",
-    "token",
-    "apikey",
-    "authorization",
-    "credential",
-    "privatekey",
-    "cookie",
-    "jwt",
-    "bearer",
+_SECRET_PART = re.compile(
+    "password|passwd|passphrase|secret|token|apikey|authorization|credential|privatekey|cookie|jwt|bearer"
 )
 _SECRET_WORDS = frozenset({"pwd", "pass", "pin", "auth", "otp", "totp", "signature", "sig"})
 _SEPARATORS = re.compile(r"[\s_\-.]+")
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_key(key: str) -> bool:
     """Whether a member called ``key`` may hold a secret (then it never enters the trail)."""
     squashed = _SEPARATORS.sub("", key.lower())
-    return squashed in _SECRET_WORDS or any(part in squashed for part in _SECRET_PARTS)
+    return squashed in _SECRET_WORDS or _SECRET_PART.search(squashed) is not None
 
 
 def _clean(value: Any, path: str, removed: list[str]) -> Any:

@@ -22,7 +22,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.audit.canonical import canonical_bytes
+from app.audit.canonical import canonical_json
 from app.audit.entry import AuditEntry, check_account, check_action, check_actor
 from app.audit.errors import AuditError, AuditWriteError
 from app.audit.files import audit_dir
@@ -48,12 +48,13 @@ def make_draft(actor: str, action: str, account: str | None, payload: Mapping[st
     try:
         data = to_json_value(dict(payload or {}))
         cleaned = guard_payload(data)
-        size = len(canonical_bytes(cleaned))
+        payload_json = canonical_json(cleaned)
+        size = len(payload_json.encode("utf-8"))
     except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
         raise AuditError(f"{action}: payload cannot be recorded: {exc}") from None
     if size > MAX_ENTRY_BYTES:
         raise AuditError(f"{action}: payload of {size} bytes exceeds {MAX_ENTRY_BYTES}")
-    return Draft(actor, action, account, cleaned)
+    return Draft(actor, action, account, cleaned, payload_json)
 
 
 def _written(entry: AuditEntry | None) -> AuditEntry:

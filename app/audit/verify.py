@@ -33,7 +33,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from app.audit.entry import GENESIS, AuditEntry, MalformedEntry, hash_is_valid, parse_line
+from app.audit.entry import GENESIS, AuditEntry, MalformedEntry, check_encoding, parse_line
 from app.audit.errors import AuditLockTimeout
 from app.audit.files import LOCK_FILE_NAME, Segment, list_segments, list_torn_files
 from app.audit.lock import InterProcessLock
@@ -247,7 +247,8 @@ def _classify(line: _Line, entry: AuditEntry, chain: _Chain, stream: _Stream) ->
         return Finding(kind, line.file, line.number, entry.seq, detail)
 
     following = stream.peek_entry(0)
-    if not hash_is_valid(entry):
+    hash_ok, canonical_ok = check_encoding(entry, line.raw)
+    if not hash_ok:
         if following is not None and following.prev == entry.hash:
             return found(
                 Problem.EDITED, "its content no longer matches its hash (the next entry still points to it)"
@@ -257,7 +258,7 @@ def _classify(line: _Line, entry: AuditEntry, chain: _Chain, stream: _Stream) ->
                 Problem.INSERTED, f"not part of the chain: the next line continues from {chain.last_where}"
             )
         return found(Problem.EDITED, "its content does not match its hash")
-    if line.raw + b"\n" != entry.to_line():
+    if not canonical_ok:
         return found(
             Problem.EDITED, "the line was rewritten (not in canonical form) though its content hashes right"
         )
@@ -329,7 +330,7 @@ def verify_trail(directory: Path) -> VerifyReport:
         if entry is None:
             finding = Finding(Problem.MALFORMED, line.file, line.number, None, line.error or "unreadable")
             break
-        if chain.continued_by(entry) and hash_is_valid(entry) and line.raw + b"\n" == entry.to_line():
+        if chain.continued_by(entry) and check_encoding(entry, line.raw) == (True, True):
             chain.seq, chain.prev, chain.count = entry.seq + 1, entry.hash, chain.count + 1
             chain.last_where, chain.last_prev = f"#{entry.seq} ({line.where})", entry.prev
             if entry.action == TORN_TAIL_ACTION and isinstance(saved := entry.payload.get("saved_as"), str):

@@ -58,6 +58,7 @@ class Draft:
     action: str
     account: str | None
     payload: dict[str, Any]
+    payload_json: str | None = None  # canonical_json(payload), when already computed
 
 
 @dataclass(slots=True)
@@ -206,8 +207,9 @@ class ChainWriter:
                 account=draft.account,
                 payload=draft.payload,
                 prev=head.hash,
+                payload_json=draft.payload_json,
             )
-            line = entry.to_line()
+            line = entry.to_line(draft.payload_json)
             day = entry.time[:10].replace("-", "")
             if self._needs_new_segment(head, entry.seq, day, len(line)):
                 self._flush(pending)

@@ -158,3 +158,27 @@ def test_reading_a_canonical_text_back_gives_the_same_text(value: object) -> Non
     """What the verifier relies on: parse the stored line, re-encode, get the very same bytes."""
     text = canonical_json(value)
     assert canonical_json(json.loads(text)) == text
+
+
+@given(
+    payload=st.dictionaries(st.text(max_size=8), any_json, max_size=5),
+    account=st.none() | st.text(max_size=20),
+    actor=st.text(min_size=1, max_size=10),
+    seq=st.integers(1, 2**53 - 1),
+)
+def test_the_hand_assembled_entry_text_is_the_canonical_text(
+    payload: dict[str, object], account: str | None, actor: str, seq: int
+) -> None:
+    entry = seal(
+        seq=seq,
+        time="2025-01-02T03:04:05.000006Z",
+        actor=actor,
+        action="order.intent",
+        account=account,
+        payload=payload,
+        prev="f" * 64,
+    )
+    body, line = entry.encode()
+    assert body == canonical_bytes(entry.body())
+    assert line == canonical_bytes(entry.to_json()) + b"\n"
+    assert entry.hash == compute_hash(entry.body())
