@@ -29,6 +29,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.audit import AuditTrail, verify_trail  # noqa: E402 - after the path set-up
+from app.audit.writer import Fsync, full_fsync  # noqa: E402
 
 PAYLOAD = {
     "client_id": "5c0f6c3e-3d0b-4a59-9a43-3a0d5b3f4e21",
@@ -58,8 +59,21 @@ def stats(latencies: list[float], elapsed: float) -> dict[str, float]:
     }
 
 
+def slow_fsync(extra_s: float) -> Fsync:
+    """The real fsync plus ``extra_s``: what a slower disk (a laptop SSD, a spinning disk) would cost."""
+
+    def fsync(fd: int) -> None:
+        full_fsync(fd)
+        time.sleep(extra_s)
+
+    return fsync
+
+
+FSYNC: Fsync = full_fsync
+
+
 def run_sync(directory: Path, count: int) -> dict[str, float]:
-    with AuditTrail(directory) as trail:
+    with AuditTrail(directory, fsync=FSYNC) as trail:
         latencies = []
         started = time.perf_counter()
         for n in range(count):
@@ -72,7 +86,7 @@ def run_sync(directory: Path, count: int) -> dict[str, float]:
 
 def run_async(directory: Path, count: int, tasks: int) -> dict[str, float]:
     async def main() -> dict[str, float]:
-        trail = AuditTrail(directory)
+        trail = AuditTrail(directory, fsync=FSYNC)
         await trail.start()
         latencies: list[float] = []
 
@@ -114,7 +128,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=16, help="tasks in the concurrent scenario")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--extra-fsync-ms", type=float, default=0.0, help="add this to every fsync (simulate a slower disk)"
+    )
     args = parser.parse_args()
+    global FSYNC
+    if args.extra_fsync_ms:
+        FSYNC = slow_fsync(args.extra_fsync_ms / 1000)
 
     base = Path(tempfile.mkdtemp(prefix="bench-audit-", dir=args.dir))
     scenarios: dict[str, Callable[[Path], dict[str, float]]] = {
@@ -128,6 +148,7 @@ def main() -> None:
             "python": platform.python_version(),
             "platform": platform.platform(),
             "filesystem": filesystem_of(base),
+            "extra_fsync_ms": args.extra_fsync_ms,
         },
         "count": args.count,
         "rounds": args.rounds,
@@ -145,7 +166,8 @@ def main() -> None:
         return
     machine = results["machine"]
     print(f"{machine['cpus']} CPUs, Python {machine['python']}, {machine['platform']}")
-    print(f"disk: {machine['filesystem']}; {args.count} appends x {args.rounds} rounds, medians")
+    extra = f" + {args.extra_fsync_ms:g} ms simulated per fsync" if args.extra_fsync_ms else ""
+    print(f"disk: {machine['filesystem']}{extra}; {args.count} appends x {args.rounds} rounds, medians")
     print(f"{'scenario':<12} {'appends/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for name, figures in results["scenarios"].items():
         print(
