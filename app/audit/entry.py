@@ -7,9 +7,10 @@ An entry is one JSON object on one line (JSON Lines), written in canonical form 
      "prev":"…","seq":42,"time":"2025-01-02T10:11:12.123456Z","v":1}
 
 ``hash`` is ``sha256_hex(canonical_bytes(entry without "hash"))``; ``prev`` is the previous entry's
-``hash`` (:data:`GENESIS` for entry 1). ``seq`` counts from 1 without gaps across every file, so a
-deleted, inserted or moved line shows up as a sequence or ``prev`` mismatch, an edited one as a hash
-mismatch.
+``hash`` (:data:`GENESIS` for entry 1). ``time`` is when the writer chained the entry, under the lock,
+so across processes times follow sequence numbers (unless the clock itself steps back). ``seq``
+counts from 1 without gaps across every file, so a deleted, inserted or moved line shows up as a
+sequence or ``prev`` mismatch, an edited one as a hash mismatch.
 """
 
 from __future__ import annotations
