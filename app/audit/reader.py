@@ -6,8 +6,9 @@ it shows every line that parses as an entry and skips the rest, including an app
 
 from __future__ import annotations
 
+import re
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from app.audit.files import list_segments
 from app.audit.verify import VerifyReport, verify_trail
 
 DEFAULT_LIMIT = 500
+_HASHES = re.compile(r'"(?:hash|prev)":"[0-9a-f]{64}"')  # hex that any short text search would hit
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +28,7 @@ class AuditQuery:
 
     ``actor`` matches exactly or as a prefix before ``:`` (``api`` matches ``api:alice``); ``action``
     exactly or as a prefix before ``.`` (``order`` matches ``order.intent``); ``text`` anywhere in the
-    entry's line, ignoring case; ``since`` inclusive, ``until`` exclusive.
+    entry's line but its two hashes, ignoring case; ``since`` inclusive, ``until`` exclusive.
     """
 
     since: datetime | None = None
@@ -38,16 +40,24 @@ class AuditQuery:
     text: str | None = None
     limit: int | None = DEFAULT_LIMIT
 
-    def matches(self, entry: AuditEntry, line: str) -> bool:
-        return (
-            (self.since is None or entry.time >= format_time(self.since))
-            and (self.until is None or entry.time < format_time(self.until))
-            and _labelled(entry.actor, self.actor, ":")
-            and _labelled(entry.action, self.action, ".")
-            and (not self.account or entry.account == self.account)
-            and (not self.client_id or entry.client_id == self.client_id)
-            and (not self.text or self.text.casefold() in line.casefold())
-        )
+    def matcher(self) -> Callable[[AuditEntry, str], bool]:
+        """A test for ``(entry, its line)``; times compare as text (fixed width: text order is time order)."""
+        since = format_time(self.since) if self.since is not None else None
+        until = format_time(self.until) if self.until is not None else None
+        text = self.text.casefold() if self.text else None
+
+        def matches(entry: AuditEntry, line: str) -> bool:
+            return (
+                (since is None or entry.time >= since)
+                and (until is None or entry.time < until)
+                and _labelled(entry.actor, self.actor, ":")
+                and _labelled(entry.action, self.action, ".")
+                and (not self.account or entry.account == self.account)
+                and (not self.client_id or entry.client_id == self.client_id)
+                and (text is None or text in _HASHES.sub("", line).casefold())
+            )
+
+        return matches
 
 
 def _labelled(value: str, wanted: str | None, separator: str) -> bool:
@@ -84,8 +94,9 @@ class AuditReader:
         """The newest ``query.limit`` matching entries, oldest first."""
         limit = query.limit if query.limit and query.limit > 0 else None
         found: deque[AuditEntry] = deque(maxlen=limit)
+        matches = query.matcher()
         for entry, line in self.lines():
-            if query.matches(entry, line):
+            if matches(entry, line):
                 found.append(entry)
         return list(found)
 

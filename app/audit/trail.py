@@ -18,7 +18,7 @@ import logging
 import queue
 import threading
 from collections.abc import Mapping
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -261,9 +261,12 @@ class AuditTrail:
         with self._guard:
             self._pending -= len(batch)
         for job, entry, failure in results:
-            if failure is None:
-                job.future.set_result(entry)
-                continue
-            own = type(failure)(str(failure))  # one instance per waiter: each raise adds its traceback
-            own.__cause__ = failure.__cause__
-            job.future.set_exception(own)
+            try:
+                if failure is None:
+                    job.future.set_result(entry)
+                    continue
+                own = type(failure)(str(failure))  # one instance per waiter: each raise adds its traceback
+                own.__cause__ = failure.__cause__
+                job.future.set_exception(own)
+            except InvalidStateError:  # its waiter cancelled the future: the entry is written regardless
+                pass

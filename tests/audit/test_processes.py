@@ -6,7 +6,6 @@ import json
 import random
 import re
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,17 +23,9 @@ ACK = re.compile(r"^ACK (\d+) ([0-9a-f]{64}) (\d+)$")
 KILLS = 50
 
 
-def writer(directory: Path, mode: str, name: str, count: int, seed: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "tests.audit.writer_process",
-        str(directory),
-        mode,
-        name,
-        str(count),
-        str(seed),
-    ]
+def writer(directory: Path, mode: str, name: str, count: int, seed: int, *go_file: Path) -> list[str]:
+    arguments = (directory, mode, name, count, seed, *go_file)
+    return [sys.executable, "-m", "tests.audit.writer_process", *(str(arg) for arg in arguments)]
 
 
 def acknowledged(output: str) -> dict[int, str]:
@@ -107,19 +98,18 @@ def test_sigkill_at_random_moments_never_loses_an_acknowledged_entry(tmp_path: P
 
 def test_two_processes_appending_at_once_keep_one_chain(tmp_path: Path) -> None:
     directory = tmp_path / "audit"
+    go = tmp_path / "go"
     count = 150
-    procs = [
-        subprocess.Popen(
-            writer(directory, mode, name, count, seed),
-            env=subprocess_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for name, mode, seed in (("a", "sync", 1), ("b", "async", 2))
-    ]
-    outputs = [proc.communicate(timeout=120) for proc in procs]
-    assert [proc.returncode for proc in procs] == [0, 0], outputs
+    with (
+        RunningProcess(writer(directory, "sync", "a", count, 1, go), subprocess_env()) as first,
+        RunningProcess(writer(directory, "async", "b", count, 2, go), subprocess_env()) as second,
+    ):
+        for proc in (first, second):
+            proc.wait_for("READY", timeout=60)
+        go.touch()  # both are ready: now they race
+        for proc in (first, second):
+            proc.wait_for("DONE", timeout=120)
+            assert proc.proc.wait(30) == 0, proc.output
     report = verify_trail(directory)
     assert report.ok and report.entries == 2 * count, report.summary()
     entries = [entry for entry, _ in AuditReader(directory).lines()]

@@ -78,3 +78,9 @@ def test_summary_puts_order_fields_first() -> None:
         == "side=buy volume=0.1 symbol=EURUSD price=1.1 comment=hi request.deviation=10 client_id=abc"
     )
     assert len(summarize(entry, max_length=20)) == 20
+
+
+def test_text_search_ignores_the_hashes(reader: AuditReader) -> None:
+    entry = reader.query(AuditQuery(limit=1))[0]
+    assert reader.query(AuditQuery(text=entry.hash[10:20])) == []
+    assert reader.query(AuditQuery(text=entry.prev[:12])) == []

@@ -1,6 +1,7 @@
 """A process that appends to a trail and says so: ``ACK <seq> <hash>`` once each append has returned.
 
-``python -m tests.audit.writer_process DIR sync|async NAME COUNT SEED`` (COUNT 0: until killed). Some
+``python -m tests.audit.writer_process DIR sync|async NAME COUNT SEED [GO_FILE]`` (COUNT 0: until killed;
+with GO_FILE, it starts appending once that file exists, so several writers can start together). Some
 payloads are large (tens of KB) so that a kill can land in the middle of a write.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,10 @@ def main() -> None:
     trail = AuditTrail(directory, rotate_max_bytes=100_000)
     trail.open()
     print("READY", flush=True)
+    if len(sys.argv) > 6:
+        go = Path(sys.argv[6])
+        while not go.exists():
+            time.sleep(0.001)
     if mode == "sync":
         n = 0
         while count == 0 or n < count:
