@@ -40,11 +40,14 @@ def _write_durably(path: Path, data: bytes) -> None:
 
 
 def _torn_path(segment: Path, offset: int, data: bytes) -> Path:
-    """``<segment>.<offset>.torn``, or a numbered variant if that name holds different bytes."""
+    """``<segment>.<offset>.torn``, or a numbered variant if that name holds other bytes.
+
+    A file there holding a prefix of ``data`` is an earlier copy cut short by a crash: it is rewritten.
+    """
     for attempt in range(1000):
         suffix = f".{offset}" if attempt == 0 else f".{offset}-{attempt}"
         candidate = segment.with_name(segment.name + suffix + TORN_SUFFIX)
-        if not candidate.exists() or candidate.read_bytes() == data:
+        if not candidate.exists() or data.startswith(candidate.read_bytes()):
             return candidate
     raise FileExistsError(f"too many torn files for {segment.name} at {offset}")
 

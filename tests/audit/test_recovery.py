@@ -101,11 +101,12 @@ def test_a_crash_while_copying_the_torn_bytes_is_redone_without_duplicates(trail
     segment = only_segment(trail_dir)
     offset = segment.stat().st_size
     tear(segment)
-    segment.with_name(f"{segment.name}.{offset}.torn").write_bytes(TORN)  # step 1 done, step 2 not
+    segment.with_name(f"{segment.name}.{offset}.torn").write_bytes(TORN[:7])  # step 1 cut short
 
     with AuditTrail(trail_dir):
         pass
     assert [torn.path.name for torn in list_torn_files(trail_dir)] == [f"{segment.name}.{offset}.torn"]
+    assert segment.with_name(f"{segment.name}.{offset}.torn").read_bytes() == TORN
     assert len(torn_records(trail_dir)) == 1
     assert verify_trail(trail_dir).ok
 
