@@ -291,7 +291,7 @@ def _snapshot(directory: Path, notes: list[str]) -> tuple[list[Segment], int | N
         with InterProcessLock(directory / LOCK_FILE_NAME, SNAPSHOT_LOCK_TIMEOUT_S):
             segments = list_segments(directory)
             return segments, segments[-1].path.stat().st_size if segments else None
-    except (AuditLockTimeout, PermissionError) as exc:
+    except (AuditLockTimeout, OSError) as exc:  # busy, or a read-only copy (an auditor's)
         notes.append(f"read without the writers' lock ({exc}); an append in progress may look torn")
     segments = list_segments(directory)
     return segments, None

@@ -150,3 +150,13 @@ def test_an_altered_torn_file_is_noted(trail_dir: Path) -> None:
     report = verify_trail(trail_dir)
     assert report.ok
     assert any("differ from what its audit.torn_tail entry recorded" in note for note in report.notes)
+
+
+def test_a_trail_whose_lock_cannot_be_taken_still_verifies(trail_dir: Path) -> None:
+    """E.g. an auditor's read-only copy: verified without the lock, and the report says so."""
+    fill(trail_dir, 4)
+    (trail_dir / ".lock").unlink()
+    (trail_dir / ".lock").mkdir()  # opening it for writing fails, as on a read-only medium
+    report = verify_trail(trail_dir)
+    assert report.ok and report.entries == 4
+    assert any("read without the writers' lock" in note for note in report.notes)
