@@ -23,6 +23,8 @@ from pydantic_settings import (
 APP_NAME = "mt5-console"
 ENV_PREFIX = "MT5C_"
 
+MIN_AUDIT_FILE_BYTES = 65_536
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
@@ -152,6 +154,22 @@ class StorageSettings(_Section):
         return self
 
 
+class AuditSettings(_Section):
+    """The audit trail's files: they rotate at a size and/or at UTC midnight (the chain runs on)."""
+
+    rotate_max_bytes: int = Field(64_000_000, ge=0)  # 0: no size limit
+    rotate_daily: bool = True
+    lock_timeout_s: float = Field(10.0, gt=0, le=600)  # waiting for another process's append
+    max_pending: int = Field(10_000, ge=1)  # queued appends beyond this are refused, not buffered
+
+    @field_validator("rotate_max_bytes")
+    @classmethod
+    def _sane_size(cls, value: int) -> int:
+        if 0 < value < MIN_AUDIT_FILE_BYTES:
+            raise ValueError(f"must be 0 (no limit) or at least {MIN_AUDIT_FILE_BYTES}")
+        return value
+
+
 class Settings(BaseSettings):
     """Everything configurable. Sections map to TOML tables and ``MT5C_SECTION__KEY`` variables."""
 
@@ -172,6 +190,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     accounts: AccountsSettings = Field(default_factory=AccountsSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -16,9 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.config import LoggingSettings, LogLevel
+if TYPE_CHECKING:  # only types here: importing the settings (pydantic) costs ~0.15 s
+    from app.config import LoggingSettings, LogLevel
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 LOG_FILE_NAME = "mt5-console.log"
