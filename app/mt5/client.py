@@ -83,6 +83,7 @@ class TerminalClient:
         self._ready = asyncio.Event()
         self._stopping = False
         self._account: tuple[int, str, str] | None = None  # login, server, password of the held account
+        self._home_account: tuple[int, str] | None = None  # the account found at the first connect
         self._stream_symbols: list[str] = []
         self._stream_interval = 0.01
         self._stream_paused = False
@@ -179,6 +180,8 @@ class TerminalClient:
                 )
                 health = await self._raw_call("health", timeout_s=self.call_timeout)
         self._apply_health(health)
+        if self._home_account is None and health.get("login"):
+            self._home_account = (int(health["login"]), str(health.get("server", "")))
         if self._stream_symbols:
             self.cursors = await self._raw_call(
                 "stream_set",
@@ -387,6 +390,12 @@ class TerminalClient:
     @property
     def held_account(self) -> tuple[int, str] | None:
         return (self._account[0], self._account[1]) if self._account else None
+
+    @property
+    def home_account(self) -> tuple[int, str] | None:
+        """The account this terminal should be on: the one it was told to hold (``login``), else the
+        one it was logged in to when it first connected (a terminal attaches to its last account)."""
+        return self.held_account or self._home_account
 
     # ------------------------------------------------------------------ tick stream
     async def stream_ticks(self, symbols: list[str], interval_s: float | None = None) -> None:

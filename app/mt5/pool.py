@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 
 from app.models import TerminalState
 from app.mt5.client import TerminalClient
@@ -28,6 +29,7 @@ class TerminalPool:
             raise ValueError("a terminal pool needs at least one terminal")
         self.clients = list(clients)
         self._live_id = self.clients[0].terminal_id
+        self.live_lent_to: str | None = None  # who borrowed the live terminal (e.g. the carousel)
         if on_state is not None:
             for client in self.clients:
                 client.add_state_listener(on_state)
@@ -59,3 +61,18 @@ class TerminalPool:
 
     async def stop(self) -> None:
         await asyncio.gather(*(client.stop() for client in self.clients), return_exceptions=True)
+
+    @asynccontextmanager
+    async def borrow_live(self, borrower: str) -> AsyncIterator[TerminalClient]:
+        """Lend the live terminal to ``borrower`` (the carousel, with a one-terminal pool).
+
+        While lent, the trading service refuses orders; the borrower must put the terminal back on the
+        live account (``live.home_account``) before leaving the block.
+        """
+        if self.live_lent_to is not None:
+            raise RuntimeError(f"the live terminal is already lent to {self.live_lent_to}")
+        self.live_lent_to = borrower
+        try:
+            yield self.live
+        finally:
+            self.live_lent_to = None
