@@ -69,7 +69,27 @@ class TradingService:
                 changes["price"] = tick.ask if request.type.side is Side.BUY else tick.bid
         return request.with_changes(**changes) if changes else request
 
-    async def check(self, request: OrderRequest) -> OrderCheck:
+    async def with_points(
+        self, request: OrderRequest, sl_points: float | None = None, tp_points: float | None = None
+    ) -> OrderRequest:
+        """SL/TP given as distances in points from the order's price, turned into prices on the right
+        side of it (below a buy's price for the SL, above for the TP; the reverse for a sell)."""
+        if not sl_points and not tp_points:
+            return request
+        spec = await self.spec(request.symbol)
+        price = request.price
+        if not price:
+            tick = await self._pool.live.call("tick", request.symbol)
+            price = tick.ask if request.type.side is Side.BUY else tick.bid
+        sign = request.type.side.sign
+        changes: dict[str, object] = {}
+        if sl_points:
+            changes["sl"] = spec.round_price(price - sign * sl_points * spec.point)
+        if tp_points:
+            changes["tp"] = spec.round_price(price + sign * tp_points * spec.point)
+        return request.with_changes(**changes)
+
+    async def check(self, request: OrderRequest, *, actor: str = "gui") -> OrderCheck:
         """``order_check`` of the prepared request: margin, free margin after, the verdict."""
         prepared = await self.prepare(request)
         result: OrderCheck = await self._pool.live.call("order_check", prepared)
@@ -114,7 +134,7 @@ class TradingService:
         return result
 
     # ------------------------------------------------------------------ the usual actions
-    async def place(self, request: OrderRequest) -> OrderResult:
+    async def place(self, request: OrderRequest, *, actor: str = "gui", note: str = "") -> OrderResult:
         return await self.send(request)
 
     async def close_position(
@@ -133,23 +153,35 @@ class TradingService:
         )
         return await self.send(request)
 
-    async def modify_position(self, ticket: int, sl: float, tp: float) -> OrderResult:
+    async def modify_position(
+        self, ticket: int, sl: float, tp: float, *, actor: str = "gui", note: str = ""
+    ) -> OrderResult:
         position = await self._position(ticket)
         request = OrderRequest(action=TradeAction.SLTP, symbol=position.symbol, position=ticket, sl=sl, tp=tp)
         return await self.send(request)
 
     async def modify_order(
-        self, ticket: int, price: float, sl: float, tp: float, stoplimit: float = 0.0
+        self,
+        ticket: int,
+        price: float,
+        sl: float,
+        tp: float,
+        stoplimit: float = 0.0,
+        *,
+        actor: str = "gui",
+        note: str = "",
     ) -> OrderResult:
         request = OrderRequest(
             action=TradeAction.MODIFY, order=ticket, price=price, sl=sl, tp=tp, stoplimit=stoplimit
         )
         return await self.send(request)
 
-    async def cancel_order(self, ticket: int) -> OrderResult:
+    async def cancel_order(self, ticket: int, *, actor: str = "gui", note: str = "") -> OrderResult:
         return await self.send(OrderRequest(action=TradeAction.REMOVE, order=ticket))
 
-    async def close_by(self, ticket: int, opposite: int) -> OrderResult:
+    async def close_by(
+        self, ticket: int, opposite: int, *, actor: str = "gui", note: str = ""
+    ) -> OrderResult:
         position = await self._position(ticket)
         request = OrderRequest(
             action=TradeAction.CLOSE_BY, symbol=position.symbol, position=ticket, position_by=opposite

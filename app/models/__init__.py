@@ -38,8 +38,10 @@ from app.models.errors import (
     NotReadyError,
     OrderValidationError,
     RejectedError,
+    RiskLimitError,
     TemporaryError,
     TerminalError,
+    TradingDisabledError,
     WorkerCrashedError,
 )
 from app.models.market import Bar, BarSeries, BarUpdate, Book, BookLevel, Quote, SymbolSpec, Tick, TickBatch
@@ -82,6 +84,7 @@ __all__ = [
     "Position",
     "Quote",
     "RejectedError",
+    "RiskLimitError",
     "Side",
     "SnapshotPosition",
     "SymbolSpec",
@@ -95,6 +98,7 @@ __all__ = [
     "TimeInForce",
     "Timeframe",
     "TradeAction",
+    "TradingDisabledError",
     "WorkerCrashedError",
     "account_key",
 ]

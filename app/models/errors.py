@@ -52,6 +52,20 @@ class OrderValidationError(RejectedError):
         self.field = field
 
 
+class RiskLimitError(RejectedError):
+    """An order the account's risk limits refuse (max volume, max positions, order rate, the daily
+    loss kill switch). ``limit`` names the limit."""
+
+    def __init__(self, limit: str, message: str) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+class TradingDisabledError(RejectedError):
+    """Trading is not possible right now: a real account without trading enabled, or the live
+    terminal lent to the carousel / logged in to another account."""
+
+
 class AuthorizationError(RejectedError):
     """Login refused (wrong login, password or server)."""
 

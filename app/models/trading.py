@@ -147,4 +147,5 @@ class OrderResult:
     latency_ms: float = 0.0
     retcode_name: str = ""
     temporary: bool = False
+    duplicate: bool = False  # the client id was seen before: this is the first outcome, nothing was sent
     extra: dict[str, object] = field(default_factory=dict)
