@@ -11,10 +11,15 @@ import asyncio
 import logging
 from typing import Protocol
 
+from app.audit import AuditTrail
 from app.config import Settings
 from app.core.account_state import AccountState
+from app.core.accounts import AccountRegistry
+from app.core.audit_hooks import account_change_recorder
+from app.core.credentials import CredentialStore
 from app.core.hub import EventHub, Topic
 from app.core.market_data import MarketData
+from app.core.storage import StorageService
 from app.core.trading import TradingService
 from app.logs import LogBus, LogEntry
 from app.models import TerminalState
@@ -72,7 +77,18 @@ class Runtime:
         self.log_bus = log_bus
         self.plan = plan
         self.hub = EventHub()
-        self.services: list[Service] = [LogForwarder(self.hub, log_bus)]
+        self.audit = AuditTrail.for_data_dir(settings.data_dir, settings.audit)
+        self.storage = StorageService(settings.data_dir, settings.storage)
+        self.credentials = CredentialStore(timeout_s=settings.accounts.keyring_timeout_s)
+        self.accounts = AccountRegistry(
+            self.storage.db,
+            self.credentials,
+            hub=self.hub,
+            on_change=account_change_recorder(self.audit),
+            settings=settings.accounts,
+        )
+        # Order matters: nothing may trade before the audit trail is open.
+        self.services: list[Service] = [LogForwarder(self.hub, log_bus), self.audit, self.storage]
         self._started: list[Service] = []
         self.sim_server: SimTradeServer | None = None
         if plan.kind == "sim":

@@ -236,24 +236,30 @@ class AccountRegistry:
 
     # ------------------------------------------------------------------ changing
 
-    async def add(self, new: NewAccount, password: str | Secret) -> ManagedAccount:
-        """Register an account and keep its password in the keyring; the new row is ``pending``."""
+    async def add(self, new: NewAccount, password: str | Secret, *, actor: str = "system") -> ManagedAccount:
+        """Register an account and keep its password in the keyring; the new row is ``pending``.
+        ``actor`` (gui, cli, api:<user>) is who asked: the audit hook records it."""
         clean, secret = validate_new(new), validate_password(password)
-        return await self._atomic(self._add(clean, secret))
+        return await self._atomic(self._add(clean, secret, actor))
 
     async def edit(
-        self, account_id: int, edit: AccountEdit, password: str | Secret | None = None
+        self,
+        account_id: int,
+        edit: AccountEdit,
+        password: str | Secret | None = None,
+        *,
+        actor: str = "system",
     ) -> ManagedAccount:
         """Change row fields (see :class:`AccountEdit`) and/or the password."""
         clean = validate_edit(edit)
         secret = None if password is None else validate_password(password)
         if clean.empty and secret is None:
             raise InvalidAccountError("account", "nothing to change")
-        return await self._atomic(self._edit(account_id, clean, secret))
+        return await self._atomic(self._edit(account_id, clean, secret, actor))
 
-    async def remove(self, account_id: int) -> ManagedAccount:
+    async def remove(self, account_id: int, *, actor: str = "system") -> ManagedAccount:
         """Delete the account, its keyring entry, its snapshots and its deals."""
-        return await self._atomic(self._remove(account_id))
+        return await self._atomic(self._remove(account_id, actor))
 
     async def set_status(self, account_id: int, status: AccountStatus, reason: str = "") -> ManagedAccount:
         """Record how the last visit went (``reason`` says why it failed)."""
@@ -292,7 +298,7 @@ class AccountRegistry:
 
     # ------------------------------------------------------------------ the two-phase steps
 
-    async def _add(self, new: NewAccount, secret: Secret) -> ManagedAccount:
+    async def _add(self, new: NewAccount, secret: Secret, actor: str) -> ManagedAccount:
         async with self._lock:
             if await self.find(new.login, new.server) is not None:
                 raise DuplicateAccountError(f"account {new.key} is already registered")
@@ -307,10 +313,12 @@ class AccountRegistry:
                     raise DuplicateAccountError(str(exc)) from None
                 raise
         log.info("account added: %s (id %d)", account.key, account.id)
-        await self._changed(AccountUpdate(AccountAction.ADDED, account))
+        await self._changed(AccountUpdate(AccountAction.ADDED, account, actor=actor))
         return account
 
-    async def _edit(self, account_id: int, edit: AccountEdit, secret: Secret | None) -> ManagedAccount:
+    async def _edit(
+        self, account_id: int, edit: AccountEdit, secret: Secret | None, actor: str
+    ) -> ManagedAccount:
         async with self._lock:
             current = await self.get(account_id)
             previous = None
@@ -332,11 +340,11 @@ class AccountRegistry:
             "account edited: %s (id %d)%s", account.key, account.id, ", password changed" if secret else ""
         )
         await self._changed(
-            AccountUpdate(AccountAction.EDITED, account, snapshot, password_changed=bool(secret))
+            AccountUpdate(AccountAction.EDITED, account, snapshot, password_changed=bool(secret), actor=actor)
         )
         return account
 
-    async def _remove(self, account_id: int) -> ManagedAccount:
+    async def _remove(self, account_id: int, actor: str) -> ManagedAccount:
         async with self._lock:
             account = await self.get(account_id)
             previous = await self._credentials.aread(account.login, account.server)
@@ -347,7 +355,7 @@ class AccountRegistry:
                 await self._restore_password(account.login, account.server, previous)
                 raise
         log.info("account removed: %s (id %d)", account.key, account.id)
-        await self._changed(AccountUpdate(AccountAction.REMOVED, account))
+        await self._changed(AccountUpdate(AccountAction.REMOVED, account, actor=actor))
         return account
 
     async def _restore_password(self, login: int, server: str, previous: Secret | None) -> None:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, NoReturn, TextIO
 
+from app.audit import Actor, AuditTrail
 from app.config import APP_NAME, Settings
 from app.core.accounts import (
     AccountError,
@@ -34,6 +35,7 @@ from app.core.accounts import (
     validate_new,
     validate_password,
 )
+from app.core.audit_hooks import account_change_recorder
 from app.core.credentials import CredentialError, CredentialStore, Secret
 from app.core.storage import Database, StorageError, database_path
 from app.core.times import utc_now
@@ -200,8 +202,14 @@ def read_password(label: str, *, confirm: bool, stdin: TextIO | None = None) -> 
     return validate_password(line.removesuffix("\n").removesuffix("\r"))
 
 
-def _registry(db: Database, settings: Settings) -> AccountRegistry:
-    return AccountRegistry(db, _credentials(settings), settings=settings.accounts)
+def _registry(db: Database, settings: Settings, trail: AuditTrail | None = None) -> AccountRegistry:
+    hook = account_change_recorder(trail) if trail is not None else None
+    return AccountRegistry(db, _credentials(settings), settings=settings.accounts, on_change=hook)
+
+
+def _trail(settings: Settings) -> AuditTrail:
+    """The audit trail every change made here is recorded in (actor ``cli``)."""
+    return AuditTrail.for_data_dir(settings.data_dir, settings.audit)
 
 
 @_guarded
@@ -217,12 +225,12 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
         )
     )
     _credentials(settings).ensure_available()  # before the prompt, and before the database exists
-    with Database(database_path(settings.data_dir)) as db:
-        registry = _registry(db, settings)
+    with Database(database_path(settings.data_dir)) as db, _trail(settings) as trail:
+        registry = _registry(db, settings, trail)
         if asyncio.run(registry.find(new.login, new.server)) is not None:  # before the prompt, too
             raise DuplicateAccountError(f"account {new.key} is already registered")
         password = read_password(new.key, confirm=True)
-        account = asyncio.run(registry.add(new, password))
+        account = asyncio.run(registry.add(new, password, actor=Actor.CLI))
     print(f"added account {account.id}: {_describe(account)} (status {account.status.value})")
     return EXIT_OK
 
@@ -258,10 +266,10 @@ def run_edit(args: argparse.Namespace, settings: Settings) -> int:
         account = await registry.resolve(args.account)
         # The prompt blocks, but nothing else runs in this process: no one waits on the loop.
         password = read_password(account.key, confirm=True) if args.set_password else None
-        return await registry.edit(account.id, edit, password)
+        return await registry.edit(account.id, edit, password, actor=Actor.CLI)
 
-    with Database(database_path(settings.data_dir)) as db:
-        account = asyncio.run(work(_registry(db, settings)))
+    with Database(database_path(settings.data_dir)) as db, _trail(settings) as trail:
+        account = asyncio.run(work(_registry(db, settings, trail)))
     changed = " and password" if args.set_password else ""
     print(f"edited account {account.id}{changed}: {_describe(account)}")
     return EXIT_OK
@@ -279,10 +287,10 @@ def run_remove(args: argparse.Namespace, settings: Settings) -> int:
             )
             if not _confirm(question):
                 return None
-        return await registry.remove(account.id)
+        return await registry.remove(account.id, actor=Actor.CLI)
 
-    with Database(database_path(settings.data_dir)) as db:
-        account = asyncio.run(work(_registry(db, settings)))
+    with Database(database_path(settings.data_dir)) as db, _trail(settings) as trail:
+        account = asyncio.run(work(_registry(db, settings, trail)))
     if account is None:
         raise _Refused("not removed", EXIT_FAILED)
     print(f"removed account {account.id}: {_describe(account)}")

@@ -208,3 +208,4 @@ class AccountUpdate:
     account: ManagedAccount
     snapshot: AccountSnapshot | None = None
     password_changed: bool = False
+    actor: str = "system"  # who made the change (gui, cli, api:<user>, carousel)
