@@ -61,6 +61,7 @@ async def measure(
     pool = TerminalPool([client])
     market = MarketData(hub, pool, poll_interval_s=poll_ms / 1000)
     await client.start()
+    await client.wait_ready(30)
     await market.start()
     await market.subscribe(SYMBOLS)
     subscriber = hub.subscribe(Topic.TICKS, Delivery.ALL, maxlen=100_000)

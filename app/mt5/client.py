@@ -116,15 +116,28 @@ class TerminalClient:
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
-        """Start the worker and connect; on failure keep retrying in the background (never raises)."""
+        """Start the worker and connect in the background: returns at once, never raises. Calls wait
+        (within their timeout) until the terminal is ready; :meth:`wait_ready` waits explicitly."""
         self._stopping = False
         self._spawn()
+        self._recovery = asyncio.create_task(self._first_connect(), name=f"connect-{self.terminal_id}")
+        self._health = asyncio.create_task(self._health_loop(), name=f"health-{self.terminal_id}")
+
+    async def _first_connect(self) -> None:
         try:
             await self._connect()
-        except TerminalError as exc:
-            self._set_state(TerminalStatus.ERROR, str(exc))
-            self._schedule_recovery(restart_worker=False)
-        self._health = asyncio.create_task(self._health_loop(), name=f"health-{self.terminal_id}")
+        except (TerminalError, TimeoutError) as exc:
+            self._set_state(TerminalStatus.ERROR, str(exc) or type(exc).__name__)
+            self._recovery = None
+            self._schedule_recovery(restart_worker=isinstance(exc, CallTimeoutError | WorkerCrashedError))
+
+    async def wait_ready(self, timeout_s: float) -> bool:
+        """True once the terminal is connected and ready for calls; False if not within ``timeout_s``."""
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout_s)
+        except TimeoutError:
+            return False
+        return True
 
     async def stop(self) -> None:
         self._stopping = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import numpy as np
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.core.bars import LiveBar, bar_open_time, bar_open_times
@@ -45,6 +45,7 @@ def aggregate(times_msc: list[int], bids: list[float], tf: Timeframe) -> list[Ba
     return [Bar(k, v[0], max(v), min(v), v[-1], len(v), 20, 0) for k, v in sorted(bars.items())]
 
 
+@settings(deadline=None)  # no timing here: a loaded machine must not fail a correctness property
 @given(
     st.lists(
         st.tuples(st.integers(0, 400_000), st.floats(1.0, 1.2, allow_nan=False)), min_size=1, max_size=200

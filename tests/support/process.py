@@ -41,8 +41,13 @@ class RunningProcess:
             self._queue.put(line.rstrip("\n"))
         self._queue.put(None)
 
-    def wait_for(self, text: str, timeout: float = 30.0) -> str:
-        """Return the first new line containing ``text``; fail with the output so far if it never comes."""
+    def wait_for(self, text: str, timeout: float = 30.0, *, new_only: bool = False) -> str:
+        """Return the first line containing ``text`` (among those not seen yet with ``new_only``); fail
+        with the output so far if it never comes."""
+        if not new_only:
+            for line in self.lines:
+                if text in line:
+                    return line
         deadline = time.monotonic() + timeout
         while (remaining := deadline - time.monotonic()) > 0:
             try:

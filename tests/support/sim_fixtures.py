@@ -97,6 +97,7 @@ async def client_factory(sim_server: Listener) -> AsyncIterator[object]:
         )
         clients.append(client)
         await client.start()
+        assert await client.wait_ready(30), f"terminal {name} did not become ready"
         return client, recorder
 
     yield make

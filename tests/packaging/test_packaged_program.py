@@ -1,0 +1,64 @@
+"""The packaged program (dist/mt5-console, built by scripts/build) as a user runs it.
+
+Runs when ``MT5C_PACKAGED`` names the built program (``.ci/run`` builds it and sets it); otherwise
+skipped, since building takes a minute and a half.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from app import __version__
+from tests.support.process import RunningProcess
+
+pytestmark = pytest.mark.packaging
+
+PROGRAM = os.environ.get("MT5C_PACKAGED", "")
+needs_build = pytest.mark.skipif(not PROGRAM, reason="set MT5C_PACKAGED to the built program (scripts/build)")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """No PYTHONPATH: the program must run on what it carries."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "VIRTUAL_ENV") and not k.startswith("MT5C_")
+    }
+    env.update(extra)
+    return env
+
+
+@needs_build
+def test_version() -> None:
+    result = subprocess.run(
+        [PROGRAM, "--version"], env=clean_env(), capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"mt5-console {__version__}"
+
+
+@needs_build
+def test_serve_on_the_simulator_starts_and_stops_on_sigterm(tmp_path: Path) -> None:
+    command = [PROGRAM, "--serve", "--sim", "--data-dir", str(tmp_path)]
+    with RunningProcess(command, clean_env()) as proc:
+        proc.wait_for("headless mode running", timeout=60)
+        proc.wait_for("logged_in", timeout=60)  # a worker process of the packaged program is trading
+        code = proc.stop(signal.SIGTERM)
+    assert code == 0, proc.output
+    assert "Traceback" not in proc.output and " ERROR " not in proc.output
+
+
+@needs_build
+def test_the_window_opens_offscreen_and_closes_cleanly(tmp_path: Path) -> None:
+    command = [PROGRAM, "--sim", "--data-dir", str(tmp_path)]
+    with RunningProcess(command, clean_env(QT_QPA_PLATFORM="offscreen")) as proc:
+        proc.wait_for("window mode running", timeout=60)
+        proc.wait_for("logged_in", timeout=60)
+        code = proc.stop(signal.SIGTERM)
+    assert code == 0, proc.output
+    assert "Traceback" not in proc.output and " ERROR " not in proc.output
