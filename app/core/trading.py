@@ -138,7 +138,13 @@ class TradingService:
         return await self.send(request)
 
     async def close_position(
-        self, ticket: int, volume: float | None = None, deviation: int = 20
+        self,
+        ticket: int,
+        volume: float | None = None,
+        deviation: int = 20,
+        *,
+        actor: str = "gui",
+        note: str = "",
     ) -> OrderResult:
         """Close (all or ``volume`` of) a position by an opposite deal naming it."""
         position = await self._position(ticket)
