@@ -8,6 +8,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+DRAIN_LIMIT = 1024 * 1024
 _NO_BODY = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -33,6 +34,17 @@ class BodySizeLimit:
             "details": {"max_bytes": self.max_bytes},
         }
 
+    async def _refuse_rest(self, receive: Receive, message: Message, send: Send) -> None:
+        """Read (and drop) a little more of a streamed body, so the client gets to read the 413,
+        then answer and close the connection."""
+        drained = 0
+        while message.get("more_body", False) and drained < DRAIN_LIMIT:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            drained += len(message.get("body", b""))
+        await send_error(send, 413, self._too_large(), {"connection": "close"})
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in _NO_BODY:
             await self.app(scope, receive, send)
@@ -55,7 +67,7 @@ class BodySizeLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await send_error(send, 413, self._too_large(), {"connection": "close"})
+                await self._refuse_rest(receive, message, send)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):

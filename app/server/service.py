@@ -24,7 +24,7 @@ from app.audit import Action, Actor, setting_change
 from app.core.credentials import Secret
 
 if TYPE_CHECKING:
-    from app.server.context import Services
+    from app.server.context import ServerContext, Services
     from app.server.realtime import RealtimeGateway
 
 log = logging.getLogger(__name__)
@@ -102,6 +102,7 @@ class ApiServer:
         self._server: Any = None
         self._task: asyncio.Task[None] | None = None
         self._gateway: RealtimeGateway | None = None
+        self._ctx: ServerContext | None = None
         self._lock = asyncio.Lock()
 
     # ------------------------------------------------------------------ state
@@ -119,6 +120,11 @@ class ApiServer:
     @property
     def gateway(self) -> RealtimeGateway | None:
         return self._gateway
+
+    @property
+    def context(self) -> ServerContext | None:
+        """The running server's auth state and services (None when it is off)."""
+        return self._ctx
 
     def add_state_listener(self, listener: Callable[[ServerState], None]) -> None:
         self._listeners.append(listener)
@@ -178,7 +184,7 @@ class ApiServer:
 
     # ------------------------------------------------------------------ the work
 
-    async def _context(self) -> Any:
+    async def _context(self) -> ServerContext:
         from app.core.credentials import CredentialError
         from app.server.auth import PasswordStore, TokenService, admin_password_is_set, load_or_create_secret
         from app.server.context import ServerContext
@@ -235,7 +241,7 @@ class ApiServer:
         host, port = sock.getsockname()[:2]
         server = _embedded_server_class()(config)
         gateway.start()
-        self._server, self._gateway = server, gateway
+        self._server, self._gateway, self._ctx = server, gateway, ctx
         self._task = asyncio.create_task(self._serve(server, sock), name="api-server")
         try:
             await self._wait_started(server)
@@ -278,7 +284,7 @@ class ApiServer:
 
     async def _stop(self) -> None:
         server, task, gateway = self._server, self._task, self._gateway
-        self._server = self._task = self._gateway = None
+        self._server = self._task = self._gateway = self._ctx = None
         if gateway is not None:
             await gateway.close()
         if server is None or task is None:

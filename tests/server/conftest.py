@@ -70,7 +70,11 @@ async def start_runtime(tmp: Path, *, password: bool = True, **server: Any) -> R
     log_bus = LogBus(500)
     logging.getLogger("app").addHandler(log_bus)
     runtime = Runtime(
-        settings, log_bus, plan_terminals(settings.terminals), headless=True, credentials=CredentialStore(keyring)
+        settings,
+        log_bus,
+        plan_terminals(settings.terminals),
+        headless=True,
+        credentials=CredentialStore(keyring),
     )
     await runtime.start()
     assert runtime.server.url is not None
