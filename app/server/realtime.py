@@ -330,7 +330,21 @@ class RealtimeGateway:
         await self.sio.disconnect(sid)
 
     async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
+        self._release_long_poll(sid)
         self._drop(sid)
+
+    def _release_long_poll(self, sid: str) -> None:
+        """A long-polling client that says goodbye waits for its pending GET to return; Engine.IO would
+        hold it until the next ping (25 s). A no-op packet answers it now."""
+        try:
+            from engineio import packet as eio_packet
+
+            eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
+            socket = self.sio.eio.sockets.get(eio_sid)
+            if socket is not None and not socket.upgraded:
+                socket.queue.put_nowait(eio_packet.Packet(eio_packet.NOOP))
+        except Exception as exc:  # noqa: BLE001 - internals of python-engineio: never fatal
+            log.debug("could not release the long poll of %s: %s", sid, exc)
 
     def _drop(self, sid: str) -> None:
         client = self.clients.pop(sid, None)

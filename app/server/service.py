@@ -56,6 +56,17 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def public_bind_warning(host: str, tls: bool) -> str | None:
+    """What the log says when the server listens beyond this machine (None on loopback)."""
+    if is_loopback(host):
+        return None
+    clear = "" if tls else "; without TLS, passwords and tokens cross the network in clear text"
+    return (
+        f"server bound to {host}, not to the loopback address: anyone who can reach this machine can "
+        f"try to log in{clear}"
+    )
+
+
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening-ready socket on ``host:port`` (port 0: any free port); errors name the address."""
     try:
@@ -255,13 +266,9 @@ class ApiServer:
         log.info(
             "server listening on %s (REST under /api, Socket.IO at /socket.io, OpenAPI at /openapi.json)", url
         )
-        if not is_loopback(options.host):
-            log.warning(
-                "server bound to %s, not to the loopback address: anyone who can reach this machine can try "
-                "to log in%s",
-                options.host,
-                "" if tls else " — and without TLS, tokens and passwords cross the network in clear text",
-            )
+        warning = public_bind_warning(options.host, tls)
+        if warning:
+            log.warning("%s", warning)
 
     async def _serve(self, server: Any, sock: socket.socket) -> None:
         try:
