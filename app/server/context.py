@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -60,7 +61,7 @@ class ServerContext:
     tokens: TokenService
     login_limiter: RateLimiter
     version: str = __version__
-    extras: dict[str, Any] = field(default_factory=dict)
+    _encoded: dict[str, tuple[object, bytes]] = field(default_factory=dict)
 
     @property
     def settings(self) -> Settings:
@@ -76,6 +77,16 @@ class ServerContext:
         if carousel is None:
             raise unavailable("the carousel is not running in this app", "carousel_unavailable")
         return carousel
+
+    def encoded(self, name: str, value: object, encode: Callable[[], bytes]) -> bytes:
+        """``encode()``'s bytes, remembered while ``value`` (an immutable state object the services
+        replace when it changes, e.g. the account) stays the same object: hot reads encode once."""
+        cached = self._encoded.get(name)
+        if cached is not None and cached[0] is value:
+            return cached[1]
+        data = encode()
+        self._encoded[name] = (value, data)
+        return data
 
     def live_state(self) -> TerminalState:
         return self.services.pool.live.state

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import socketio
+from socketio import packet as sio_packet
 
 from app.core.hub import Delivery, Event, Topic
 from app.models import AccountAction, AccountUpdate
@@ -86,6 +87,7 @@ class Client:
     sid: str
     user: User
     expires_at: float
+    eio_sid: str
     channels: set[str] = field(default_factory=set)
     symbols: set[str] | None = None  # quotes filter; None: every symbol
     latest: dict[tuple[str, Hashable], Any] = field(default_factory=dict)
@@ -206,7 +208,7 @@ class RealtimeGateway:
             if event.key is not None:
                 return  # only the live account's (key None) go out on these channels
         name = CHANNELS[channel][1]
-        payload = self._payload(event.topic, event.value)
+        payload = encode_event(name, self._payload(event.topic, event.value))
         stream = channel in STREAM_CHANNELS
         for client in room:
             if client.wants(channel, event.key):
@@ -243,20 +245,23 @@ class RealtimeGateway:
         return data
 
     async def _send_loop(self, client: Client) -> None:
-        """Deliver the client's outbox; wait while its transport is backed up (the outbox conflates)."""
-        sio = self.sio
+        """Deliver the client's outbox; wait while its transport is backed up (the outbox conflates).
+
+        Payloads arrive encoded once (a Socket.IO event packet, shared by every client that gets it)
+        and go straight to the client's Engine.IO session."""
+        eio = self.sio.eio
         while True:
             await client.ready.wait()
             while self._backlog(client.sid) > MAX_TRANSPORT_BACKLOG:  # noqa: ASYNC110 - polls a queue we don't own
                 await asyncio.sleep(BACKLOG_POLL_S)
-            for event, payload in client.drain():
-                await sio.emit(event, payload, to=client.sid)
+            for _, encoded in client.drain():
+                await eio.send(client.eio_sid, encoded)
 
     def _backlog(self, sid: str) -> int:
         """Packets queued in the client's Engine.IO transport (0 if that cannot be seen)."""
         try:
-            eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
-            socket = self.sio.eio.sockets.get(eio_sid)
+            client = self.clients.get(sid)
+            socket = self.sio.eio.sockets.get(client.eio_sid) if client is not None else None
             return int(socket.queue.qsize()) if socket is not None else 0
         except Exception:  # noqa: BLE001 - internals of python-engineio: never fatal
             return 0
@@ -271,7 +276,7 @@ class RealtimeGateway:
                 if channel == "accounts" and value.action is AccountAction.REMOVED:
                     continue
                 if client.wants(channel, key):
-                    client.offer_latest(name, key, self._payload(topic, value))
+                    client.offer_latest(name, key, encode_event(name, self._payload(topic, value)))
 
     # ------------------------------------------------------------------ connections
 
@@ -308,7 +313,7 @@ class RealtimeGateway:
             raise socketio.exceptions.ConnectionRefusedError(
                 {"error": exc.message, "code": exc.code}
             ) from None
-        client = Client(sid, user, user.expires_at)
+        client = Client(sid, user, user.expires_at, self.sio.manager.eio_sid_from_sid(sid, "/"))
         self.clients[sid] = client
         client.sender = asyncio.create_task(self._send_loop(client), name=f"socketio-send-{sid}")
         loop = asyncio.get_running_loop()
@@ -436,7 +441,11 @@ class RealtimeGateway:
         if not symbols:
             return
         market = self.ctx.services.market_data
-        missing = [s for s in symbols if s not in market.subscribed]
+        streaming = set(market.subscribed)
+        if symbols <= streaming:
+            return
+        known = {spec.name for spec in await market.all_symbols()}
+        missing = [s for s in symbols if s in known and s not in streaming]
         if missing:
             await market.subscribe(missing, strict=False)
 
@@ -500,6 +509,11 @@ class RealtimeGateway:
         if info is None:
             raise ApiError(503, "the live account is not known yet", "not_ready")
         return AccountOut.of(info).model_dump(mode="json")
+
+
+def encode_event(event: str, data: Any) -> str:
+    """A Socket.IO EVENT packet for the default namespace, encoded once for every client that gets it."""
+    return str(sio_packet.Packet(sio_packet.EVENT, data=[event, data]).encode())
 
 
 def _widened(client: Client, symbols: set[str] | None) -> set[str] | None:

@@ -188,6 +188,8 @@ class ApiServer:
         from app.server.auth import aset_admin_password
 
         await aset_admin_password(self.services.settings.data_dir, password)
+        if self._ctx is not None:
+            self._ctx.tokens.passwords.forget()
         await self.services.audit.append(
             actor, Action.SETTING_CHANGE, payload=setting_change("server.admin_password", "***", "***")
         )

@@ -99,9 +99,13 @@ def test_serve_sim_answers_health_and_exits_0_on_sigterm(data_dir: Path) -> None
         with httpx.Client(base_url=url, timeout=10) as http:
             health = http.get("/api/health")
             assert health.status_code == 200 and health.json()["version"]
-            token = http.post("/api/login", json={"username": "admin", "password": NEW_PASSWORD}).json()["token"]
+            token = http.post("/api/login", json={"username": "admin", "password": NEW_PASSWORD}).json()[
+                "token"
+            ]
             deadline = time.monotonic() + 30
-            while (account := http.get("/api/account", headers={"Authorization": f"Bearer {token}"})).status_code != 200:
+            while (
+                account := http.get("/api/account", headers={"Authorization": f"Bearer {token}"})
+            ).status_code != 200:
                 assert time.monotonic() < deadline, account.text
                 time.sleep(0.2)
             assert account.json()["trade_mode"] == "demo"

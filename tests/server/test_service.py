@@ -129,7 +129,7 @@ def test_binding_elsewhere_is_warned_about() -> None:
 
 
 def test_password_hash_file(tmp_path: Path) -> None:
-    store = PasswordStore(tmp_path)
+    store = PasswordStore(tmp_path, recheck_s=0)
     assert store.current_hash() is None
     with pytest.raises(NoPasswordSetError, match="mt5-console server set-password"):
         store.verify("anything")
@@ -155,7 +155,7 @@ async def test_tokens(tmp_path: Path) -> None:
     from app.core.credentials import Secret
 
     set_admin_password(tmp_path, PASSWORD)
-    passwords = PasswordStore(tmp_path)
+    passwords = PasswordStore(tmp_path, recheck_s=0)
     tokens = TokenService(Secret("k" * 43), passwords, "admin", 60)
     user = await tokens.login("admin", PASSWORD)
     token = tokens.issue(user)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from app.server import orders
 from app.server.deps import Ctx, CurrentUser
@@ -33,11 +33,13 @@ MAX_HISTORY_DAYS = 3650
 
 
 @router.get("/account", response_model=AccountOut)
-async def account(ctx: Ctx) -> AccountOut:
+async def account(ctx: Ctx) -> Response:
+    """The live account's figures, from the state the services refresh (encoded once per refresh)."""
     info = ctx.services.account_state.account
     if info is None:
         raise unavailable("the live account is not known yet (the terminal is connecting)", "not_ready")
-    return AccountOut.of(info)
+    body = ctx.encoded("account", info, lambda: AccountOut.of(info).model_dump_json().encode())
+    return Response(body, media_type="application/json")
 
 
 @router.get("/positions", response_model=list[PositionOut])
