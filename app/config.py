@@ -192,6 +192,37 @@ class AuditSettings(_Section):
         return value
 
 
+class RiskLimits(_Section):
+    """Limits on new orders for one account (0 = no limit). Closing and reducing are never limited."""
+
+    max_volume_per_order: float = Field(0.0, ge=0)
+    max_open_positions: int = Field(0, ge=0)
+    max_orders_per_second: float = Field(5.0, ge=0)
+    max_daily_loss: float = Field(0.0, ge=0)  # in the account currency: realised today + floating
+    close_all_on_kill: bool = False  # when the daily-loss kill switch trips, close every position
+
+
+class TradingSettings(_Section):
+    """Order safety: which real accounts may trade, risk limits, and how ambiguous sends are settled."""
+
+    # Real-money accounts (``login@server``) on which the app may trade; every other real account is
+    # refused. Demo and contest accounts always may.
+    real_enabled: list[str] = Field(default_factory=list)
+    limits: RiskLimits = Field(default_factory=RiskLimits)
+    account_limits: dict[str, RiskLimits] = Field(default_factory=dict)  # per ``login@server``
+    deviation_points: int = Field(20, ge=0, le=100_000)
+    reconcile_window_s: float = Field(10.0, gt=0, le=600)  # how long to look for an ambiguous order
+    risk_check_interval_s: float = Field(2.0, gt=0, le=3600)  # the daily-loss monitor
+    client_order_retention_days: float = Field(30.0, gt=0, le=3650)  # idempotency memory
+
+    def limits_for(self, account_key: str) -> RiskLimits:
+        return self.account_limits.get(account_key, self.limits)
+
+    def real_trading_enabled(self, account_key: str) -> bool:
+        wanted = account_key.casefold()
+        return any(key.casefold() == wanted for key in self.real_enabled)
+
+
 class Settings(BaseSettings):
     """Everything configurable. Sections map to TOML tables and ``MT5C_SECTION__KEY`` variables."""
 
@@ -213,6 +244,7 @@ class Settings(BaseSettings):
     accounts: AccountsSettings = Field(default_factory=AccountsSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    trading: TradingSettings = Field(default_factory=TradingSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -19,6 +19,7 @@ from app.core.audit_hooks import account_change_recorder
 from app.core.credentials import CredentialStore
 from app.core.hub import EventHub, Topic
 from app.core.market_data import MarketData
+from app.core.risk import RiskGuard, RiskMonitor
 from app.core.storage import StorageService
 from app.core.trading import TradingService
 from app.logs import LogBus, LogEntry
@@ -111,8 +112,24 @@ class Runtime:
             poll_interval_s=settings.market.tick_poll_interval_ms / 1000,
         )
         self.account_state = AccountState(self.hub, self.pool, settings.market.account_refresh_s)
-        self.trading = TradingService(self.pool, self.account_state)
-        self.services += [self.pool, self.market_data, self.account_state]
+        self.risk = RiskGuard(settings.trading, settings.accounts, self.storage.db, self.audit, self.hub)
+        self.trading = TradingService(
+            self.pool, self.account_state, self.storage.db, self.audit, self.risk, settings.trading
+        )
+        risk_monitor = RiskMonitor(
+            self.risk,
+            lambda: self.account_state.account,
+            lambda: self.account_state.positions,
+            self.account_state.deals,
+        )
+        self.services += [
+            self.pool,
+            self.market_data,
+            self.account_state,
+            self.risk,
+            self.trading,
+            risk_monitor,
+        ]
         # Last to start, first to stop: clients are told and disconnected before the services go.
         # With --serve a server that cannot start stops the app; in the window it shows an error.
         self.server = ApiServer(self, required=headless)

@@ -35,6 +35,7 @@ class Topic(StrEnum):
     CAROUSEL = "carousel"
     TERMINAL = "terminal"
     TRADES = "trades"
+    RISK = "risk"
 
 
 class Delivery(Enum):

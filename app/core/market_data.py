@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 
 from app.core.bars import LiveBar
 from app.core.hub import EventHub, Topic
@@ -25,6 +26,7 @@ from app.models import (
     TickBatch,
     Timeframe,
 )
+from app.models.market import msc_to_datetime
 from app.mt5.pool import TerminalPool
 from app.retry import Backoff
 
@@ -180,6 +182,12 @@ class MarketData:
     async def book(self, symbol: str) -> Book:
         book: Book = await self._pool.live.call("book", symbol)
         return book
+
+    def server_time(self) -> datetime | None:
+        """The trade server's clock as the newest quote shows it (None before the first quote)."""
+        quotes = self._hub.latest_all(Topic.QUOTES).values()
+        newest = max((q.time_msc for q in quotes), default=None)
+        return msc_to_datetime(newest) if newest is not None else None
 
     def quote(self, symbol: str) -> Quote | None:
         quote: Quote | None = self._hub.latest(Topic.QUOTES, symbol)

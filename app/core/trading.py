@@ -1,30 +1,64 @@
 """The trading service: the one choke point for place, modify, close and cancel.
 
-The window, the API and every later caller trade through here, so safety checks and the audit trail
-apply to all of them alike. Outcomes come back as app types or as the taxonomy of
-:mod:`app.models.errors`:
+The window, the API and every later caller trade through here, so every safety rule and the audit
+trail apply to all of them alike. For each order command, in this order:
 
-* :class:`RejectedError` — the terminal or server refused (``code`` = retcode); nothing happened.
-* :class:`TemporaryError` — e.g. a requote; nothing happened, the caller may decide to try again.
-* :class:`AmbiguousOutcomeError` — the request left for the terminal and its fate is unknown
-  (timeout, disconnect or worker crash during the send). It is never resent blindly.
+1. **Client id.** Every command carries one (the API's ``uuid``; made here when absent). An id seen
+   before returns its first outcome (``duplicate=True``) and sends nothing — also concurrently (one
+   lock per id) and after a restart (the ids live in the database).
+2. **Can we trade here?** The live terminal must be ready, not lent to the carousel, and logged in to
+   the live account (checked before every send); a real account must be enabled in the settings.
+3. **Validation** against the symbol (app.core.order_rules): normalised, or refused naming the field.
+4. **Risk limits** for new exposure (app.core.risk), including the daily-loss kill switch.
+5. **Audit intent** — on disk (fsynced) before anything reaches the terminal; if it cannot be
+   written, nothing is sent.
+6. ``order_check``, then ``order_send`` once. Outcomes: done → returned; refused by the server →
+   :class:`RejectedError` / :class:`TemporaryError` (a requote); lost (timeout, disconnect, worker
+   crash) → reconciled from the terminal's orders, deals and positions by the id's tag — the true
+   outcome, or :class:`AmbiguousOutcomeError` ("unknown", with the id to look up). Never resent.
+7. **Audit result** on disk before the outcome is reported; the outcome is stored under the id.
+
+``check()`` is the dry run: steps 2–4 and ``order_check``, nothing sent.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import uuid
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
+from app.audit import Action, AuditTrail, OrderAudit
+from app.config import TradingSettings
 from app.core.account_state import AccountState
+from app.core.client_ids import comment_with_tag, is_valid_client_id, new_client_id, tag_for
+from app.core.order_rules import (
+    Market,
+    check_close_volume,
+    check_order_modify,
+    check_order_remove,
+    check_position_modify,
+    normalize_new_order,
+)
+from app.core.reconcile import find_outcome
+from app.core.risk import RiskGuard, opens_exposure
+from app.core.storage import Database
+from app.core.storage.client_orders import ClientOrder, ClientOrderState
+from app.core.times import utc_now
 from app.models import (
+    AccountInfo,
     AmbiguousOutcomeError,
     CallTimeoutError,
-    FillPolicy,
     NotReadyError,
+    Order,
     OrderCheck,
     OrderRequest,
     OrderResult,
     OrderType,
+    OrderValidationError,
     Position,
     RejectedError,
     Side,
@@ -32,42 +66,78 @@ from app.models import (
     TemporaryError,
     TerminalError,
     TradeAction,
+    TradingDisabledError,
     WorkerCrashedError,
 )
+from app.models.trading import DEFAULT_DEVIATION
+from app.mt5.client import TerminalClient
 from app.mt5.pool import TerminalPool
 
 log = logging.getLogger(__name__)
 
-FILLING_PREFERENCE = (FillPolicy.FOK, FillPolicy.IOC, FillPolicy.RETURN)
+# An unknown order looked up again: its time on the terminal's clock is not stored, so look back far.
+REPLAY_LOOKBACK = timedelta(days=7)
+
+_INTENT_OF = {
+    TradeAction.DEAL: Action.ORDER_INTENT,
+    TradeAction.PENDING: Action.ORDER_INTENT,
+    TradeAction.SLTP: Action.ORDER_MODIFY,
+    TradeAction.MODIFY: Action.ORDER_MODIFY,
+    TradeAction.REMOVE: Action.ORDER_CANCEL,
+    TradeAction.CLOSE_BY: Action.ORDER_CLOSE,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """Where an order goes and what it is judged against."""
+
+    terminal: TerminalClient
+    account: AccountInfo
+    spec: SymbolSpec | None
+    market: Market | None
+    server_time: datetime | None  # the terminal's clock (its latest tick): history is searched by it
 
 
 class TradingService:
     name = "trading"
 
-    def __init__(self, pool: TerminalPool, account_state: AccountState) -> None:
+    def __init__(
+        self,
+        pool: TerminalPool,
+        account_state: AccountState,
+        db: Database,
+        audit: AuditTrail,
+        risk: RiskGuard,
+        settings: TradingSettings,
+    ) -> None:
         self._pool = pool
         self._account_state = account_state
+        self._db = db
+        self._audit = audit
+        self.risk = risk
+        self.settings = settings
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._reconciling: set[asyncio.Task[None]] = set()
+        risk.close_all = self._close_all_for_risk
 
-    # ------------------------------------------------------------------ requests
+    async def start(self) -> None:
+        unsettled = await self._db.run(lambda tx: tx.client_orders.unsettled(), readonly=True)
+        if unsettled:
+            log.warning("%d order(s) from before have no known outcome: reconciling", len(unsettled))
+            task = asyncio.create_task(self._settle_all(unsettled), name="reconcile-unsettled")
+            self._reconciling.add(task)
+            task.add_done_callback(self._reconciling.discard)
+
+    async def stop(self) -> None:
+        for task in list(self._reconciling):
+            task.cancel()
+        await asyncio.gather(*self._reconciling, return_exceptions=True)
+
+    # ------------------------------------------------------------------ helpers for callers
     async def spec(self, symbol: str) -> SymbolSpec:
         spec: SymbolSpec = await self._pool.live.call("symbol", symbol)
         return spec
-
-    async def prepare(self, request: OrderRequest) -> OrderRequest:
-        """Fill in what the caller may leave out: client id, market price, a filling the symbol allows."""
-        changes: dict[str, object] = {}
-        if not request.client_id:
-            changes["client_id"] = uuid.uuid4().hex
-        if request.action in (TradeAction.DEAL, TradeAction.PENDING) and request.symbol:
-            spec = await self.spec(request.symbol)
-            if request.filling is None or request.filling not in spec.filling_modes:
-                allowed = [f for f in FILLING_PREFERENCE if f in spec.filling_modes]
-                if request.filling is None and allowed:
-                    changes["filling"] = allowed[0]
-            if request.action is TradeAction.DEAL and not request.price:
-                tick = await self._pool.live.call("tick", request.symbol)
-                changes["price"] = tick.ask if request.type.side is Side.BUY else tick.bid
-        return request.with_changes(**changes) if changes else request
 
     async def with_points(
         self, request: OrderRequest, sl_points: float | None = None, tp_points: float | None = None
@@ -89,82 +159,322 @@ class TradingService:
             changes["tp"] = spec.round_price(price + sign * tp_points * spec.point)
         return request.with_changes(**changes)
 
+    # ------------------------------------------------------------------ can we trade?
+    async def _context(self, symbol: str) -> _Context:
+        if self._pool.live_lent_to is not None:
+            raise TradingDisabledError(
+                f"the live terminal is visiting another account ({self._pool.live_lent_to}); "
+                "orders are refused until it is back — try again in a moment"
+            )
+        terminal = self._pool.live
+        health = await terminal.call("health")
+        home = terminal.home_account
+        if home is not None and health.get("login") != home[0]:
+            raise TradingDisabledError(
+                f"the live terminal is logged in to {health.get('login')}@{health.get('server')}, "
+                f"not the live account {home[0]}@{home[1]}: order refused"
+            )
+        account: AccountInfo = await terminal.call("account")
+        if account.is_real and not self.settings.real_trading_enabled(account.key):
+            raise TradingDisabledError(
+                f"{account.key} is a REAL account and trading on it is off: enable it in the settings "
+                f'([trading] real_enabled = ["{account.key}"])'
+            )
+        if not symbol:
+            return _Context(terminal, account, None, None, None)
+        spec: SymbolSpec = await terminal.call("symbol", symbol)
+        tick = await terminal.call("tick", symbol)
+        return _Context(terminal, account, spec, Market(tick.bid, tick.ask), tick.time)
+
+    @asynccontextmanager
+    async def _exclusive(self, client_id: str) -> AsyncIterator[None]:
+        """One command per client id at a time (the lock is dropped when no one holds or waits)."""
+        lock, users = self._locks.get(client_id, (asyncio.Lock(), 0))
+        self._locks[client_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[client_id]
+            if users <= 1:
+                del self._locks[client_id]
+            else:
+                self._locks[client_id] = (lock, users - 1)
+
+    # ------------------------------------------------------------------ the pipeline
+    def _with_client_id(self, request: OrderRequest) -> OrderRequest:
+        if not request.client_id:
+            return request.with_changes(client_id=new_client_id())
+        if not is_valid_client_id(request.client_id):
+            raise OrderValidationError("uuid", "a client order id is 1 to 64 letters, digits or ._:-")
+        return request
+
+    async def _validated(self, request: OrderRequest, ctx: _Context) -> OrderRequest:
+        """The request normalised against the symbol and the current prices (or a refusal)."""
+        if request.action in (TradeAction.DEAL, TradeAction.PENDING):
+            assert ctx.spec is not None and ctx.market is not None  # noqa: S101 - a symbol was given
+            checked = normalize_new_order(request, ctx.spec, ctx.market)
+            if checked.action is TradeAction.DEAL and not checked.price:
+                checked = checked.with_changes(
+                    price=ctx.market.ask if checked.type.side is Side.BUY else ctx.market.bid
+                )
+            if checked.deviation == DEFAULT_DEVIATION:  # not chosen by the caller: the setting
+                checked = checked.with_changes(deviation=self.settings.deviation_points)
+            return checked
+        return request
+
+    async def _check_risk(self, request: OrderRequest, ctx: _Context) -> None:
+        """Limits on new exposure; with a daily-loss limit, today's P/L is evaluated afresh first."""
+        if not opens_exposure(request):
+            return
+        positions: list[Position] = await ctx.terminal.call("positions")
+        if self.settings.limits_for(ctx.account.key).max_daily_loss:
+            await self.risk.evaluate(ctx.account, positions, self._account_state.deals, ctx.server_time)
+        self.risk.check_new_order(ctx.account, request, len(positions))
+
     async def check(self, request: OrderRequest, *, actor: str = "gui") -> OrderCheck:
-        """``order_check`` of the prepared request: margin, free margin after, the verdict."""
-        prepared = await self.prepare(request)
-        result: OrderCheck = await self._pool.live.call("order_check", prepared)
+        """The dry run: everything up to and including ``order_check``; nothing is sent."""
+        request = self._with_client_id(request)
+        ctx = await self._context(request.symbol)
+        prepared = await self._validated(request, ctx)
+        await self._check_risk(prepared, ctx)
+        result: OrderCheck = await ctx.terminal.call("order_check", prepared)
+        await OrderAudit(self._audit, actor, ctx.account.key, prepared.client_id).check(
+            retcode=result.retcode,
+            dry_run=True,
+            symbol=prepared.symbol,
+            type=prepared.type.value,
+            volume=prepared.volume,
+            margin=result.margin,
+            margin_free=result.margin_free,
+            comment=result.comment,
+        )
         return result
 
-    async def send(self, request: OrderRequest) -> OrderResult:
-        """Check, then send once. Never retried here: see the module docstring for the outcomes."""
-        prepared = await self.prepare(request)
-        check: OrderCheck = await self._pool.live.call("order_check", prepared)
+    async def send(self, request: OrderRequest, *, actor: str = "gui", note: str = "") -> OrderResult:
+        """Run the whole pipeline for one command (see the module docstring)."""
+        request = self._with_client_id(request)
+        async with self._exclusive(request.client_id):
+            stored = await self._db.run(lambda tx: tx.client_orders.get(request.client_id), readonly=True)
+            if stored is not None:
+                return await self._replay(stored)
+            ctx = await self._context(request.symbol)
+            prepared = await self._validated(request, ctx)
+            await self._check_risk(prepared, ctx)
+            return await self._send_recorded(prepared, ctx, actor, note)
+
+    async def _send_recorded(
+        self, request: OrderRequest, ctx: _Context, actor: str, note: str
+    ) -> OrderResult:
+        tag = tag_for(request.client_id)
+        if request.action in (TradeAction.DEAL, TradeAction.PENDING):
+            request = request.with_changes(comment=comment_with_tag(request.comment, tag))
+        audit = OrderAudit(self._audit, actor, ctx.account.key, request.client_id)
+        await audit.intent(_INTENT_OF[request.action], **_intent_payload(request, note))
+        now = utc_now()
+        await self._db.run(
+            lambda tx: tx.client_orders.start(request.client_id, ctx.account.key, tag, request, now)
+        )
+        sent_at = ctx.server_time or now
+        try:
+            check: OrderCheck = await ctx.terminal.call("order_check", request)
+        except TerminalError as exc:
+            await self._settle(request.client_id, "rejected", message=str(exc), code=exc.code)
+            await audit.result(
+                retcode=None, ticket=None, latency_ms=0.0, outcome="not_sent", message=str(exc)
+            )
+            raise
+        await audit.check(retcode=check.retcode, margin=check.margin, margin_free=check.margin_free,
+                          comment=check.comment)  # fmt: skip
         if not check.ok:
-            raise RejectedError(f"{check.retcode_name}: {check.comment}", check.retcode)
-        result = await self._send_once(prepared)
+            message = f"{check.retcode_name}: {check.comment}"
+            await self._settle(request.client_id, "rejected", message=message, code=check.retcode)
+            await audit.result(retcode=check.retcode, ticket=None, latency_ms=0.0, outcome="refused_by_check",
+                               message=message)  # fmt: skip
+            raise RejectedError(message, check.retcode)
+        self.risk.note_sent(ctx.account.key)
+        started = time.perf_counter()
+        try:
+            result: OrderResult = await ctx.terminal.call("order_send", request)
+        except NotReadyError as exc:  # never left the app
+            await self._settle(request.client_id, "rejected", message=str(exc))
+            await audit.result(
+                retcode=None, ticket=None, latency_ms=0.0, outcome="not_sent", message=str(exc)
+            )
+            raise
+        except RejectedError as exc:  # refused by the terminal itself (bad parameters): nothing sent
+            await self._settle(request.client_id, "rejected", message=str(exc), code=exc.code)
+            await audit.result(
+                retcode=exc.code, ticket=None, latency_ms=0.0, outcome="refused", message=str(exc)
+            )
+            raise
+        except (CallTimeoutError, WorkerCrashedError, TemporaryError) as exc:
+            latency = (time.perf_counter() - started) * 1000
+            await audit.result(retcode=exc.code, ticket=None, latency_ms=latency, outcome="ambiguous",
+                               message=str(exc))  # fmt: skip
+            log.error(
+                "order %s: the answer was lost (%s); reconciling, not resending", request.client_id, exc
+            )
+            return await self._reconcile(request, tag, sent_at, audit)
+        latency = (time.perf_counter() - started) * 1000
+        await audit.result(retcode=result.retcode, ticket=result.order or None, latency_ms=latency,
+                           deal=result.deal, volume=result.volume, price=result.price,
+                           outcome="done" if result.ok else "refused", message=result.comment)  # fmt: skip
+        return await self._finish(request, result)
+
+    async def _finish(self, request: OrderRequest, result: OrderResult) -> OrderResult:
+        state: ClientOrderState = "done" if result.ok else "rejected"
+        await self._settle(
+            request.client_id, state, result=result, message=result.comment, code=result.retcode
+        )
         try:
             await self._account_state.refresh()
         except TerminalError as exc:
             log.debug("refresh after trade failed: %s", exc)
         if result.ok:
-            log.info(
-                "%s %s %s %.2f: %s (order %d, deal %d)",
-                prepared.action.value, prepared.type.value, prepared.symbol, prepared.volume,
-                result.retcode_name, result.order, result.deal,
-            )  # fmt: skip
+            log.info("%s %s %s %.2f: %s (order %d, deal %d, id %s)", request.action.value, request.type.value,
+                     request.symbol, request.volume, result.retcode_name, result.order, result.deal,
+                     request.client_id)  # fmt: skip
             return result
-        message = f"{result.retcode_name}: {result.comment}" if result.comment else result.retcode_name
-        if result.temporary:
-            raise TemporaryError(message, result.retcode)
-        raise RejectedError(message, result.retcode)
+        raise _refusal(result)
 
-    async def _send_once(self, request: OrderRequest) -> OrderResult:
+    async def _settle(
+        self,
+        client_id: str,
+        state: ClientOrderState,
+        *,
+        result: OrderResult | None = None,
+        message: str = "",
+        code: int | None = None,
+    ) -> None:
+        now = utc_now()
+        await self._db.run(
+            lambda tx: tx.client_orders.finish(
+                client_id, state, now, result=result, message=message, code=code
+            )
+        )
+
+    # ------------------------------------------------------------------ ambiguity
+    async def _reconcile(
+        self, request: OrderRequest, tag: str, sent_at: datetime, audit: OrderAudit
+    ) -> OrderResult:
+        """Look for the order until the window closes; the true outcome, or "unknown"."""
+        terminal = self._pool.live
+        deadline = time.monotonic() + self.settings.reconcile_window_s
+        found: OrderResult | None = None
+        while True:
+            try:
+                found = await find_outcome(terminal, request, tag, sent_at)
+            except TerminalError as exc:
+                log.info("reconciling %s: terminal not ready yet (%s)", request.client_id, exc)
+            if found is not None or time.monotonic() >= deadline:
+                break
+            await asyncio.sleep(min(1.0, max(0.1, deadline - time.monotonic())))
+        if found is None:
+            await audit.reconciled(outcome="unknown", window_s=self.settings.reconcile_window_s)
+            message = (
+                f"the outcome of order {request.client_id} is unknown: it was not found in the terminal's "
+                f"orders, positions or deals within {self.settings.reconcile_window_s:g}s. It was NOT sent "
+                f"again; look it up by this id (tag {tag}) before placing it anew"
+            )
+            await self._settle(request.client_id, "unknown", message=message)
+            raise AmbiguousOutcomeError(message, client_id=request.client_id)
+        await audit.reconciled(outcome="done" if found.ok else "refused", retcode=found.retcode,
+                               ticket=found.order, deal=found.deal, how=found.comment)  # fmt: skip
+        return await self._finish(request, found)
+
+    async def _replay(self, stored: ClientOrder) -> OrderResult:
+        """The first outcome of an id seen before; an unknown one is looked up again, never resent."""
+        if stored.state == "done" and stored.result is not None:
+            return _as_duplicate(stored.result)
+        if stored.state == "rejected":
+            if stored.result is not None:
+                raise _refusal(stored.result)
+            raise RejectedError(f"{stored.message} (order {stored.client_id}, refused before)", stored.code)
+        found: OrderResult | None = None
         try:
-            result: OrderResult = await self._pool.live.call("order_send", request)
-        except NotReadyError:
-            raise  # never left the app: safe
-        except RejectedError:
-            raise  # refused by the terminal before reaching the server (bad parameters)
-        except (CallTimeoutError, WorkerCrashedError, TemporaryError) as exc:
+            terminal = self._pool.live
+            tick = await terminal.call("tick", stored.request.symbol)
+            since = min(tick.time, stored.created_at) - REPLAY_LOOKBACK
+            found = await find_outcome(terminal, stored.request, stored.tag, since)
+        except TerminalError as exc:
+            log.info("looking up %s again failed: %s", stored.client_id, exc)
+        if found is None:
             raise AmbiguousOutcomeError(
-                f"order {request.client_id} may or may not have been executed: {exc}",
-                client_id=request.client_id,
-                code=exc.code,
-            ) from exc
-        return result
+                stored.message
+                or f"the outcome of order {stored.client_id} is still unknown; it was not resent",
+                client_id=stored.client_id,
+            )
+        await OrderAudit(self._audit, "system", stored.account, stored.client_id).reconciled(
+            outcome="done" if found.ok else "refused",
+            retcode=found.retcode,
+            ticket=found.order,
+            how=found.comment,
+        )
+        settled: ClientOrderState = "done" if found.ok else "rejected"
+        await self._settle(stored.client_id, settled, result=found, message=found.comment, code=found.retcode)
+        if found.ok:
+            return _as_duplicate(found)
+        raise _refusal(found)
+
+    async def _settle_all(self, unsettled: list[ClientOrder]) -> None:
+        for stored in unsettled:
+            try:
+                await self._replay(stored)
+            except (AmbiguousOutcomeError, RejectedError):
+                pass
+            except Exception:
+                log.exception("could not settle order %s", stored.client_id)
 
     # ------------------------------------------------------------------ the usual actions
     async def place(self, request: OrderRequest, *, actor: str = "gui", note: str = "") -> OrderResult:
-        return await self.send(request)
+        """A market or pending order."""
+        if request.action not in (TradeAction.DEAL, TradeAction.PENDING):
+            raise OrderValidationError("action", "place() takes market and pending orders")
+        return await self.send(request, actor=actor, note=note)
 
     async def close_position(
         self,
         ticket: int,
         volume: float | None = None,
-        deviation: int = 20,
+        deviation: int | None = None,
         *,
         actor: str = "gui",
         note: str = "",
+        client_id: str = "",
     ) -> OrderResult:
-        """Close (all or ``volume`` of) a position by an opposite deal naming it."""
+        """Close all or ``volume`` of a position by an opposite deal naming it."""
         position = await self._position(ticket)
+        spec = await self.spec(position.symbol)
         request = OrderRequest(
             action=TradeAction.DEAL,
             symbol=position.symbol,
-            volume=position.volume if volume is None else volume,
+            volume=check_close_volume(position, volume, spec),
             type=OrderType.SELL if position.side is Side.BUY else OrderType.BUY,
             position=ticket,
-            deviation=deviation,
+            deviation=self.settings.deviation_points if deviation is None else deviation,
             magic=position.magic,
+            comment="close",
+            client_id=client_id,
         )
-        return await self.send(request)
+        return await self.send(request, actor=actor, note=note)
 
     async def modify_position(
-        self, ticket: int, sl: float, tp: float, *, actor: str = "gui", note: str = ""
+        self, ticket: int, sl: float, tp: float, *, actor: str = "gui", note: str = "", client_id: str = ""
     ) -> OrderResult:
         position = await self._position(ticket)
-        request = OrderRequest(action=TradeAction.SLTP, symbol=position.symbol, position=ticket, sl=sl, tp=tp)
-        return await self.send(request)
+        ctx = await self._context(position.symbol)
+        assert ctx.spec is not None and ctx.market is not None  # noqa: S101 - a symbol was given
+        new_sl, new_tp = check_position_modify(position, sl, tp, ctx.spec, ctx.market)
+        request = OrderRequest(
+            action=TradeAction.SLTP,
+            symbol=position.symbol,
+            position=ticket,
+            sl=new_sl,
+            tp=new_tp,
+            client_id=client_id,
+        )
+        return await self.send(request, actor=actor, note=note)
 
     async def modify_order(
         self,
@@ -176,26 +486,87 @@ class TradingService:
         *,
         actor: str = "gui",
         note: str = "",
+        client_id: str = "",
     ) -> OrderResult:
-        request = OrderRequest(
-            action=TradeAction.MODIFY, order=ticket, price=price, sl=sl, tp=tp, stoplimit=stoplimit
-        )
-        return await self.send(request)
+        order = await self._order(ticket)
+        ctx = await self._context(order.symbol)
+        assert ctx.spec is not None and ctx.market is not None  # noqa: S101 - a symbol was given
+        request = check_order_modify(order, price, sl, tp, stoplimit, ctx.spec, ctx.market)
+        return await self.send(request.with_changes(client_id=client_id), actor=actor, note=note)
 
-    async def cancel_order(self, ticket: int, *, actor: str = "gui", note: str = "") -> OrderResult:
-        return await self.send(OrderRequest(action=TradeAction.REMOVE, order=ticket))
+    async def cancel_order(
+        self, ticket: int, *, actor: str = "gui", note: str = "", client_id: str = ""
+    ) -> OrderResult:
+        order = await self._order(ticket)
+        ctx = await self._context(order.symbol)
+        assert ctx.spec is not None and ctx.market is not None  # noqa: S101 - a symbol was given
+        check_order_remove(order, ctx.spec, ctx.market)
+        request = OrderRequest(
+            action=TradeAction.REMOVE, symbol=order.symbol, order=ticket, client_id=client_id
+        )
+        return await self.send(request, actor=actor, note=note)
 
     async def close_by(
-        self, ticket: int, opposite: int, *, actor: str = "gui", note: str = ""
+        self, ticket: int, opposite: int, *, actor: str = "gui", note: str = "", client_id: str = ""
     ) -> OrderResult:
         position = await self._position(ticket)
         request = OrderRequest(
-            action=TradeAction.CLOSE_BY, symbol=position.symbol, position=ticket, position_by=opposite
-        )
-        return await self.send(request)
+            action=TradeAction.CLOSE_BY, symbol=position.symbol, position=ticket, position_by=opposite,
+            client_id=client_id,
+        )  # fmt: skip
+        return await self.send(request, actor=actor, note=note)
+
+    async def reset_kill_switch(self, account: str, *, actor: str) -> bool:
+        return await self.risk.reset(account, actor)
+
+    async def _close_all_for_risk(self, account: str) -> None:
+        for position in list(self._account_state.positions):
+            try:
+                await self.close_position(position.ticket, actor="risk", note="kill switch: close all")
+            except TerminalError as exc:
+                log.error("kill switch could not close position %d: %s", position.ticket, exc)
 
     async def _position(self, ticket: int) -> Position:
         positions: list[Position] = await self._pool.live.call("positions", ticket=ticket)
         if not positions:
             raise RejectedError(f"position {ticket} not found (already closed?)")
         return positions[0]
+
+    async def _order(self, ticket: int) -> Order:
+        orders: list[Order] = await self._pool.live.call("orders", ticket=ticket)
+        if not orders:
+            raise RejectedError(f"pending order {ticket} not found (filled or removed already?)")
+        return orders[0]
+
+
+def _intent_payload(request: OrderRequest, note: str) -> dict[str, object]:
+    payload: dict[str, object] = {
+        "action": request.action.value,
+        "symbol": request.symbol,
+        "type": request.type.value,
+        "volume": request.volume,
+        "price": request.price,
+        "sl": request.sl,
+        "tp": request.tp,
+        "deviation": request.deviation,
+        "comment": request.comment,
+    }
+    for name in ("position", "position_by", "order", "stoplimit", "magic"):
+        value = getattr(request, name)
+        if value:
+            payload[name] = value
+    if note:
+        payload["note"] = note
+    return payload
+
+
+def _as_duplicate(result: OrderResult) -> OrderResult:
+    return replace(result, duplicate=True)
+
+
+def _refusal(result: OrderResult) -> TerminalError:
+    """The error a refused result raises: a requote and its kind are temporary, the rest rejected."""
+    message = f"{result.retcode_name}: {result.comment}" if result.comment else result.retcode_name
+    if result.temporary:
+        return TemporaryError(message, result.retcode)
+    return RejectedError(message, result.retcode)

@@ -86,6 +86,9 @@ class Deal:
         return self.profit + self.swap + self.commission + self.fee
 
 
+DEFAULT_DEVIATION = 10  # points; the trading service replaces it with its configured deviation
+
+
 @dataclass(frozen=True, slots=True)
 class OrderRequest:
     """A trading request in the app's terms; ``client_id`` makes it idempotent end to end."""
@@ -98,7 +101,7 @@ class OrderRequest:
     stoplimit: float = 0.0
     sl: float = 0.0
     tp: float = 0.0
-    deviation: int = 10
+    deviation: int = DEFAULT_DEVIATION
     filling: FillPolicy | None = None
     time_in_force: TimeInForce = TimeInForce.GTC
     expiration: datetime | None = None

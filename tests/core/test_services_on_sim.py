@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app.core.account_state import AccountState
-from app.core.hub import Delivery, EventHub, Topic
-from app.core.market_data import MarketData
-from app.core.trading import TradingService
+from app.core.hub import Delivery, Topic
 from app.models import (
-    AmbiguousOutcomeError,
     BarUpdate,
     DealEntry,
     OrderRequest,
     OrderType,
+    OrderValidationError,
     Quote,
     RejectedError,
     Side,
@@ -25,8 +23,8 @@ from app.models import (
     Timeframe,
     TradeAction,
 )
-from app.mt5.pool import TerminalPool
 from app.mt5.sim.admin import SimAdmin
+from tests.support.services import Services
 from tests.support.sim_fixtures import wait_until
 
 pytestmark = pytest.mark.slow
@@ -34,27 +32,13 @@ pytestmark = pytest.mark.slow
 TEST_ACCOUNT = (5001006, "Demo-1006", "SimBroker-Demo")  # USD hedging, no positions
 
 
-class Services:
-    def __init__(self, hub: EventHub, pool: TerminalPool) -> None:
-        self.hub = hub
-        self.pool = pool
-        self.market = MarketData(hub, pool, poll_interval_s=0.01)
-        self.account = AccountState(hub, pool, interval_s=0.2)
-        self.trading = TradingService(pool, self.account)
-
-
 @pytest.fixture
-async def services(client_factory: Any) -> AsyncIterator[Services]:
+async def services(client_factory: Any, tmp_path: Path) -> AsyncIterator[Services]:
     client, _ = await client_factory()
     await client.login(*TEST_ACCOUNT)
-    hub = EventHub()
-    pool = TerminalPool([client], lambda state: hub.publish(Topic.TERMINAL, state, key=state.terminal_id))
-    found = Services(hub, pool)
-    await found.market.start()
-    await found.account.start()
+    found = await Services(client, tmp_path).start()
     yield found
-    await found.account.stop()
-    await found.market.stop()
+    await found.stop()
 
 
 async def test_quotes_ticks_and_live_bars_reach_the_hub(services: Services) -> None:
@@ -134,30 +118,26 @@ async def test_refused_request_names_the_reason_and_changes_nothing(services: Se
     await services.account.refresh()
     before = (services.account.account, services.account.positions)
     tick = await services.pool.live.call("tick", "EURUSD")
-    with pytest.raises(RejectedError, match="INVALID_STOPS") as caught:
+    with pytest.raises(OrderValidationError, match="stops level") as bad_sl:
         await services.trading.place(
             OrderRequest(TradeAction.DEAL, "EURUSD", 0.10, OrderType.BUY, sl=round(tick.bid - 0.00002, 5))
         )
-    assert caught.value.code == 10016
-    with pytest.raises(RejectedError, match="INVALID_VOLUME"):
+    assert bad_sl.value.field == "sl"
+    with pytest.raises(OrderValidationError, match="volume step 0.01") as bad_volume:
         await services.trading.place(OrderRequest(TradeAction.DEAL, "EURUSD", 0.013, OrderType.BUY))
+    assert bad_volume.value.field == "volume"
+    with pytest.raises(RejectedError, match="NO_MONEY") as no_money:  # refused by the server's check
+        await services.trading.place(OrderRequest(TradeAction.DEAL, "EURUSD", 100.0, OrderType.BUY))
+    assert no_money.value.code == 10019
     await services.account.refresh()
     assert services.account.positions == before[1]
     assert services.account.account is not None and before[0] is not None
     assert services.account.account.balance == before[0].balance
 
 
-async def test_requote_is_temporary_and_a_lost_send_is_ambiguous(services: Services, admin: SimAdmin) -> None:
+async def test_a_requote_is_temporary_and_nothing_is_opened(services: Services, admin: SimAdmin) -> None:
     admin.set_faults("t1", requote_probability=1.0)
     with pytest.raises(TemporaryError, match="REQUOTE"):
         await services.trading.place(OrderRequest(TradeAction.DEAL, "EURUSD", 0.01, OrderType.SELL))
-    admin.set_faults("t1", replace=True, timeout_after_execute=True, functions=["order_send"])
-    with pytest.raises(AmbiguousOutcomeError) as caught:
-        await services.trading.place(
-            OrderRequest(TradeAction.DEAL, "EURUSD", 0.01, OrderType.SELL, client_id="abc123")
-        )
-    assert caught.value.client_id == "abc123"
-    admin.clear_faults("t1")
-    await wait_until(lambda: services.pool.live.state.connected)
     await services.account.refresh()
-    assert any(p.side is Side.SELL and p.volume == pytest.approx(0.01) for p in services.account.positions)
+    assert services.account.positions == ()

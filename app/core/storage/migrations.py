@@ -115,6 +115,36 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX deals_by_account_time ON deals (account_id, time_ms)",
         ),
     ),
+    Migration(
+        4,
+        "client order ids (one order per id, also across restarts) and risk kill switches",
+        (
+            """
+            CREATE TABLE client_orders (
+                client_id   TEXT    PRIMARY KEY,
+                account     TEXT    NOT NULL,
+                action      TEXT    NOT NULL,
+                tag         TEXT    NOT NULL,
+                state       TEXT    NOT NULL CHECK (state IN ('sending', 'done', 'rejected', 'unknown')),
+                request     TEXT    NOT NULL CHECK (json_valid(request)),
+                result      TEXT    CHECK (result IS NULL OR json_valid(result)),
+                message     TEXT    NOT NULL DEFAULT '',
+                code        INTEGER,
+                created_ms  INTEGER NOT NULL,
+                updated_ms  INTEGER NOT NULL
+            ) STRICT, WITHOUT ROWID
+            """,
+            "CREATE INDEX client_orders_by_time ON client_orders (created_ms)",
+            """
+            CREATE TABLE kill_switches (
+                account     TEXT    PRIMARY KEY COLLATE NOCASE,
+                tripped_ms  INTEGER NOT NULL,
+                loss        REAL    NOT NULL,
+                reason      TEXT    NOT NULL
+            ) STRICT, WITHOUT ROWID
+            """,
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

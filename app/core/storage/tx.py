@@ -14,6 +14,7 @@ from datetime import datetime
 
 from app.core.pnl import PnLCalendar, period_pnl
 from app.core.storage.accounts import AccountRows
+from app.core.storage.client_orders import ClientOrderRows, KillSwitchRows
 from app.core.storage.deals import DealRows, UpsertResult
 from app.core.storage.snapshots import SnapshotRows
 from app.core.times import utc_now
@@ -38,6 +39,8 @@ class Tx:
         self.accounts = AccountRows(conn)
         self.snapshots = SnapshotRows(conn)
         self.deals = DealRows(conn)
+        self.client_orders = ClientOrderRows(conn)
+        self.kill_switches = KillSwitchRows(conn)
 
     def record_visit(
         self,

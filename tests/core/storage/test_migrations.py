@@ -51,8 +51,23 @@ def _seed_v3(conn: sqlite3.Connection) -> None:
     )
 
 
+def _seed_v4(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "INSERT INTO client_orders (client_id, account, action, tag, state, request, result, message, code, "
+        "created_ms, updated_ms) VALUES ('c1', '5001@Broker-Demo', 'deal', '#AAAAAAAAAA', 'rejected', "
+        """'{"action": "deal"}', NULL, 'INVALID_STOPS', 10016, ?, ?)""",
+        (MS, MS),
+    )
+    conn.execute("INSERT INTO kill_switches VALUES ('5001@Broker-Demo', ?, 250.0, 'daily loss')", (MS,))
+
+
 # One entry per migration: rows that exercise what it added. A new migration needs one here.
-SEEDS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _seed_v1, 2: _seed_v2, 3: _seed_v3}
+SEEDS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _seed_v1,
+    2: _seed_v2,
+    3: _seed_v3,
+    4: _seed_v4,
+}
 
 
 def _database_at(path: Path, version: int) -> None:
@@ -111,6 +126,12 @@ def test_upgrade_from_every_older_version(old: int, tmp_path: Path) -> None:
         assert [(s.equity, s.pnl.total, s.positions[0].symbol) for s in snapshots] == [(1010, 4, "EURUSD")]
     if old >= 3:
         assert [(d.ticket, d.profit, d.comment) for d in deals] == [(77, 12.5, "tp")]
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT client_id, state, code FROM client_orders").fetchall()
+        switches = conn.execute("SELECT account, loss FROM kill_switches").fetchall()
+    conn.close()
+    assert rows == ([("c1", "rejected", 10016)] if old >= 4 else [])
+    assert switches == ([("5001@Broker-Demo", 250.0)] if old >= 4 else [])
 
 
 def test_the_backup_holds_the_old_data(tmp_path: Path) -> None:
