@@ -93,9 +93,31 @@ class MarketSettings(_Section):
 
 
 class ServerSettings(_Section):
+    """The embedded REST + Socket.IO server (always on with ``--serve``; optional in the window).
+
+    The admin password is never a setting: ``mt5-console server set-password`` stores its argon2 hash
+    in the data dir; the JWT signing secret lives in the OS keyring.
+    """
+
     enabled: bool = False
     host: str = "127.0.0.1"
-    port: int = Field(8765, ge=0, le=65535)
+    port: int = Field(8765, ge=0, le=65535)  # 0: any free port (the log and stdout say which)
+    admin_username: str = Field("admin", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    token_expiry_s: int = Field(3600, ge=60, le=30 * 86_400)
+    cors_origins: list[str] = Field(default_factory=list)  # exact origins; empty: no cross-origin access
+    tls_cert: Path | None = None  # both or neither: HTTPS/WSS with this certificate chain and key
+    tls_key: Path | None = None
+    login_attempts: int = Field(5, ge=1, le=1000)  # per client address within login_window_s
+    login_window_s: float = Field(60.0, gt=0, le=86_400)
+    max_body_bytes: int = Field(65_536, ge=1024, le=16 * 1024 * 1024)  # REST bodies and Socket.IO messages
+    min_confidence: float = Field(0.0, ge=0.0, le=1.0)  # /api/place below this is refused unless force
+    shutdown_timeout_s: float = Field(3.0, gt=0, le=60)
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ServerSettings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together: give both or neither")
+        return self
 
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]

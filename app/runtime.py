@@ -29,6 +29,7 @@ from app.mt5.client import TerminalClient
 from app.mt5.pool import TerminalPool
 from app.mt5.protocol import WorkerSpec
 from app.mt5.sim_service import SimTradeServer
+from app.server.service import ApiServer
 
 log = logging.getLogger(__name__)
 
@@ -73,14 +74,22 @@ class LogForwarder:
 class Runtime:
     """Owns the services of one run and the order they start and stop in."""
 
-    def __init__(self, settings: Settings, log_bus: LogBus, plan: TerminalPlan) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        log_bus: LogBus,
+        plan: TerminalPlan,
+        *,
+        headless: bool = False,
+        credentials: CredentialStore | None = None,
+    ) -> None:
         self.settings = settings
         self.log_bus = log_bus
         self.plan = plan
         self.hub = EventHub()
         self.audit = AuditTrail.for_data_dir(settings.data_dir, settings.audit)
         self.storage = StorageService(settings.data_dir, settings.storage)
-        self.credentials = CredentialStore(timeout_s=settings.accounts.keyring_timeout_s)
+        self.credentials = credentials or CredentialStore(timeout_s=settings.accounts.keyring_timeout_s)
         self.accounts = AccountRegistry(
             self.storage.db,
             self.credentials,
@@ -121,6 +130,10 @@ class Runtime:
             self.trading,
             risk_monitor,
         ]
+        # Last to start, first to stop: clients are told and disconnected before the services go.
+        # With --serve a server that cannot start stops the app; in the window it shows an error.
+        self.server = ApiServer(self, required=headless)
+        self.services.append(self.server)
 
     def _publish_terminal_state(self, state: TerminalState) -> None:
         self.hub.publish(Topic.TERMINAL, state, key=state.terminal_id)
@@ -150,7 +163,8 @@ class Runtime:
         ]
 
     def add(self, service: Service) -> None:
-        self.services.append(service)
+        """Add a service; it starts before the API server (which stays last)."""
+        self.services.insert(self.services.index(self.server), service)
 
     async def start(self) -> None:
         """Start every service in order; if one fails, stop those already started and re-raise."""
@@ -175,6 +189,6 @@ class Runtime:
                 log.exception("service %s did not stop cleanly", service.name)
 
 
-def build_runtime(settings: Settings, log_bus: LogBus) -> Runtime:
+def build_runtime(settings: Settings, log_bus: LogBus, *, headless: bool = False) -> Runtime:
     """Assemble the services this run needs from the settings."""
-    return Runtime(settings, log_bus, plan_terminals(settings.terminals))
+    return Runtime(settings, log_bus, plan_terminals(settings.terminals), headless=headless)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import pytest
 
 from app import __version__
 from tests.conftest import app_command, subprocess_env
+from tests.support.keyrings import PRIVATE_SECRET_SERVICE_VAR
 from tests.support.process import RunningProcess
 
 pytestmark = pytest.mark.slow
@@ -79,9 +81,18 @@ def test_unusable_data_dir_is_exit_2(tmp_path: Path) -> None:
     assert "invalid setting data_dir=" in result.stderr and "Traceback" not in result.stderr
 
 
+# --serve runs the API server, which keeps its signing key in the OS keyring: only on the private one.
+needs_private_keyring = pytest.mark.skipif(
+    os.environ.get(PRIVATE_SECRET_SERVICE_VAR) != "private",
+    reason="--serve needs the private Secret Service that scripts/test starts (never your own keyring)",
+)
+
+
+@needs_private_keyring
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_serve_starts_and_stops_cleanly_on_signal(data_dir: Path, sig: int) -> None:
-    with RunningProcess(app_command("--serve", "--data-dir", str(data_dir)), subprocess_env()) as proc:
+    command = app_command("--serve", "--port", "0", "--data-dir", str(data_dir))
+    with RunningProcess(command, subprocess_env()) as proc:
         proc.wait_for("headless mode running")
         code = proc.stop(sig)
     assert code == 0, proc.output
@@ -90,12 +101,13 @@ def test_serve_starts_and_stops_cleanly_on_signal(data_dir: Path, sig: int) -> N
     assert (data_dir / "logs" / "mt5-console.log").is_file()
 
 
+@needs_private_keyring
 def test_serve_imports_no_qt_module(data_dir: Path) -> None:
     probe = (
         "import os, signal, sys, threading\n"
         "from app.cli import main\n"
         "threading.Timer(2.0, os.kill, (os.getpid(), signal.SIGTERM)).start()\n"
-        f"code = main(['--serve', '--sim', '--data-dir', {str(data_dir)!r}])\n"
+        f"code = main(['--serve', '--sim', '--port', '0', '--data-dir', {str(data_dir)!r}])\n"
         "print('QT-MODULES', sorted(m for m in sys.modules if m.split('.')[0] in "
         "('PySide6', 'pyqtgraph', 'qasync', 'shiboken6') or m.startswith('app.ui')))\n"
         "sys.exit(code)\n"

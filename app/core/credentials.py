@@ -120,6 +120,12 @@ def refusal_reason(backend: KeyringBackend) -> str | None:
     return None
 
 
+def _checked_name(name: str) -> str:
+    if not name or name[0].isdigit():
+        raise ValueError(f"a named secret must start with a word, not {name[:1]!r} (account keys do)")
+    return name
+
+
 class CredentialStore:
     """Passwords of managed accounts in the OS keyring, keyed ``login@server`` under one service."""
 
@@ -197,6 +203,24 @@ class CredentialStore:
 
         return bool(self._call("remove the password", delete))
 
+    # ------------------------------------------------------------------ other secrets of the app
+
+    def read_named(self, name: str) -> Secret | None:
+        """A secret of the app itself (e.g. the server's JWT signing key) kept under ``name``.
+
+        Names never look like an account key (``login@server`` starts with digits): callers prefix
+        them with a word, e.g. ``server-jwt-secret:...``.
+        """
+        value = self._call("read a secret", lambda b: b.get_password(self.service, _checked_name(name)))
+        return None if value is None else Secret(value)
+
+    def store_named(self, name: str, value: str | Secret) -> None:
+        text = value.reveal() if isinstance(value, Secret) else value
+        if not text:
+            raise ValueError("the secret is empty")
+        key = _checked_name(name)
+        self._call("save a secret", lambda b: b.set_password(self.service, key, text), text)
+
     def _call[T](self, what: str, action: Callable[[KeyringBackend], T], secret: str = "") -> T:
         self.ensure_available()
         backend = self.backend
@@ -222,6 +246,12 @@ class CredentialStore:
 
     async def adelete(self, login: int, server: str) -> bool:
         return await self._off_loop(self.delete, login, server)
+
+    async def aread_named(self, name: str) -> Secret | None:
+        return await self._off_loop(self.read_named, name)
+
+    async def astore_named(self, name: str, value: str | Secret) -> None:
+        await self._off_loop(self.store_named, name, value)
 
     async def aensure_available(self) -> None:
         await self._off_loop(self.ensure_available)

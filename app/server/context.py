@@ -1,0 +1,98 @@
+"""What the server adapts: the app's services (the runtime has them all), plus its own auth state.
+
+:class:`Services` is structural: the runtime satisfies it without the server importing the runtime
+(which starts the server). Routes reach it through :func:`app.server.deps.context`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from app import __version__
+from app.audit import AuditTrail
+from app.config import Settings
+from app.core.account_state import AccountState
+from app.core.accounts import AccountRegistry
+from app.core.credentials import CredentialStore
+from app.core.hub import EventHub
+from app.core.market_data import MarketData
+from app.core.storage import StorageService
+from app.core.trading import TradingService
+from app.logs import LogBus
+from app.models import TerminalState
+from app.mt5.pool import TerminalPool
+from app.server.auth import TokenService
+from app.server.errors import unavailable
+from app.server.ratelimit import RateLimiter
+
+
+class Services(Protocol):
+    settings: Settings
+    hub: EventHub
+    pool: TerminalPool
+    market_data: MarketData
+    account_state: AccountState
+    trading: TradingService
+    accounts: AccountRegistry
+    audit: AuditTrail
+    storage: StorageService
+    credentials: CredentialStore
+    log_bus: LogBus
+
+
+class Carousel(Protocol):
+    """The carousel's API as the server uses it (app.core.carousel)."""
+
+    def status(self) -> Any: ...
+
+    async def run(self, actor: str) -> Any: ...
+
+    async def halt(self, actor: str) -> Any: ...
+
+    async def sync_now(self, account_id: int) -> Any: ...
+
+
+@dataclass
+class ServerContext:
+    services: Services
+    tokens: TokenService
+    login_limiter: RateLimiter
+    version: str = __version__
+    _encoded: dict[str, tuple[object, bytes]] = field(default_factory=dict)
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def data_dir(self) -> Path:
+        return self.services.settings.data_dir
+
+    @property
+    def carousel(self) -> Carousel:
+        carousel: Carousel | None = getattr(self.services, "carousel", None)
+        if carousel is None:
+            raise unavailable("the carousel is not running in this app", "carousel_unavailable")
+        return carousel
+
+    def encoded(self, name: str, value: object, encode: Callable[[], bytes]) -> bytes:
+        """``encode()``'s bytes, remembered while ``value`` (an immutable state object the services
+        replace when it changes, e.g. the account) stays the same object: hot reads encode once."""
+        cached = self._encoded.get(name)
+        if cached is not None and cached[0] is value:
+            return cached[1]
+        data = encode()
+        self._encoded[name] = (value, data)
+        return data
+
+    def live_state(self) -> TerminalState:
+        return self.services.pool.live.state
+
+    def logged_in(self, login: int, server: str) -> bool:
+        """Whether a terminal of the pool holds ``login@server`` right now."""
+        return any(
+            s.login == login and s.server == server and s.connected for s in self.services.pool.states()
+        )

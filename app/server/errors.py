@@ -1,0 +1,110 @@
+"""One error shape for every failure: ``{"error": message, "details": {...}?, "code": "..."?}``.
+
+The app's exceptions map to statuses here, once, for REST and Socket.IO alike. Nothing else leaves
+the server: an unexpected exception is logged with its traceback and answered with a plain 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from app.core.accounts import DuplicateAccountError, InvalidAccountError, UnknownAccountError
+from app.core.credentials import CredentialError
+from app.models import (
+    AmbiguousOutcomeError,
+    AuthorizationError,
+    CallTimeoutError,
+    NotReadyError,
+    OrderValidationError,
+    RejectedError,
+    RiskLimitError,
+    TemporaryError,
+    TerminalError,
+    TradingDisabledError,
+)
+from app.server.auth import AuthError
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """An answer other than success: status, message, machine-readable ``code``, optional details."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        code: str,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.details = details
+        self.headers = headers
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"error": self.message, "code": self.code}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+def not_found(what: str) -> ApiError:
+    return ApiError(404, f"{what} not found", "not_found")
+
+
+def unavailable(message: str, code: str = "unavailable") -> ApiError:
+    return ApiError(503, message, code)
+
+
+def _terminal_error(exc: TerminalError) -> ApiError:  # noqa: C901 - one flat table, most specific first
+    details: dict[str, Any] = {}
+    if exc.code is not None:
+        details["retcode"] = exc.code
+    if isinstance(exc, OrderValidationError):
+        return ApiError(422, exc.message, "invalid_order", {**details, "field": exc.field})
+    if isinstance(exc, RiskLimitError):
+        return ApiError(403, exc.message, "risk_limit", {**details, "limit": exc.limit})
+    if isinstance(exc, TradingDisabledError):
+        return ApiError(403, exc.message, "trading_disabled", details)
+    if isinstance(exc, AuthorizationError):
+        return ApiError(422, exc.message, "authorization_failed", details)
+    if isinstance(exc, RejectedError):
+        return ApiError(422, exc.message, "rejected", details)
+    if isinstance(exc, AmbiguousOutcomeError):
+        message = (
+            f"the outcome of order {exc.client_id} is unknown (the terminal did not answer in time): "
+            f"look it up by its uuid before sending it again"
+        )
+        return ApiError(504, message, "outcome_unknown", {**details, "uuid": exc.client_id})
+    if isinstance(exc, NotReadyError):
+        return ApiError(503, exc.message, "terminal_not_ready", details)
+    if isinstance(exc, CallTimeoutError):
+        return ApiError(504, exc.message, "terminal_timeout", details)
+    if isinstance(exc, TemporaryError):
+        return ApiError(409, exc.message, "temporary", details)
+    return ApiError(502, exc.message, "terminal_error", details)
+
+
+def to_api_error(exc: BaseException) -> ApiError:
+    """The answer for ``exc`` (an :class:`ApiError` as it is; the app's errors by their class)."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, AuthError):
+        return ApiError(401, exc.message, exc.code, headers={"WWW-Authenticate": "Bearer"})
+    if isinstance(exc, TerminalError):
+        return _terminal_error(exc)
+    if isinstance(exc, InvalidAccountError):
+        return ApiError(422, str(exc), "invalid_account", {"field": exc.field})
+    if isinstance(exc, UnknownAccountError):
+        return ApiError(404, str(exc), "not_found")
+    if isinstance(exc, DuplicateAccountError):
+        return ApiError(409, str(exc), "duplicate_account")
+    if isinstance(exc, CredentialError):
+        return ApiError(503, str(exc), "keyring_unavailable")
+    log.error("unexpected error answering a request", exc_info=exc)
+    return ApiError(500, "internal error (see the server's log)", "internal_error")

@@ -1,0 +1,84 @@
+"""Managed accounts (the carousel's): the registry, each account's stored deals and snapshots."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from app.models import NewAccount
+from app.server.deps import Ctx, CurrentUser
+from app.server.schemas import DealOut, ManagedAccountOut, NewAccountIn, SnapshotOut, utc
+
+router = APIRouter(prefix="/api/accounts", tags=["accounts"])
+
+AccountId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+async def _view(ctx: Ctx, account_id: int | None = None) -> list[ManagedAccountOut]:
+    registry = ctx.services.accounts
+    accounts = [await registry.get(account_id)] if account_id is not None else await registry.list()
+    snapshots = await registry.latest_snapshots()
+    return [ManagedAccountOut.of(a, snapshots.get(a.id), ctx.logged_in(a.login, a.server)) for a in accounts]
+
+
+@router.get("", response_model=list[ManagedAccountOut])
+async def list_accounts(ctx: Ctx) -> list[ManagedAccountOut]:
+    return await _view(ctx)
+
+
+@router.post("", response_model=ManagedAccountOut, status_code=201)
+async def add_account(body: NewAccountIn, ctx: Ctx, user: CurrentUser) -> ManagedAccountOut:
+    """Register an account; its password goes straight to the OS keyring and is never shown again."""
+    new = NewAccount(body.login, body.server, body.broker, body.alias, body.terminal_id, body.enabled)
+    account = await ctx.services.accounts.add(new, body.password, actor=user.actor)
+    return ManagedAccountOut.of(account, None, False)
+
+
+@router.get("/{account_id}", response_model=ManagedAccountOut)
+async def get_account(account_id: AccountId, ctx: Ctx) -> ManagedAccountOut:
+    return (await _view(ctx, account_id))[0]
+
+
+@router.delete("/{account_id}", response_model=ManagedAccountOut)
+async def remove_account(account_id: AccountId, ctx: Ctx, user: CurrentUser) -> ManagedAccountOut:
+    """Remove the account, its keyring entry, snapshots and deals; answers the account as it was."""
+    account = await ctx.services.accounts.remove(account_id, actor=user.actor)
+    return ManagedAccountOut.of(account, None, False)
+
+
+@router.get("/{account_id}/deals", response_model=list[DealOut])
+async def account_deals(
+    account_id: AccountId, ctx: Ctx, days: Annotated[int, Query(ge=1, le=36_500)] = 30
+) -> list[DealOut]:
+    """The account's stored deals of the last ``days`` days (as the carousel fetched them)."""
+    await ctx.services.accounts.get(account_id)
+    since = datetime.now(UTC) - timedelta(days=days)
+    deals = await ctx.services.storage.db.run(
+        lambda tx: tx.deals.list(account_id, since=since), readonly=True
+    )
+    return [DealOut.of(d) for d in deals]
+
+
+@router.get("/{account_id}/snapshots", response_model=list[SnapshotOut])
+async def account_snapshots(
+    account_id: AccountId,
+    ctx: Ctx,
+    since: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
+) -> list[SnapshotOut]:
+    """The account's snapshot history (the newest ``limit``, oldest first)."""
+    await ctx.services.accounts.get(account_id)
+    start = utc(since) if since else None
+    rows = await ctx.services.storage.db.run(
+        lambda tx: tx.snapshots.history(account_id, since=start, limit=limit), readonly=True
+    )
+    return [SnapshotOut.of(s) for s in rows]
+
+
+@router.post("/{account_id}/sync", response_model=SnapshotOut)
+async def sync_account(account_id: AccountId, ctx: Ctx, user: CurrentUser) -> SnapshotOut:
+    """Visit the account now (out of the carousel's turn) and answer its fresh snapshot."""
+    await ctx.services.accounts.get(account_id)
+    return SnapshotOut.of(await ctx.carousel.sync_now(account_id))

@@ -1,0 +1,635 @@
+"""The wire format: pydantic models with the exact snake_case shapes of SPEC §7 (web dashboards depend
+on them), and the conversions from the app's own types. Times are ISO 8601 in UTC (``...Z``)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.audit import AuditEntry, VerifyReport
+from app.logs import LogEntry
+from app.models import (
+    AccountInfo,
+    AccountSnapshot,
+    BarSeries,
+    Book,
+    BookSide,
+    Deal,
+    ManagedAccount,
+    Order,
+    Position,
+    Quote,
+    SymbolSpec,
+    TerminalState,
+)
+from app.models.market import msc_to_datetime
+
+MAX_SYMBOL_LENGTH = 32
+MAX_NOTE_LENGTH = 500
+
+
+def utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def iso(moment: datetime | None) -> str | None:
+    return None if moment is None else utc(moment).isoformat().replace("+00:00", "Z")
+
+
+def finite(value: float) -> float | None:
+    """JSON has no NaN or infinity: those become null."""
+    return value if math.isfinite(value) else None
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# ----------------------------------------------------------------------------- errors and auth
+
+
+class ErrorBody(_Out):
+    error: str
+    details: dict[str, Any] | None = None
+    code: str | None = None
+
+
+class LoginRequest(_In):
+    username: str = Field(min_length=1, max_length=128)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class UserOut(_Out):
+    username: str
+    role: str
+
+
+class LoginResponse(_Out):
+    token: str
+    expires_in: int
+    user: UserOut
+
+
+# ----------------------------------------------------------------------------- health and the live account
+
+
+class Health(_Out):
+    status: Literal["ok", "degraded"]
+    mt5_connected: bool
+    terminal_state: str
+    version: str
+    timestamp: datetime
+
+    @classmethod
+    def of(cls, state: TerminalState, version: str) -> Health:
+        return cls(
+            status="ok" if state.connected else "degraded",
+            mt5_connected=state.connected,
+            terminal_state=state.status.value,
+            version=version,
+            timestamp=datetime.now(UTC),
+        )
+
+
+class AccountOut(_Out):
+    number: int
+    name: str
+    server: str
+    currency: str
+    leverage: int
+    balance: float
+    equity: float
+    margin: float
+    free_margin: float
+    margin_level: float
+    profit: float
+    trade_mode: str
+
+    @classmethod
+    def of(cls, a: AccountInfo) -> AccountOut:
+        return cls(
+            number=a.login,
+            name=a.name,
+            server=a.server,
+            currency=a.currency,
+            leverage=a.leverage,
+            balance=a.balance,
+            equity=a.equity,
+            margin=a.margin,
+            free_margin=a.margin_free,
+            margin_level=a.margin_level,
+            profit=a.profit,
+            trade_mode=a.trade_mode.value,
+        )
+
+
+class PositionOut(_Out):
+    ticket: int
+    symbol: str
+    type: Literal["buy", "sell"]
+    volume: float
+    price_open: float
+    price_current: float
+    sl: float
+    tp: float
+    profit: float
+    swap: float
+    commission: float
+    time: datetime
+    comment: str
+
+    @classmethod
+    def of(cls, p: Position) -> PositionOut:
+        return cls(
+            ticket=p.ticket,
+            symbol=p.symbol,
+            type=p.side.value,
+            volume=p.volume,
+            price_open=p.price_open,
+            price_current=p.price_current,
+            sl=p.sl,
+            tp=p.tp,
+            profit=p.profit,
+            swap=p.swap,
+            commission=p.commission,
+            time=utc(p.time),
+            comment=p.comment,
+        )
+
+
+class OrderOut(_Out):
+    ticket: int
+    symbol: str
+    type: str
+    volume: float
+    price_open: float
+    sl: float
+    tp: float
+    time_setup: datetime
+    state: str
+    comment: str
+
+    @classmethod
+    def of(cls, o: Order) -> OrderOut:
+        return cls(
+            ticket=o.ticket,
+            symbol=o.symbol,
+            type=o.type.value,
+            volume=o.volume_current,
+            price_open=o.price_open,
+            sl=o.sl,
+            tp=o.tp,
+            time_setup=utc(o.time_setup),
+            state=o.state.value,
+            comment=o.comment,
+        )
+
+
+class DealOut(_Out):
+    deal_id: int
+    order_id: int
+    position_id: int
+    symbol: str
+    type: str
+    entry: str
+    volume: float
+    price: float
+    profit: float
+    swap: float
+    commission: float
+    time: datetime
+
+    @classmethod
+    def of(cls, d: Deal) -> DealOut:
+        return cls(
+            deal_id=d.ticket,
+            order_id=d.order,
+            position_id=d.position_id,
+            symbol=d.symbol,
+            type=d.type.value,
+            entry=d.entry.value,
+            volume=d.volume,
+            price=d.price,
+            profit=d.profit,
+            swap=d.swap,
+            commission=d.commission,
+            time=utc(d.time),
+        )
+
+
+# ----------------------------------------------------------------------------- trading
+
+
+class PlaceRequest(_In):
+    """``sl``/``tp`` are distances in points from the order's price (0 or absent: none).
+
+    ``confidence`` (0..1) is the signal's own confidence: below the setting ``server.min_confidence``
+    the order is refused unless ``force`` is true. ``force`` overrides that floor only — never
+    validation, risk limits or the trading-enabled switch. ``uuid`` makes the request idempotent: the
+    same uuid again returns the first outcome and sends nothing.
+    """
+
+    symbol: str = Field(min_length=1, max_length=MAX_SYMBOL_LENGTH)
+    side: Literal["buy", "sell"]
+    volume: float = Field(gt=0, le=1_000_000)
+    type: Literal["market", "limit", "stop"] = "market"
+    price: float | None = Field(default=None, gt=0, le=1e12)
+    sl: float | None = Field(default=None, ge=0, le=1e9)
+    tp: float | None = Field(default=None, ge=0, le=1e9)
+    source: str = Field(default="", max_length=64)
+    confidence: float | None = Field(default=None, ge=0, le=1)
+    uuid: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    force: bool = False
+    dry_run: bool = False
+    audit_note: str = Field(default="", max_length=MAX_NOTE_LENGTH)
+
+
+class PlaceResponse(_Out):
+    success: bool
+    ticket: int | None
+    message: str
+    dry_run: bool
+
+
+class CloseRequest(_In):
+    order_id: int = Field(ge=1, le=2**63 - 1, description="the position's ticket")
+    volume: float | None = Field(default=None, gt=0, le=1_000_000, description="part to close; all if absent")
+    audit_note: str = Field(default="", max_length=MAX_NOTE_LENGTH)
+
+
+class ModifyRequest(_In):
+    """New SL/TP (prices; absent keeps the current one, 0 removes it) of a position — or of a pending
+    order, whose ``price`` may change too."""
+
+    order_id: int = Field(ge=1, le=2**63 - 1, description="a position's or a pending order's ticket")
+    sl: float | None = Field(default=None, ge=0, le=1e12)
+    tp: float | None = Field(default=None, ge=0, le=1e12)
+    price: float | None = Field(default=None, gt=0, le=1e12)
+    audit_note: str = Field(default="", max_length=MAX_NOTE_LENGTH)
+
+
+class TradeResponse(_Out):
+    success: bool
+    ticket: int | None
+    message: str
+
+
+# ----------------------------------------------------------------------------- market data
+
+
+class SymbolOut(_Out):
+    name: str
+    description: str
+    digits: int
+    point: float
+    contract_size: float
+    volume_min: float
+    volume_max: float
+    volume_step: float
+    currency_base: str
+    currency_profit: str
+    trade_mode: str
+    spread: int
+    subscribed: bool
+
+    @classmethod
+    def of(cls, s: SymbolSpec, subscribed: bool) -> SymbolOut:
+        return cls(
+            name=s.name,
+            description=s.description,
+            digits=s.digits,
+            point=s.point,
+            contract_size=s.contract_size,
+            volume_min=s.volume_min,
+            volume_max=s.volume_max,
+            volume_step=s.volume_step,
+            currency_base=s.currency_base,
+            currency_profit=s.currency_profit,
+            trade_mode=s.trade_mode.value,
+            spread=s.spread,
+            subscribed=subscribed,
+        )
+
+
+class QuoteOut(_Out):
+    symbol: str
+    bid: float
+    ask: float
+    spread: int = Field(description="in points")
+    timestamp: datetime
+
+
+def quote_json(q: Quote) -> dict[str, Any]:
+    """The ``quotes`` event and ``/api/quotes`` item, built directly (it is the hot path)."""
+    return {
+        "symbol": q.symbol,
+        "bid": q.bid,
+        "ask": q.ask,
+        "spread": q.spread_points,
+        "timestamp": iso(msc_to_datetime(q.time_msc)),
+    }
+
+
+class Candle(_Out):
+    time: datetime
+    open: float
+    high: float
+    low: float
+    close: float
+    tick_volume: int
+    spread: int
+    real_volume: int
+
+
+class Candles(_Out):
+    symbol: str
+    timeframe: str
+    candles: list[Candle]
+
+    @classmethod
+    def of(cls, series: BarSeries) -> Candles:
+        return cls(symbol=series.symbol, timeframe=series.timeframe.name, candles=candles(series))
+
+
+def candles(series: BarSeries) -> list[Candle]:
+    return [
+        Candle(
+            time=datetime.fromtimestamp(bar.time, UTC),
+            open=bar.open,
+            high=bar.high,
+            low=bar.low,
+            close=bar.close,
+            tick_volume=bar.tick_volume,
+            spread=bar.spread,
+            real_volume=bar.real_volume,
+        )
+        for bar in series.bars()
+    ]
+
+
+class BookLevelOut(_Out):
+    price: float
+    volume: float
+
+
+class BookOut(_Out):
+    symbol: str
+    timestamp: datetime
+    bids: list[BookLevelOut]
+    asks: list[BookLevelOut]
+
+    @classmethod
+    def of(cls, book: Book) -> BookOut:
+        bids = [BookLevelOut(price=lv.price, volume=lv.volume) for lv in book.levels if lv.side in _BIDS]
+        asks = [BookLevelOut(price=lv.price, volume=lv.volume) for lv in book.levels if lv.side not in _BIDS]
+        return cls(
+            symbol=book.symbol,
+            timestamp=msc_to_datetime(book.time_msc),
+            bids=sorted(bids, key=lambda lv: -lv.price),
+            asks=sorted(asks, key=lambda lv: lv.price),
+        )
+
+
+_BIDS = (BookSide.BUY, BookSide.BUY_MARKET)
+
+
+class IndicatorOut(_Out):
+    symbol: str
+    timeframe: str
+    indicator: str
+    params: dict[str, float]
+    times: list[datetime]
+    values: dict[str, list[float | None]]
+
+
+# ----------------------------------------------------------------------------- operations
+
+
+class LogOut(_Out):
+    timestamp: datetime
+    level: str
+    message: str
+    module: str
+    extra: dict[str, Any]
+
+
+def log_json(entry: LogEntry) -> dict[str, Any]:
+    return entry.to_json()
+
+
+class AuditEntryOut(_Out):
+    seq: int
+    time: str
+    actor: str
+    action: str
+    account: str | None
+    payload: dict[str, Any]
+    prev: str
+    hash: str
+
+    @classmethod
+    def of(cls, e: AuditEntry) -> AuditEntryOut:
+        return cls(
+            seq=e.seq,
+            time=e.time,
+            actor=e.actor,
+            action=e.action,
+            account=e.account,
+            payload=e.payload,
+            prev=e.prev,
+            hash=e.hash,
+        )
+
+
+class AuditFinding(_Out):
+    kind: str
+    file: str
+    line: int
+    seq: int | None
+    detail: str
+
+
+class AuditVerifyOut(_Out):
+    ok: bool
+    status: str
+    entries: int
+    files: int
+    last_seq: int
+    last_hash: str
+    finding: AuditFinding | None
+    summary: str
+
+    @classmethod
+    def of(cls, r: VerifyReport) -> AuditVerifyOut:
+        f = r.finding
+        finding = (
+            None
+            if f is None
+            else AuditFinding(kind=f.kind.value, file=f.file, line=f.line, seq=f.seq, detail=f.detail)
+        )
+        return cls(
+            ok=r.ok,
+            status=r.status,
+            entries=r.entries,
+            files=r.files,
+            last_seq=r.last_seq,
+            last_hash=r.last_hash,
+            finding=finding,
+            summary=r.summary(),
+        )
+
+
+# ----------------------------------------------------------------------------- managed accounts
+
+
+class NewAccountIn(_In):
+    login: int = Field(ge=1, le=2**63 - 1)
+    server: str = Field(min_length=1, max_length=128)
+    password: str = Field(min_length=1, max_length=256)
+    broker: str = Field(default="", max_length=64)
+    alias: str = Field(default="", max_length=64)
+    terminal_id: str | None = Field(default=None, max_length=64)
+    enabled: bool = True
+
+
+class ManagedAccountOut(_Out):
+    """A managed account with its latest snapshot's figures (null before the first visit). Never a
+    password: there is none to show."""
+
+    id: int
+    alias: str
+    broker: str
+    login: int
+    server: str
+    status: str
+    connected: bool
+    last_error: str | None
+    balance: float | None
+    equity: float | None
+    margin: float | None
+    free_margin: float | None
+    margin_level: float | None
+    open_trades: int | None
+    open_pl: float | None
+    day_pl: float | None
+    week_pl: float | None
+    month_pl: float | None
+    total_pl: float | None
+    last_snapshot_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, a: ManagedAccount, snapshot: AccountSnapshot | None, connected: bool) -> ManagedAccountOut:
+        s = snapshot
+        return cls(
+            id=a.id,
+            alias=a.alias,
+            broker=a.broker,
+            login=a.login,
+            server=a.server,
+            status=a.status.value,
+            connected=connected,
+            last_error=a.status_reason or None,
+            balance=s.balance if s else None,
+            equity=s.equity if s else None,
+            margin=s.margin if s else None,
+            free_margin=s.margin_free if s else None,
+            margin_level=s.margin_level if s else None,
+            open_trades=s.open_positions if s else None,
+            open_pl=s.open_pl if s else None,
+            day_pl=s.pnl.day if s else None,
+            week_pl=s.pnl.week if s else None,
+            month_pl=s.pnl.month if s else None,
+            total_pl=s.pnl.total if s else None,
+            last_snapshot_at=utc(a.last_snapshot_at) if a.last_snapshot_at else None,
+            created_at=utc(a.created_at),
+        )
+
+
+class SnapshotOut(_Out):
+    taken_at: datetime
+    currency: str
+    balance: float
+    equity: float
+    margin: float
+    free_margin: float
+    margin_level: float
+    open_trades: int
+    open_pl: float
+    pending_orders: int
+    day_pl: float
+    week_pl: float
+    month_pl: float
+    total_pl: float
+
+    @classmethod
+    def of(cls, s: AccountSnapshot) -> SnapshotOut:
+        return cls(
+            taken_at=utc(s.taken_at),
+            currency=s.currency,
+            balance=s.balance,
+            equity=s.equity,
+            margin=s.margin,
+            free_margin=s.margin_free,
+            margin_level=s.margin_level,
+            open_trades=s.open_positions,
+            open_pl=s.open_pl,
+            pending_orders=s.pending_orders,
+            day_pl=s.pnl.day,
+            week_pl=s.pnl.week,
+            month_pl=s.pnl.month,
+            total_pl=s.pnl.total,
+        )
+
+
+# ----------------------------------------------------------------------------- carousel
+
+
+class CarouselOut(_Out):
+    """The carousel's progress (``GET /api/carousel`` and the ``carousel`` channel)."""
+
+    running: bool
+    paused: bool
+    cycle: int
+    cycle_started_at: datetime | None
+    visited_in_cycle: int
+    accounts_in_cycle: int
+    current: int | str | None
+    last_cycle_s: float | None
+    next_due: datetime | None
+    errors_in_cycle: int
+
+    @classmethod
+    def of(cls, status: Any) -> CarouselOut:
+        """From the carousel's ``CarouselStatus`` (read by field name, so the server does not depend on
+        the carousel module's import)."""
+        current = getattr(status, "current", None)
+        if current is not None and not isinstance(current, int | str):
+            current = getattr(current, "id", None) or str(current)
+        started = getattr(status, "cycle_started_at", None)
+        due = getattr(status, "next_due", None)
+        last = getattr(status, "last_cycle_s", None)
+        return cls(
+            running=bool(getattr(status, "running", False)),
+            paused=bool(getattr(status, "paused", False)),
+            cycle=int(getattr(status, "cycle", 0) or 0),
+            cycle_started_at=utc(started) if isinstance(started, datetime) else None,
+            visited_in_cycle=int(getattr(status, "visited_in_cycle", 0) or 0),
+            accounts_in_cycle=int(getattr(status, "accounts_in_cycle", 0) or 0),
+            current=current,
+            last_cycle_s=None if last is None else finite(float(last)),
+            next_due=utc(due) if isinstance(due, datetime) else None,
+            errors_in_cycle=int(getattr(status, "errors_in_cycle", 0) or 0),
+        )
+
+
+def dump_all(models: Iterable[BaseModel]) -> list[dict[str, Any]]:
+    return [m.model_dump(mode="json") for m in models]

@@ -1,0 +1,99 @@
+"""A real app runtime (sim trade server and terminal worker processes, audit trail, database) with the
+API server on a free loopback port, shared by a test module; real clients talk to it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from app.config import load_settings
+from app.core.credentials import CredentialStore
+from app.logs import LogBus
+from app.mt5.backend import plan_terminals
+from app.runtime import Runtime
+from app.server.auth import set_admin_password
+from tests.support.keyrings import MemoryKeyring
+from tests.support.sim_fixtures import WEDNESDAY, wait_until
+
+ADMIN = "admin"
+PASSWORD = "correct horse battery"  # noqa: S105 - the tests' own
+
+
+@dataclass
+class Running:
+    runtime: Runtime
+    url: str
+    data_dir: Path
+    keyring: MemoryKeyring
+    log_bus: LogBus
+
+    def client(self, token: str | None = None, **kwargs: Any) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=30, **kwargs)
+
+    async def login(self) -> str:
+        async with self.client() as http:
+            answer = await http.post("/api/login", json={"username": ADMIN, "password": PASSWORD})
+        assert answer.status_code == 200, answer.text
+        token: str = answer.json()["token"]
+        return token
+
+
+def server_settings(data_dir: Path, config_dir: Path, **server: Any) -> Any:
+    """Settings for a sim run on a Wednesday (FX trades), the server on a free port."""
+    config = config_dir / "config.toml"
+    config.write_text("", encoding="utf-8")
+    overrides = {
+        "data_dir": data_dir,
+        "terminals": {"sim": True, "call_timeout_s": 10},
+        "sim": {"start": WEDNESDAY},
+        "market": {"symbols": ["EURUSD", "GBPUSD", "USDJPY"], "account_refresh_s": 0.2},
+        "server": {"enabled": True, "port": 0, **server},
+    }
+    return load_settings(overrides, config_file=config, env_file=None)
+
+
+async def start_runtime(tmp: Path, *, password: bool = True, **server: Any) -> Running:
+    data_dir = tmp / "data"
+    data_dir.mkdir()
+    settings = server_settings(data_dir, tmp, **server)
+    if password:
+        set_admin_password(data_dir, PASSWORD)
+    keyring = MemoryKeyring()
+    log_bus = LogBus(500)
+    logging.getLogger("app").addHandler(log_bus)
+    runtime = Runtime(
+        settings,
+        log_bus,
+        plan_terminals(settings.terminals),
+        headless=True,
+        credentials=CredentialStore(keyring),
+    )
+    await runtime.start()
+    assert runtime.server.url is not None
+    await wait_until(lambda: runtime.account_state.account is not None, within_s=60)
+    return Running(runtime, runtime.server.url, data_dir, keyring, log_bus)
+
+
+async def stop_runtime(running: Running) -> None:
+    logging.getLogger("app").removeHandler(running.log_bus)
+    await running.runtime.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def running(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running]:
+    started = await start_runtime(tmp_path_factory.mktemp("server"))
+    yield started
+    await stop_runtime(started)
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def token(running: Running) -> str:
+    return await running.login()
