@@ -97,8 +97,13 @@ class Runtime:
             on_change=account_change_recorder(self.audit),
             settings=settings.accounts,
         )
-        # Order matters: nothing may trade before the audit trail is open.
+        # Order matters: nothing may trade before the audit trail is open. The API server starts right
+        # after the files, so /api/health answers (terminals "connecting") while terminals come up;
+        # it is the first to stop (see stop()). Trading refuses orders until its own start().
+        # With --serve a server that cannot start stops the app; in the window it shows an error.
+        self.server = ApiServer(self, required=headless)
         self.services: list[Service] = [LogForwarder(self.hub, log_bus), self.audit, self.storage]
+        self.services.append(self.server)
         self._started: list[Service] = []
         self.sim_server: SimTradeServer | None = None
         if plan.kind == "sim":
@@ -121,6 +126,7 @@ class Runtime:
             lambda: self.account_state.account,
             lambda: self.account_state.positions,
             self.account_state.deals,
+            self.market_data.server_time,
         )
         self.services += [
             self.pool,
@@ -130,10 +136,6 @@ class Runtime:
             self.trading,
             risk_monitor,
         ]
-        # Last to start, first to stop: clients are told and disconnected before the services go.
-        # With --serve a server that cannot start stops the app; in the window it shows an error.
-        self.server = ApiServer(self, required=headless)
-        self.services.append(self.server)
 
     def _publish_terminal_state(self, state: TerminalState) -> None:
         self.hub.publish(Topic.TERMINAL, state, key=state.terminal_id)
@@ -163,8 +165,8 @@ class Runtime:
         ]
 
     def add(self, service: Service) -> None:
-        """Add a service; it starts before the API server (which stays last)."""
-        self.services.insert(self.services.index(self.server), service)
+        """Add a service: it starts after those already there (and stops before them)."""
+        self.services.append(service)
 
     async def start(self) -> None:
         """Start every service in order; if one fails, stop those already started and re-raise."""
@@ -180,7 +182,11 @@ class Runtime:
         log.info("started %d service(s)", len(self._started))
 
     async def stop(self) -> None:
-        """Stop started services in reverse order, each bounded by a timeout; never raises."""
+        """Stop the API server first (clients are told and disconnected before the services go), then
+        the other started services in reverse order, each bounded by a timeout; never raises."""
+        if self.server in self._started:
+            self._started.remove(self.server)
+            self._started.append(self.server)
         while self._started:
             service = self._started.pop()
             try:

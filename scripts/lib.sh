@@ -71,3 +71,19 @@ ensure_venv() {
   "$VENV/bin/python" -m pip install -q -e "$ROOT[dev]"
   echo "$want" >"$stamp"
 }
+
+# Run a command in a private D-Bus session with a fresh, unlocked gnome-keyring (its files in a
+# temporary directory): the keyring tests use a real Secret Service, never the developer's own keyring.
+with_test_keyring() {
+  local keyring_home
+  keyring_home=$(mktemp -d)
+  dbus-run-session -- sh -c '
+    keyring_home=$1; shift
+    echo -n "test-keyring-password" | XDG_DATA_HOME="$keyring_home" \
+      gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
+    export MT5_CONSOLE_TEST_KEYRING=private
+    "$@"' sh "$keyring_home" "$@"
+  local rc=$?
+  rm -rf "$keyring_home"
+  return $rc
+}

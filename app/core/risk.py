@@ -78,11 +78,13 @@ class RiskGuard:
         self._clock = clock
         self._switches: dict[str, KillSwitch] = {}
         self._sent: dict[str, deque[float]] = {}
+        self._loaded = False  # the kill switches are read at start: no order is judged before that
         self.close_all: CloseAll | None = None  # set by the trading service: "close every position"
 
     async def start(self) -> None:
         switches = await self._db.run(lambda tx: tx.kill_switches.all(), readonly=True)
         self._switches = {s.account.casefold(): s for s in switches}
+        self._loaded = True
         for switch in switches:
             log.warning(
                 "kill switch of %s is on since %s: %s", switch.account, switch.tripped_at, switch.reason
@@ -105,6 +107,8 @@ class RiskGuard:
     # ------------------------------------------------------------------ checks
     def check_new_order(self, account: AccountInfo, request: OrderRequest, open_positions: int) -> None:
         """Refuse an order that would break a limit (raise :class:`RiskLimitError` naming it)."""
+        if not self._loaded:
+            raise RiskLimitError("starting", "the risk limits are not loaded yet: try again in a moment")
         key = account.key
         limits = self.settings.limits_for(key)
         switch = self.kill_switch(key)

@@ -119,9 +119,11 @@ class TradingService:
         self.settings = settings
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._reconciling: set[asyncio.Task[None]] = set()
+        self._accepting = False  # until start(): the kill switches and past orders are loaded first
         risk.close_all = self._close_all_for_risk
 
     async def start(self) -> None:
+        self._accepting = True
         unsettled = await self._db.run(lambda tx: tx.client_orders.unsettled(), readonly=True)
         if unsettled:
             log.warning("%d order(s) from before have no known outcome: reconciling", len(unsettled))
@@ -130,6 +132,7 @@ class TradingService:
             task.add_done_callback(self._reconciling.discard)
 
     async def stop(self) -> None:
+        self._accepting = False
         for task in list(self._reconciling):
             task.cancel()
         await asyncio.gather(*self._reconciling, return_exceptions=True)
@@ -161,6 +164,8 @@ class TradingService:
 
     # ------------------------------------------------------------------ can we trade?
     async def _context(self, symbol: str) -> _Context:
+        if not self._accepting:
+            raise NotReadyError("trading is not available yet: the app is starting (or stopping)")
         if self._pool.live_lent_to is not None:
             raise TradingDisabledError(
                 f"the live terminal is visiting another account ({self._pool.live_lent_to}); "

@@ -11,6 +11,7 @@ import signal
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 
 from app import __version__
@@ -43,12 +44,16 @@ def test_version() -> None:
 
 
 @needs_build
-def test_serve_on_the_simulator_starts_and_stops_on_sigterm(tmp_path: Path) -> None:
-    command = [PROGRAM, "--serve", "--sim", "--data-dir", str(tmp_path)]
+def test_serve_on_the_simulator_answers_health_and_stops_on_sigterm(tmp_path: Path) -> None:
+    command = [PROGRAM, "--serve", "--sim", "--port", "0", "--data-dir", str(tmp_path)]
     with RunningProcess(command, clean_env()) as proc:
-        proc.wait_for("headless mode running", timeout=60)
-        proc.wait_for("logged_in", timeout=60)  # a worker process of the packaged program is trading
+        url = proc.wait_for("serving on http://", timeout=60).split("serving on ", 1)[1].strip()
+        proc.wait_for("logged_in", timeout=60)  # a worker process of the packaged program is connected
+        health = httpx.get(f"{url}/api/health", timeout=10)
         code = proc.stop(signal.SIGTERM)
+    assert health.status_code == 200
+    body = health.json()
+    assert body["version"] == __version__ and body["mt5_connected"] is True
     assert code == 0, proc.output
     assert "Traceback" not in proc.output and " ERROR " not in proc.output
 
