@@ -64,7 +64,10 @@ class ServerProcess:
 
 def server_command(*args: str) -> list[str]:
     if getattr(sys, "frozen", False):  # the PyInstaller app: its own sub-command
-        return [sys.executable, "sim", *args]
+        # On Windows the windowed program has no console streams; its console twin prints the address.
+        console_twin = Path(sys.executable).with_name("mt5-console-cli.exe")
+        program = console_twin if sys.platform == "win32" and console_twin.is_file() else Path(sys.executable)
+        return [str(program), "sim", *args]
     return [sys.executable, "-m", "app.mt5.sim", *args]
 
 
