@@ -95,6 +95,8 @@ def start_server_process(
         stderr=subprocess.STDOUT,
         text=True,
         env=env,
+        # no console window flashing up beside the desktop app on Windows
+        creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
     )
     found: list[str] = []
     seen: list[str] = []
