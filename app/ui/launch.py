@@ -2,6 +2,8 @@
 
 Closing the window, Ctrl+C and SIGTERM all set the same event; services then stop and the process
 exits 0. Qt's own quit-on-last-window is off so that the loop outlives the window until services stop.
+The window layout is read before the window shows and written after it closes, both off the GUI
+thread.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import sys
 import qasync
 from PySide6.QtWidgets import QApplication
 
-from app.config import APP_NAME, Settings
+from app.config import APP_NAME, Settings, default_config_file
 from app.logs import LogBus
 from app.runtime import build_runtime
 from app.shutdown import install_stop_signals, remove_stop_signals
-from app.ui.main_window import MainWindow
+from app.ui.layout import layout_path, load_layout, save_layout
+from app.ui.main_window import MainWindow, WindowServices
 from app.ui.theme import apply_theme
 
 log = logging.getLogger(__name__)
@@ -39,9 +42,13 @@ async def run_window_async(settings: Settings, log_bus: LogBus) -> None:
     runtime = build_runtime(settings, log_bus)
     stop = asyncio.Event()
     install_stop_signals(loop, stop.set)
-    window = MainWindow(runtime.plan)
+    layout_file = layout_path(settings.data_dir)
+    layout = await asyncio.to_thread(load_layout, layout_file)
+    window = MainWindow(WindowServices.from_runtime(runtime), config_path=default_config_file())
     window.closed.connect(stop.set)
+    window.restore_layout(layout)
     window.show()
+    window.start()
     try:
         await runtime.start()
         log.info("window mode running")
@@ -49,7 +56,13 @@ async def run_window_async(settings: Settings, log_bus: LogBus) -> None:
         log.info("stopping")
     finally:
         window.closed.disconnect(stop.set)
+        final = window.final_layout or window.capture_layout()
         window.close()
+        await window.shutdown()
+        try:
+            await asyncio.to_thread(save_layout, layout_file, final)
+        except OSError as exc:
+            log.warning("window layout not saved: %s", exc)
         await runtime.stop()
         remove_stop_signals(loop)
     log.info("stopped")
