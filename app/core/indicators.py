@@ -142,7 +142,11 @@ def compute(spec: IndicatorSpec, close: FloatArray) -> dict[str, FloatArray]:
         return {"ema": talib.EMA(close, timeperiod=int(p["period"]))}
     if spec.kind is IndicatorKind.BBANDS:
         upper, middle, lower = talib.BBANDS(
-            close, timeperiod=int(p["period"]), nbdevup=p["deviation"], nbdevdn=p["deviation"], matype=0
+            close,
+            timeperiod=int(p["period"]),
+            nbdevup=p["deviation"],
+            nbdevdn=p["deviation"],
+            matype=talib.MA_Type.SMA,
         )
         return {"upper": upper, "middle": middle, "lower": lower}
     if spec.kind is IndicatorKind.RSI:

@@ -112,7 +112,6 @@ class OrderTicket(QDialog):
         self._check_generation = 0
         self.last_check: OrderCheck | None = None
         self.submissions: list[str] = []  # client ids sent from this ticket
-        self._build(symbol, order_type)
         self._check_timer = QTimer(self)
         self._check_timer.setSingleShot(True)
         self._check_timer.setInterval(CHECK_DELAY_MS)
@@ -120,6 +119,7 @@ class OrderTicket(QDialog):
         self._quote_timer = QTimer(self)
         self._quote_timer.setInterval(250)
         self._quote_timer.timeout.connect(self._show_quote)
+        self._build(symbol, order_type)
         self._quote_timer.start()
         self._symbol_changed()
 

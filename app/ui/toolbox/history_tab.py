@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from PySide6.QtCore import QAbstractTableModel, QDateTime, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QDateTime, QModelIndex, QPersistentModelIndex, Qt, QTimeZone
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -143,7 +143,7 @@ class HistoryTab(QWidget):
         for edit in (self.date_from, self.date_to):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy.MM.dd HH:mm")
-            edit.setTimeSpec(Qt.TimeSpec.UTC)
+            edit.setTimeZone(QTimeZone.utc())
         self.refresh_button = QPushButton("Show")
         self.refresh_button.clicked.connect(self.refresh)
         self.period.currentIndexChanged.connect(self._period_changed)
@@ -186,8 +186,8 @@ class HistoryTab(QWidget):
         self.date_to.setEnabled(custom)
         if not custom:
             start, end = period_range(self.period.currentText(), self._now())
-            self.date_from.setDateTime(QDateTime.fromSecsSinceEpoch(int(start.timestamp()), Qt.TimeSpec.UTC))
-            self.date_to.setDateTime(QDateTime.fromSecsSinceEpoch(int(end.timestamp()), Qt.TimeSpec.UTC))
+            self.date_from.setDateTime(QDateTime.fromSecsSinceEpoch(int(start.timestamp()), QTimeZone.utc()))
+            self.date_to.setDateTime(QDateTime.fromSecsSinceEpoch(int(end.timestamp()), QTimeZone.utc()))
 
     def range(self) -> tuple[datetime, datetime]:
         if self.period.currentText() != "Custom period":

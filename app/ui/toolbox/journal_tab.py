@@ -93,8 +93,9 @@ class LevelFilter(QSortFilterProxyModel):
         self.min_level = logging.NOTSET
 
     def set_min_level(self, level: int) -> None:
+        self.beginFilterChange()
         self.min_level = level
-        self.invalidateRowsFilter()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:  # noqa: N802
         index = self.sourceModel().index(source_row, 0, source_parent)
