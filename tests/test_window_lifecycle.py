@@ -29,10 +29,14 @@ def test_closing_the_window_stops_and_returns_0(qapp: QApplication, data_dir: Pa
             window.close()
 
     QTimer.singleShot(500, close_main_window)
-    logging.getLogger().addHandler(bus)
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.INFO)  # the app sets this up in main(); without it the test saw nothing
+    root.addHandler(bus)
     try:
         assert run_window(settings, bus) == 0
     finally:
-        logging.getLogger().removeHandler(bus)
+        root.removeHandler(bus)
+        root.setLevel(level)
     assert seen and seen[0].startswith("MT5 Trading Console")
     assert any("window mode running" in e.message for e in bus.recent())

@@ -29,6 +29,7 @@ class TaskRunner:
     def __init__(self, on_error: ErrorHandler | None = None) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._on_error = on_error
+        self.closed = False
 
     def set_error_handler(self, on_error: ErrorHandler) -> None:
         self._on_error = on_error
@@ -41,9 +42,13 @@ class TaskRunner:
         owner: QObject | None = None,
         on_result: Callable[[T], None] | None = None,
         on_error: Callable[[BaseException], bool | None] | None = None,
-    ) -> asyncio.Task[T]:
+    ) -> asyncio.Task[T] | None:
         """Start ``coro``. ``on_error`` may handle a failure itself (return True to stop it reaching
-        the default handler); callbacks are skipped when ``owner`` has been deleted meanwhile."""
+        the default handler); callbacks are skipped when ``owner`` has been deleted meanwhile.
+        After :meth:`cancel_all` (the window is closing) nothing new starts: None is returned."""
+        if self.closed:
+            coro.close()
+            return None
         task = asyncio.get_running_loop().create_task(coro, name=what)
         self._tasks.add(task)
         task.add_done_callback(lambda t: self._done(t, what, owner, on_result, on_error))
@@ -85,7 +90,8 @@ class TaskRunner:
         return len(self._tasks)
 
     async def cancel_all(self) -> None:
-        """Cancel what is still running (the window is closing) and wait for it to finish."""
+        """Cancel what is still running (the window is closing), wait for it, start nothing new."""
+        self.closed = True
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

@@ -143,7 +143,7 @@ def test_trades_draw_labelled_lines(qtbot: QtBot) -> None:
     model.set_trades([], [])
     assert view.trade_lines.keys() == []
     model.apply_quote(__import__("app.models", fromlist=["Quote"]).Quote("EURUSD", 1.1, 1.1001, 0, 10, 5))
-    assert view.quote_lines._lines.keys() == ["bid", "ask"]
+    assert (view.quote_lines.bid, view.quote_lines.ask) == (1.1, 1.1001)
 
 
 def test_crosshair_reads_out_the_bar_under_it(qtbot: QtBot) -> None:

@@ -56,6 +56,7 @@ async def test_cancel_all() -> None:
     runner.run(asyncio.sleep(10), what="forever")
     await runner.cancel_all()
     assert runner.pending == 0
+    assert runner.run(asyncio.sleep(0), what="after close") is None  # closing: nothing new starts
 
 
 def test_toasts_count_repeats_and_log_once(qtbot: QtBot, caplog: pytest.LogCaptureFixture) -> None:

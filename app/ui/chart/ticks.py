@@ -77,7 +77,7 @@ class TickChart(pg.PlotWidget):
         data = self.ring.view()
         self.bid_curve.setData(data[0], data[1])
         self.ask_curve.setData(data[0], data[2])
-        self.quote_lines.update(float(data[1, -1]), float(data[2, -1]), self.digits)
+        self.quote_lines.show_quote(float(data[1, -1]), float(data[2, -1]), self.digits)
 
     def to_json(self) -> dict[str, object]:
         return {"kind": "ticks", "symbol": self.symbol}

@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 
 import pyqtgraph as pg
+import shiboken6
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QWidget
 
@@ -18,6 +20,7 @@ from app.core.indicators import IndicatorSpec, Placement
 from app.ui.chart.axis import BarIndexAxis
 from app.ui.chart.candles import CandleItem
 from app.ui.chart.crosshair import Crosshair, bar_readout
+from app.ui.chart.grid import Grid
 from app.ui.chart.indicator_layers import IndicatorLayer
 from app.ui.chart.lines import PriceLines, QuoteLines, trade_lines
 from app.ui.chart.model import ChartModel
@@ -26,6 +29,7 @@ VISIBLE_BARS = 120
 RIGHT_MARGIN = 4
 OLDER_THRESHOLD = 30  # load older history when the view comes this close to the oldest bar
 Y_PADDING = 0.06
+TITLE_REFRESH_MS = 250  # the readout of the live bar: text layout is too dear for every frame
 
 FrameProbe = Callable[[float, int], None]  # (paint seconds, newest tick time shown in ms)
 
@@ -53,6 +57,11 @@ class ChartView(pg.GraphicsLayoutWidget):
         self.follow = True  # keep the newest bar in view as bars arrive
         self._status = ""
         self._readout = ""
+        self._title_dirty = False
+        self._title_timer = QTimer(self)
+        self._title_timer.setInterval(TITLE_REFRESH_MS)
+        self._title_timer.timeout.connect(self._refresh_title)
+        self._title_timer.start()
         self._build_indicators()
         model.reset.connect(self._on_reset)
         model.prepended.connect(self._on_prepended)
@@ -73,7 +82,7 @@ class ChartView(pg.GraphicsLayoutWidget):
         plot.hideAxis("left")
         plot.showAxis("right")
         plot.getAxis("right").setWidth(72)
-        plot.showGrid(x=True, y=True, alpha=0.12)
+        plot.addItem(Grid(plot), ignoreBounds=True)
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.vb.setMouseEnabled(x=True, y=False)
@@ -151,11 +160,11 @@ class ChartView(pg.GraphicsLayoutWidget):
                 self.price_plot.vb.setXRange(x0 + appended, x1 + appended, padding=0)
         self._fit_y()
         if self.crosshair.index is None:
-            self._update_title()
+            self._title_dirty = True  # the live bar's readout: refreshed by a slow timer
 
     def _on_quote(self) -> None:
         model = self.model
-        self.quote_lines.update(model.bid, model.ask, model.digits)
+        self.quote_lines.show_quote(model.bid, model.ask, model.digits)
 
     def _on_trades(self) -> None:
         self.trade_lines.set(trade_lines(self.model.positions, self.model.orders, self.model.digits))
@@ -209,7 +218,12 @@ class ChartView(pg.GraphicsLayoutWidget):
         self._readout = text
         self._update_title()
 
+    def _refresh_title(self) -> None:
+        if self._title_dirty and shiboken6.isValid(self.title.item):
+            self._update_title()
+
     def _update_title(self) -> None:
+        self._title_dirty = False
         model = self.model
         parts = [f"<b>{model.title}</b>"]
         readout = self._readout or bar_readout(model.buffer, len(model.buffer) - 1, model.digits)
