@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import statistics
@@ -89,6 +90,14 @@ class Recorder:
         self._last_beat = time.perf_counter()
         self._pending_drain: float | None = None
         self._paint_sum = 0.0
+        self.gc_pauses: list[tuple[int, float]] = []
+        self._gc_started = 0.0
+
+    def gc_callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self.gc_pauses.append((info["generation"], time.perf_counter() - self._gc_started))
 
     def beat(self) -> None:
         now = time.perf_counter()
@@ -120,6 +129,8 @@ class Recorder:
             "frames_per_s": 0.0,
             "tick_to_screen_p50_ms": pct(self.latencies, 50, 1.0),
             "tick_to_screen_p99_ms": pct(self.latencies, 99, 1.0),
+            "gc_pauses": float(len(self.gc_pauses)),
+            "gc_max_ms": max((p for _g, p in self.gc_pauses), default=0.0) * 1000,
         }
 
 
@@ -173,6 +184,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         window.bridge.drained.connect(recorder.drained)
         for chart in window.charts.charts:
             chart.view.probe = recorder.painted
+        gc.callbacks.append(recorder.gc_callback)
         ticks_before = runtime.market_data.ticks_received
         started = time.perf_counter()
         timer.start(10)
@@ -180,6 +192,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         timer.stop()
         elapsed = time.perf_counter() - started
         window.bridge.drained.disconnect(recorder.drained)
+        gc.callbacks.remove(recorder.gc_callback)
         for chart in window.charts.charts:
             chart.view.probe = None
         summary = recorder.summary()

@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QMdiArea, QMdiSubWindow, QTabWidget, QWidget
+from PySide6.QtWidgets import QMdiArea, QMdiSubWindow, QTabBar, QTabWidget, QWidget
 
 from app.core.indicators import IndicatorSpec
 from app.core.market_data import MarketData
@@ -62,8 +62,15 @@ class ChartArea(QMdiArea):
             self.setTabsMovable(True)
             self.setTabPosition(QTabWidget.TabPosition.South)
             self.setDocumentMode(True)
+            self._tidy_tabs()
         else:
             self.setViewMode(QMdiArea.ViewMode.SubWindowView)
+
+    def _tidy_tabs(self) -> None:
+        """Tabs as wide as their titles, on the left (the MDI tab bar stretches them by default)."""
+        for bar in self.findChildren(QTabBar):
+            bar.setExpanding(False)
+            bar.setElideMode(Qt.TextElideMode.ElideNone)
 
     @property
     def tabbed(self) -> bool:
@@ -123,6 +130,7 @@ class ChartArea(QMdiArea):
         sub.resize(800, 500)
         sub.show()
         self.setActiveSubWindow(sub)
+        self._tidy_tabs()
 
     def _retitle(self, window: ChartWindow) -> None:
         sub = window.parentWidget()

@@ -141,7 +141,7 @@ class MainWindow(QMainWindow):
         self.toolbox_dock = self._dock(
             "Toolbox", "ToolboxDock", self.toolbox, Qt.DockWidgetArea.BottomDockWidgetArea
         )
-        self.resizeDocks([self.market_dock], [330], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.market_dock], [360], Qt.Orientation.Horizontal)
         self.resizeDocks([self.toolbox_dock], [250], Qt.Orientation.Vertical)
         self._build_menus()
         self._connect()
@@ -385,6 +385,10 @@ class MainWindow(QMainWindow):
 
     def restore_layout(self, layout: WindowLayout | None) -> None:
         """Put docks, geometry and charts back as they were; with no layout, one chart to start with."""
+        if layout is None or not layout.geometry:
+            screen = self.screen().availableGeometry() if self.screen() is not None else None
+            if screen is not None and screen.width() > 0:
+                self.resize(min(1600, screen.width()), min(1000, screen.height()))
         if layout is None:
             symbols = self.quotes_model.symbols
             if symbols:

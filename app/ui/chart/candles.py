@@ -44,7 +44,8 @@ class CandleItem(pg.GraphicsObject):
         Appending bars only makes the chunk holding the former live bar stale; prepending history
         renumbers every bar, which the chart reports with :meth:`reset_cache`."""
         finished = max(0, len(self.buffer) - 1)
-        if finished != self._finished:
+        live_only = finished == self._finished
+        if not live_only:
             first_stale = min(self._finished, finished) // CHUNK
             for key in [k for k in self._chunks if k >= first_stale]:
                 del self._chunks[key]
@@ -53,7 +54,16 @@ class CandleItem(pg.GraphicsObject):
         if bounds != self._bounds:
             self.prepareGeometryChange()
             self._bounds = bounds
-        self.update()
+            live_only = False
+        if live_only:
+            # only the live candle moved: repaint its column, not the whole chart
+            self.update(
+                QRectF(
+                    finished - 0.5 - BODY_HALF_WIDTH, bounds.top(), 1 + 2 * BODY_HALF_WIDTH, bounds.height()
+                )
+            )
+        else:
+            self.update()
 
     def reset_cache(self) -> None:
         self._chunks.clear()

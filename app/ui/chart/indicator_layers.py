@@ -21,17 +21,19 @@ SERIES_COLOURS = {
     "rsi": "#ce93d8",
     "macd": "#4fc3f7",
     "signal": "#ef9a9a",
-    "histogram": "#546e7a",
+    "histogram": "#5b7083",
 }
 
 
-def _curve(colour: str, fill: bool = False) -> pg.PlotDataItem:
-    item = pg.PlotDataItem(pen=pg.mkPen(colour, width=1), skipFiniteCheck=True)
+def _curve(colour: str, stems: bool = False) -> pg.PlotDataItem:
+    """A line, or with ``stems`` a histogram drawn as one vertical line per bar (``connect="pairs"``:
+    a filled area under the curve cost several times more to build and paint)."""
+    if stems:
+        item = pg.PlotDataItem(pen=pg.mkPen(colour, width=1), connect="pairs", skipFiniteCheck=True)
+    else:
+        item = pg.PlotDataItem(pen=pg.mkPen(colour, width=1), skipFiniteCheck=True)
+        item.setDownsampling(auto=True, method="peak")
     item.setClipToView(True)
-    item.setDownsampling(auto=True, method="peak")
-    if fill:
-        item.setFillLevel(0.0)
-        item.setBrush(pg.mkBrush(colour + "aa"))
     return item
 
 
@@ -46,7 +48,7 @@ class IndicatorLayer:
             colour = SERIES_COLOURS.get(name, OVERLAY_COLOURS[colour_index % len(OVERLAY_COLOURS)])
             if spec.kind in (IndicatorKind.SMA, IndicatorKind.EMA):
                 colour = OVERLAY_COLOURS[colour_index % len(OVERLAY_COLOURS)]
-            curve = _curve(colour, fill=name == "histogram")
+            curve = _curve(colour, stems=name == "histogram")
             plot.addItem(curve)
             self.curves[name] = curve
         if spec.kind is IndicatorKind.RSI:
@@ -72,7 +74,12 @@ class IndicatorLayer:
                 curve.setData([], [])
                 continue
             first = int(finite[0])
-            curve.setData(x[first:], values[first:])
+            if name == "histogram":  # (x, 0), (x, value) per bar
+                curve.setData(
+                    np.repeat(x[first:], 2), np.column_stack((np.zeros(n - first), values[first:])).ravel()
+                )
+            else:
+                curve.setData(x[first:], values[first:])
         self.last = outputs
 
     def value_range(self, x0: float, x1: float) -> tuple[float, float] | None:

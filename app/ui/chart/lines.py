@@ -21,6 +21,7 @@ from app.ui.theme import ACCENT_COLOUR, DOWN_COLOUR, UP_COLOUR
 BID_COLOUR = "#8b96a5"
 ASK_COLOUR = "#d4625f"
 ORDER_COLOUR = "#f0a04b"
+TAG_MARGIN_PX = 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +143,17 @@ class QuoteLines(pg.GraphicsObject):
     def show_quote(self, bid: float, ask: float, digits: int) -> None:
         if (bid, ask, digits) == (self.bid, self.ask, self.digits):
             return
+        old = (self.bid, self.ask)
         self.bid, self.ask, self.digits = bid, ask, digits
-        self.update()
+        view = self.viewRect()
+        pixel = self.pixelHeight() if view is not None else 0.0
+        if view is None or not pixel or digits != self.digits:
+            self.update()
+            return
+        margin = TAG_MARGIN_PX * abs(pixel)  # the price tags stand out of the line by their height
+        for price in {*old, bid, ask}:
+            if price:
+                self.update(QRectF(view.left(), price - margin, view.width(), 2 * margin))
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
         view = self.viewRect()

@@ -29,7 +29,9 @@ VISIBLE_BARS = 120
 RIGHT_MARGIN = 4
 OLDER_THRESHOLD = 30  # load older history when the view comes this close to the oldest bar
 Y_PADDING = 0.06
-TITLE_REFRESH_MS = 250  # the readout of the live bar: text layout is too dear for every frame
+# Indicator values of the live bar and the title's readout are refreshed at 10 Hz, not every frame:
+# recomputing and re-pathing every series and laying out text would cost more than the candles.
+SLOW_REFRESH_MS = 100
 
 FrameProbe = Callable[[float, int], None]  # (paint seconds, newest tick time shown in ms)
 
@@ -58,10 +60,12 @@ class ChartView(pg.GraphicsLayoutWidget):
         self._status = ""
         self._readout = ""
         self._title_dirty = False
-        self._title_timer = QTimer(self)
-        self._title_timer.setInterval(TITLE_REFRESH_MS)
-        self._title_timer.timeout.connect(self._refresh_title)
-        self._title_timer.start()
+        self._indicators_dirty = False
+        self._y_range: tuple[float, float] | None = None
+        self._slow_timer = QTimer(self)
+        self._slow_timer.setInterval(SLOW_REFRESH_MS)
+        self._slow_timer.timeout.connect(self._refresh_slow)
+        self._slow_timer.start()
         self._build_indicators()
         model.reset.connect(self._on_reset)
         model.prepended.connect(self._on_prepended)
@@ -117,6 +121,7 @@ class ChartView(pg.GraphicsLayoutWidget):
         for layer in self.layers:
             layer.update(self.model.buffer)
         self._fit_y()
+        self._fit_panes()
         self._update_title()
 
     def _place_time_axis(self) -> None:
@@ -126,6 +131,7 @@ class ChartView(pg.GraphicsLayoutWidget):
 
     # ------------------------------------------------------------------ model changes
     def _on_reset(self) -> None:
+        self._y_range = None
         for plot in (self.price_plot, *self.panes):
             axis = plot.getAxis("bottom")
             axis.timeframe = self.model.timeframe
@@ -151,8 +157,10 @@ class ChartView(pg.GraphicsLayoutWidget):
 
     def _on_updated(self, appended: int) -> None:
         self.candles.refresh()
-        for layer in self.layers:
-            layer.update(self.model.buffer)
+        if appended:
+            self._update_indicators()  # a new bar: at once, so the lines never lag a whole bar
+        else:
+            self._indicators_dirty = True  # the live bar moved: the slow timer catches up
         if appended:
             self._update_limits()
             if self.follow:
@@ -161,6 +169,19 @@ class ChartView(pg.GraphicsLayoutWidget):
         self._fit_y()
         if self.crosshair.index is None:
             self._title_dirty = True  # the live bar's readout: refreshed by a slow timer
+
+    def _update_indicators(self) -> None:
+        self._indicators_dirty = False
+        for layer in self.layers:
+            layer.update(self.model.buffer)
+
+    def _refresh_slow(self) -> None:
+        """What need not follow every frame: indicator values of the live bar and the readout."""
+        if self._indicators_dirty:
+            self._update_indicators()
+            self._fit_panes()
+        if self._title_dirty and shiboken6.isValid(self.title.item):
+            self._update_title()
 
     def _on_quote(self) -> None:
         model = self.model
@@ -178,6 +199,7 @@ class ChartView(pg.GraphicsLayoutWidget):
         n = len(self.model.buffer)
         self.price_plot.vb.setXRange(n - bars, n + RIGHT_MARGIN, padding=0)
         self._fit_y()
+        self._fit_panes()
 
     def zoom(self, factor: float) -> None:
         """Zoom the time axis by ``factor`` (< 1 zooms in), keeping the right edge in place."""
@@ -194,16 +216,21 @@ class ChartView(pg.GraphicsLayoutWidget):
         n = len(self.model.buffer)
         self.follow = x1 >= n - 1
         self._fit_y()
+        self._fit_panes()
         if x0 < OLDER_THRESHOLD:
             self.model.want_older()
 
     def _fit_y(self) -> None:
         x0, x1 = self.price_plot.vb.viewRange()[0]
         span = self.model.buffer.visible_range(x0, x1)
-        if span is not None:
+        if span is not None and span != self._y_range:
+            self._y_range = span
             lo, hi = span
             pad = (hi - lo) * Y_PADDING or abs(hi) * 1e-4 or 1e-4
             self.price_plot.vb.setYRange(lo - pad, hi + pad, padding=0)
+
+    def _fit_panes(self) -> None:
+        x0, x1 = self.price_plot.vb.viewRange()[0]
         for layer in self.layers:
             if layer.plot is self.price_plot or layer.spec.kind.value == "rsi":
                 continue
@@ -217,10 +244,6 @@ class ChartView(pg.GraphicsLayoutWidget):
     def _show_readout(self, text: str) -> None:
         self._readout = text
         self._update_title()
-
-    def _refresh_title(self) -> None:
-        if self._title_dirty and shiboken6.isValid(self.title.item):
-            self._update_title()
 
     def _update_title(self) -> None:
         self._title_dirty = False

@@ -24,7 +24,7 @@ class Column(IntEnum):
     CHANGE = 4
 
 
-HEADERS = ("Symbol", "Bid", "Ask", "Spread", "Daily change")
+HEADERS = ("Symbol", "Bid", "Ask", "Spread", "Daily Δ")
 
 
 class QuoteTableModel(QAbstractTableModel):

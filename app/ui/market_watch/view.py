@@ -49,8 +49,10 @@ class MarketWatch(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in ((Column.SYMBOL, 78), (Column.BID, 82), (Column.ASK, 82), (Column.SPREAD, 52)):
+        for column, width in ((Column.SYMBOL, 70), (Column.BID, 80), (Column.ASK, 80), (Column.SPREAD, 50)):
             self.table.setColumnWidth(column, width)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        header.setMinimumSectionSize(40)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.doubleClicked.connect(self._double_clicked)

@@ -73,7 +73,7 @@ class TradeTab(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(21)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
-        for column, width in enumerate((80, 80, 130, 80, 70, 80, 80, 80, 80, 70, 90)):
+        for column, width in enumerate((80, 80, 140, 80, 90, 80, 80, 80, 80, 70, 90)):
             self.table.setColumnWidth(column, width)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
