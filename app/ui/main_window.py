@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
 
@@ -193,7 +193,6 @@ class MainWindow(QMainWindow):
         self.tasks.run(
             self._all_symbols(), what="symbol list", owner=self, on_result=self.market_watch.set_all_symbols
         )
-        QTimer.singleShot(1500, self.history_tab.refresh)
 
     async def _all_symbols(self) -> list[SymbolSpec]:
         import asyncio
@@ -219,6 +218,8 @@ class MainWindow(QMainWindow):
         return bool(self.account is not None and self.account.is_real)
 
     def _on_account(self, account: AccountInfo) -> None:
+        if self.account is None or self.account.key != account.key:
+            self.history_tab.refresh()  # the first account (or another one): its history
         self.account = account
         self.trade_tab.set_account(account)
         self.status.set_account(account)
@@ -389,6 +390,7 @@ class MainWindow(QMainWindow):
             screen = self.screen().availableGeometry() if self.screen() is not None else None
             if screen is not None and screen.width() > 0:
                 self.resize(min(1600, screen.width()), min(1000, screen.height()))
+                self.move(screen.topLeft())
         if layout is None:
             symbols = self.quotes_model.symbols
             if symbols:

@@ -32,6 +32,7 @@ Y_PADDING = 0.06
 # Indicator values of the live bar and the title's readout are refreshed at 10 Hz, not every frame:
 # recomputing and re-pathing every series and laying out text would cost more than the candles.
 SLOW_REFRESH_MS = 100
+PANE_MIN_HEIGHT = 110  # an indicator pane stays readable however many there are
 
 FrameProbe = Callable[[float, int], None]  # (paint seconds, newest tick time shown in ms)
 
@@ -113,10 +114,10 @@ class ChartView(pg.GraphicsLayoutWidget):
                 self.panes.append(pane)
                 self.layers.append(IndicatorLayer(spec, pane))
         layout = self.ci.layout
-        layout.setRowStretchFactor(1, 4)
+        layout.setRowStretchFactor(1, 3 if len(self.panes) < 2 else 4)
         for i, pane in enumerate(self.panes):
             layout.setRowStretchFactor(2 + i, 1)
-            pane.setMaximumHeight(16_777_215)
+            pane.setMinimumHeight(PANE_MIN_HEIGHT)
         self._place_time_axis()
         for layer in self.layers:
             layer.update(self.model.buffer)

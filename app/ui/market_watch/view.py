@@ -47,12 +47,19 @@ class MarketWatch(QWidget):
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(22)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        for column, width in ((Column.SYMBOL, 70), (Column.BID, 80), (Column.ASK, 80), (Column.SPREAD, 50)):
+        header.setMinimumSectionSize(36)
+        # prices share what is left; the other columns keep the width their contents need
+        for column, mode in (
+            (Column.SYMBOL, QHeaderView.ResizeMode.Interactive),
+            (Column.BID, QHeaderView.ResizeMode.Stretch),
+            (Column.ASK, QHeaderView.ResizeMode.Stretch),
+            (Column.SPREAD, QHeaderView.ResizeMode.Interactive),
+            (Column.CHANGE, QHeaderView.ResizeMode.Interactive),
+        ):
+            header.setSectionResizeMode(column, mode)
+        for column, width in ((Column.SYMBOL, 70), (Column.SPREAD, 52), (Column.CHANGE, 66)):
             self.table.setColumnWidth(column, width)
-        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        header.setMinimumSectionSize(40)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.doubleClicked.connect(self._double_clicked)
