@@ -31,8 +31,8 @@ def test_closing_the_window_stops_and_returns_0(qapp: QApplication, data_dir: Pa
     QTimer.singleShot(500, close_main_window)
     root = logging.getLogger()
     level = root.level
-    root.setLevel(logging.INFO)  # the app sets this up in main(); without it the test saw nothing
     root.addHandler(bus)
+    root.setLevel(logging.INFO)
     try:
         assert run_window(settings, bus) == 0
     finally:

@@ -87,6 +87,7 @@ class IndicatorSpec:
     params: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", IndicatorKind(self.kind))  # a plain "sma" (a form, JSON) too
         info = KINDS[self.kind]
         known = {p.name for p in info.params}
         unknown = set(self.params) - known

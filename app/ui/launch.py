@@ -48,9 +48,9 @@ async def run_window_async(settings: Settings, log_bus: LogBus) -> None:
     window.closed.connect(stop.set)
     window.restore_layout(layout)
     window.show()
-    window.start()
     try:
         await runtime.start()
+        window.start()  # after the log forwarder started: the Journal's backlog and feed then join up
         log.info("window mode running")
         await stop.wait()
         log.info("stopping")

@@ -8,6 +8,7 @@ Other tabs join the toolbox through :meth:`MainWindow.add_tab`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,8 +196,7 @@ class MainWindow(QMainWindow):
         )
 
     async def _all_symbols(self) -> list[SymbolSpec]:
-        import asyncio
-
+        """Every symbol of the terminal (for the search box), once the terminal is there."""
         delay = 0.5
         for _ in range(20):
             try:

@@ -31,6 +31,10 @@ def test_bad_parameters_are_refused_by_name(params: dict[str, float], message: s
         IndicatorSpec(IndicatorKind.SMA, params)
 
 
+def test_a_plain_string_kind_becomes_the_enum() -> None:
+    assert IndicatorSpec("ema", {"period": 5}).kind is IndicatorKind.EMA  # type: ignore[arg-type]
+
+
 def test_json_round_trip() -> None:
     spec = IndicatorSpec(IndicatorKind.MACD, {"fast": 8, "slow": 21, "signal": 5})
     assert IndicatorSpec.from_json(spec.to_json()) == spec

@@ -34,7 +34,7 @@ class IndicatorDialog(QDialog):
         while self.form.rowCount() > 1:
             self.form.removeRow(1)
         self.inputs = {}
-        kind: IndicatorKind = self.kind_box.currentData()
+        kind = IndicatorKind(self.kind_box.currentData())  # Qt hands a StrEnum back as a plain str
         for param in KINDS[kind].params:
             box: QSpinBox | QDoubleSpinBox
             if param.integer:
@@ -59,7 +59,7 @@ class IndicatorDialog(QDialog):
         self.form.addRow(self.buttons)
 
     def spec(self) -> IndicatorSpec:
-        kind: IndicatorKind = self.kind_box.currentData()
+        kind = IndicatorKind(self.kind_box.currentData())  # Qt hands a StrEnum back as a plain str
         return IndicatorSpec(kind, {name: float(box.value()) for name, box in self.inputs.items()})
 
     def _accept(self) -> None:

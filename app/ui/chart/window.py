@@ -52,7 +52,7 @@ class ChartWindow(QWidget):
         self.setWindowTitle(model.title)
 
     def _timeframe_picked(self, index: int) -> None:
-        self.model.set_timeframe(self.timeframe_box.itemData(index))
+        self.model.set_timeframe(Timeframe(self.timeframe_box.itemData(index)))  # Qt returns a plain int
 
     def _sync_timeframe(self) -> None:
         self.timeframe_box.blockSignals(True)

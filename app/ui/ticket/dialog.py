@@ -234,7 +234,7 @@ class OrderTicket(QDialog):
     # ------------------------------------------------------------------ what the form says
     @property
     def order_type(self) -> OrderType:
-        value: OrderType = self.type_box.currentData()
+        value = OrderType(self.type_box.currentData())
         return value
 
     def form(self) -> TicketForm:
@@ -465,7 +465,14 @@ class OrderTicket(QDialog):
 
     # ------------------------------------------------------------------ messages
     def set_field_error(self, field: str, message: str) -> None:
-        label = self.errors.get(field) or self.errors["volume" if field == "symbol" else "comment"]
+        """Show ``message`` under the field it names (tp, volume, ...); a field the form does not
+        have (the symbol, the filling) is said in the check line instead."""
+        label = self.errors.get(field)
+        if label is None:
+            self.check_label.setProperty("role", "error")
+            self.check_label.setText(f"{field}: {message}")
+            self._repolish(self.check_label)
+            return
         label.setText(message)
         label.show()
 
