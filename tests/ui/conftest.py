@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import qasync
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
 
 from app.config import load_settings
@@ -80,3 +82,15 @@ async def sim_services(client_factory: Any, sim_server: Any) -> AsyncIterator[Si
     yield services
     await account.stop()
     await market.stop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: Any) -> Any:
+    """After pytest-qt has closed a test's widgets (deleteLater), delete them now, in this test:
+    left for a later test's event loop, a window full of charts would be torn down there."""
+    yield
+    app = QApplication.instance()
+    if app is not None:
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+        gc.collect()
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
