@@ -50,6 +50,10 @@ def make_clock(start: str | None, speed: float, manual: bool) -> Clock:
 
 
 def run_server(args: argparse.Namespace) -> int:
+    # First of all, so that a stop request at any moment (even while starting) ends in a clean exit.
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     server = TradeServer(
         seed=args.seed,
         state_dir=args.state_dir,
@@ -64,9 +68,6 @@ def run_server(args: argparse.Namespace) -> int:
         server.stop()
         sys.stderr.write(f"sim trade server: cannot listen on {args.host}:{args.port}: {exc.strerror}\n")
         return 1
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     print(f"{READY_PREFIX}{listener.address}", flush=True)
     while not stop.wait(0.5):
         pass
