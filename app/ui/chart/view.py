@@ -160,13 +160,12 @@ class ChartView(pg.GraphicsLayoutWidget):
         self.candles.refresh()
         if appended:
             self._update_indicators()  # a new bar: at once, so the lines never lag a whole bar
-        else:
-            self._indicators_dirty = True  # the live bar moved: the slow timer catches up
-        if appended:
             self._update_limits()
             if self.follow:
                 x0, x1 = self.price_plot.vb.viewRange()[0]
                 self.price_plot.vb.setXRange(x0 + appended, x1 + appended, padding=0)
+        else:
+            self._indicators_dirty = True  # the live bar moved: the slow timer catches up
         self._fit_y()
         if self.crosshair.index is None:
             self._title_dirty = True  # the live bar's readout: refreshed by a slow timer
