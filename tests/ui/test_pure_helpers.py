@@ -125,3 +125,35 @@ def test_settings_file_keeps_other_keys_and_validates(tmp_path: Path) -> None:
     assert again["server"]["port"] == 9000 and again["data_dir"] == "/srv/x"
     with pytest.raises(ValueError, match="server.port"):
         settings_file.validate(settings_file.merge(data, {"server": {"port": 99999}}))
+
+
+def test_submissions_send_once_and_never_after_an_unknown_outcome() -> None:
+    from app.models import (
+        AmbiguousOutcomeError,
+        OrderRequest,
+        OrderResult,
+        OrderValidationError,
+        RejectedError,
+    )
+    from app.ui.ticket.submission import Submissions
+
+    subs = Submissions()
+    request = OrderRequest(TradeAction.DEAL, "EURUSD", 0.1, OrderType.BUY)
+    first = subs.begin(request)
+    assert first is not None and first.client_id and subs.begin(request) is None  # one at a time
+    done = subs.succeeded(
+        OrderResult(10009, True, 5, 7, 0.1, 1.1, 1.1, 1.1001, "Done", retcode_name="DONE"), 5
+    )
+    assert done.text == "Done: order #7, 0.1 lots at 1.10000 (DONE)" and subs.can_send
+    second = subs.begin(request)
+    assert second is not None and second.client_id != first.client_id  # a new submission, a new id
+    refused = subs.failed(RejectedError("INVALID_STOPS: Invalid stops", 10016))
+    assert refused.field == "sl" and refused.text.startswith("Refused: INVALID_STOPS") and subs.can_send
+    assert subs.begin(request) is not None
+    assert subs.failed(OrderValidationError("volume", "not on the 0.01 step")).field == "volume"
+    assert subs.begin(request) is not None
+    unknown = subs.failed(AmbiguousOutcomeError("timeout", client_id="abc"))
+    assert "Outcome unknown" in unknown.text and "abc" in unknown.text
+    assert not subs.can_send and subs.begin(request) is None
+    assert len(subs.client_ids) == 4
+    assert not Submissions().failed(ValueError("boom")).handled

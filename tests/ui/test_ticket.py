@@ -62,7 +62,7 @@ async def test_bad_volume_and_bad_stops_are_shown_and_a_valid_order_is_placed(
     ticket.send()  # a double click: the second is ignored while the first is on its way
     assert not ticket.send_button.isEnabled()
     await wait_until(lambda: ticket.outcome_label.text().startswith("Done"), within_s=10)
-    assert len(ticket.submissions) == 1 and ticket.send_button.isEnabled()
+    assert len(ticket.submissions.client_ids) == 1 and ticket.send_button.isEnabled()
     await sim_services.account.refresh()
     mine = [p for p in sim_services.account.positions if p.symbol == "EURUSD"]
     assert len(mine) == 1 and mine[0].volume == pytest.approx(0.10)
@@ -126,7 +126,7 @@ async def test_an_unknown_outcome_is_said_and_never_resent(tasks: TaskRunner, qt
     for _ in range(3):
         ticket.send_button.click()
     await asyncio.sleep(0.05)
-    assert len(trading.placed) == 1 and trading.placed[0].client_id == ticket.submissions[0]
+    assert len(trading.placed) == 1 and trading.placed[0].client_id == ticket.submissions.client_ids[0]
     trading.release.set()
     await wait_until(lambda: "Outcome unknown" in ticket.outcome_label.text())
     assert "will-be-checked" in ticket.outcome_label.text() and not ticket.send_button.isEnabled()

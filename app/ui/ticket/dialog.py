@@ -11,7 +11,6 @@ button stays disabled — the order is never resent from here.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
 from typing import Protocol
 
@@ -42,12 +41,12 @@ from app.models import (
     Quote,
     Side,
     SymbolSpec,
-    TerminalError,
 )
 from app.ui import formatting
 from app.ui.notifications import describe_error
 from app.ui.tasks import TaskRunner
 from app.ui.ticket.form import TicketForm, entry_price, field_for_retcode, points_from_price
+from app.ui.ticket.submission import Submissions
 
 log = logging.getLogger(__name__)
 
@@ -107,11 +106,9 @@ class OrderTicket(QDialog):
         self._tasks = tasks
         self._is_real = is_real
         self.spec: SymbolSpec | None = None
-        self.in_flight = False
-        self.blocked = False  # an unknown outcome: never send again from this ticket
         self._check_generation = 0
         self.last_check: OrderCheck | None = None
-        self.submissions: list[str] = []  # client ids sent from this ticket
+        self.submissions = Submissions()  # client ids, in flight, blocked after an unknown outcome
         self._check_timer = QTimer(self)
         self._check_timer.setSingleShot(True)
         self._check_timer.setInterval(CHECK_DELAY_MS)
@@ -383,7 +380,7 @@ class OrderTicket(QDialog):
 
     # ------------------------------------------------------------------ sending
     def send(self) -> None:
-        if self.in_flight or self.blocked:
+        if not self.submissions.can_send:
             return
         request = self.request()
         if request is None:
@@ -411,17 +408,14 @@ class OrderTicket(QDialog):
         box.open()
 
     def _submit(self, request: OrderRequest) -> None:
-        if self.in_flight or self.blocked:
-            return
-        client_id = uuid.uuid4().hex  # once per submission: the same order is never sent twice
-        request = request.with_changes(client_id=client_id)
-        self.submissions.append(client_id)
-        self.in_flight = True
+        stamped = self.submissions.begin(request)
+        if stamped is None:
+            return  # a send is on its way (a double click), or the last outcome is unknown
         self.send_button.setEnabled(False)
         self._clear_errors()
         self._set_outcome("Sending ...", None)
         self._tasks.run(
-            self._trading.place(request),
+            self._trading.place(stamped),
             what="order",
             owner=self,
             on_result=self._sent,
@@ -429,39 +423,20 @@ class OrderTicket(QDialog):
         )
 
     def _sent(self, result: OrderResult) -> None:
-        self.in_flight = False
+        outcome = self.submissions.succeeded(result, self.spec.digits if self.spec else 5)
         self.send_button.setEnabled(True)
-        ticket = result.order or result.deal
-        price = f" at {result.price:.{self.spec.digits if self.spec else 5}f}" if result.price else ""
-        self._set_outcome(
-            f"Done: order #{ticket}, {result.volume:g} lots{price} ({result.retcode_name})", True
-        )
+        self._set_outcome(outcome.text, True)
         self.placed.emit(result)
 
     def _send_failed(self, error: BaseException) -> bool:
-        self.in_flight = False
+        outcome = self.submissions.failed(error)
+        self.send_button.setEnabled(self.submissions.can_send)
         if isinstance(error, AmbiguousOutcomeError):
-            self.blocked = True
-            self._set_outcome(
-                "Outcome unknown: the order left for the terminal and no answer came back. It is being "
-                f"checked (client id {error.client_id}); look at the Trade tab. Not resent.",
-                False,
-            )
             log.warning("order %s: outcome unknown (%s)", error.client_id, error.message)
-            return True
-        self.send_button.setEnabled(True)
-        if isinstance(error, OrderValidationError):
-            self.set_field_error(error.field, error.message)
-            self._set_outcome(f"Not sent: {error.message}", False)
-            return True
-        if isinstance(error, TerminalError):
-            field = field_for_retcode(error.message.split(":", 1)[0])
-            if field is not None:
-                self.set_field_error(field, error.message)
-            self._set_outcome(f"Refused: {describe_error(error)}", False)
-            return True
-        self._set_outcome(f"Failed: {describe_error(error)}", False)
-        return False
+        if outcome.field is not None:
+            self.set_field_error(outcome.field, getattr(error, "message", str(error)))
+        self._set_outcome(outcome.text, False)
+        return outcome.handled
 
     # ------------------------------------------------------------------ messages
     def set_field_error(self, field: str, message: str) -> None:
