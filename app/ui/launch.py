@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 import qasync
 from PySide6.QtWidgets import QApplication
@@ -36,15 +37,19 @@ def _qt_application() -> QApplication:
     return qt_app
 
 
-async def run_window_async(settings: Settings, log_bus: LogBus) -> None:
-    """Show the main window, start the services, and run until the window closes or a stop signal."""
+async def run_window_async(settings: Settings, log_bus: LogBus, config_file: Path | None = None) -> None:
+    """Show the main window, start the services, and run until the window closes or a stop signal.
+
+    ``config_file`` is the TOML file the settings came from (``--config``), which the settings
+    dialog edits; by default the user's config file."""
     loop = asyncio.get_running_loop()
     runtime = build_runtime(settings, log_bus)
     stop = asyncio.Event()
     install_stop_signals(loop, stop.set)
     layout_file = layout_path(settings.data_dir)
     layout = await asyncio.to_thread(load_layout, layout_file)
-    window = MainWindow(WindowServices.from_runtime(runtime), config_path=default_config_file())
+    config_path = config_file or default_config_file()
+    window = MainWindow(WindowServices.from_runtime(runtime), config_path=config_path)
     window.closed.connect(stop.set)
     window.restore_layout(layout)
     window.show()
@@ -68,8 +73,8 @@ async def run_window_async(settings: Settings, log_bus: LogBus) -> None:
     log.info("stopped")
 
 
-def run_window(settings: Settings, log_bus: LogBus) -> int:
+def run_window(settings: Settings, log_bus: LogBus, config_file: Path | None = None) -> int:
     qt_app = _qt_application()
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qt_app)) as runner:
-        runner.run(run_window_async(settings, log_bus))
+        runner.run(run_window_async(settings, log_bus, config_file))
     return 0
