@@ -148,11 +148,17 @@ def test_trades_draw_labelled_lines(qtbot: QtBot) -> None:
 
 def test_crosshair_reads_out_the_bar_under_it(qtbot: QtBot) -> None:
     model, view = make_chart(qtbot)
+    model.add_indicator(IndicatorSpec(IndicatorKind.RSI))
     index = len(model.buffer) - 3
     view.crosshair.move_to(index + 0.2, 1.1)
     bar = model.buffer.bar(index)
     text = view.title.text
     assert f"O {bar.open:.5f}" in text and f"C {bar.close:.5f}" in text
+    assert view.crosshair.vline.isVisible() and view.crosshair.vline.value() == index
+    (follower,) = view.crosshair._followers
+    assert follower.isVisible() and follower.value() == index  # the time line goes on through the RSI pane
+    view.crosshair.leave()
+    assert not follower.isVisible() and not view.crosshair.vline.isVisible()
     assert datetime.fromtimestamp(bar.time, tz=UTC).strftime("%Y.%m.%d %H:%M") in text
 
 

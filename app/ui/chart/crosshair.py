@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import QPointF, Qt
 
 from app.ui import formatting
@@ -46,7 +47,27 @@ class Crosshair:
             line.hide()
             plot.addItem(line, ignoreBounds=True)
         self.index: int | None = None
+        self._pen = pen
+        self._followers: list[pg.InfiniteLine] = []
         self._proxy = pg.SignalProxy(plot.scene().sigMouseMoved, rateLimit=60, slot=self._moved)
+
+    def follower(self) -> pg.InfiniteLine:
+        """A vertical line for an indicator pane that moves with this crosshair."""
+        line = pg.InfiniteLine(angle=90, movable=False, pen=self._pen)
+        line.setZValue(30)
+        line.hide()
+        self._followers = [f for f in self._followers if shiboken6.isValid(f)] + [line]
+        return line
+
+    def move_followers(self) -> None:
+        for line in self._followers:
+            if not shiboken6.isValid(line):
+                continue
+            if self.index is None:
+                line.hide()
+            else:
+                line.setPos(self.index)
+                line.show()
 
     def _moved(self, args: tuple[QPointF]) -> None:
         pos = args[0]

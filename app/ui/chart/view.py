@@ -113,6 +113,7 @@ class ChartView(pg.GraphicsLayoutWidget):
                 pane.setLabel("right", "")
                 self.panes.append(pane)
                 self.layers.append(IndicatorLayer(spec, pane))
+                pane.addItem(self.crosshair.follower(), ignoreBounds=True)  # the time line goes on down
         layout = self.ci.layout
         layout.setRowStretchFactor(1, 3 if len(self.panes) < 2 else 4)
         for i, pane in enumerate(self.panes):
@@ -242,6 +243,7 @@ class ChartView(pg.GraphicsLayoutWidget):
 
     # ------------------------------------------------------------------ title and readout
     def _show_readout(self, text: str) -> None:
+        self.crosshair.move_followers()
         self._readout = text
         self._update_title()
 

@@ -146,7 +146,7 @@ class HistoryTab(QWidget):
             edit.setTimeZone(QTimeZone.utc())
         self.refresh_button = QPushButton("Show")
         self.refresh_button.clicked.connect(self.refresh)
-        self.period.currentIndexChanged.connect(self._period_changed)
+        self.period.currentIndexChanged.connect(self._period_picked)
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -179,6 +179,11 @@ class HistoryTab(QWidget):
         layout.addLayout(controls)
         layout.addWidget(self.table)
         self._period_changed()
+
+    def _period_picked(self) -> None:
+        self._period_changed()
+        if self.period.currentText() != "Custom period":
+            self.refresh()  # a named period shows at once; a custom one waits for "Show"
 
     def _period_changed(self) -> None:
         custom = self.period.currentText() == "Custom period"
