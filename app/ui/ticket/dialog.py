@@ -395,9 +395,11 @@ class OrderTicket(QDialog):
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle("Real account")
+        digits = self.spec.digits if self.spec else 5
+        at = f" at {formatting.price(request.price, digits)}" if request.price else ""
         box.setText(
-            f"This is a REAL account.\n\n{TYPE_TITLES[request.type]} {request.volume:g} {request.symbol}"
-            f"{' at ' + str(request.price) if request.price else ''}\n\nSend this order?"
+            f"This is a REAL account.\n\n{TYPE_TITLES[request.type]} {request.volume:g} {request.symbol}{at}"
+            "\n\nSend this order?"
         )
         box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
