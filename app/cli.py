@@ -127,4 +127,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_headless(settings, log_bus)
     from app.ui.launch import run_window
 
-    return run_window(settings, log_bus)
+    return run_window(settings, log_bus, config_file=args.config)

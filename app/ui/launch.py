@@ -2,6 +2,8 @@
 
 Closing the window, Ctrl+C and SIGTERM all set the same event; services then stop and the process
 exits 0. Qt's own quit-on-last-window is off so that the loop outlives the window until services stop.
+The window layout is read before the window shows and written after it closes, both off the GUI
+thread.
 """
 
 from __future__ import annotations
@@ -9,15 +11,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 import qasync
 from PySide6.QtWidgets import QApplication
 
-from app.config import APP_NAME, Settings
+from app.config import APP_NAME, Settings, default_config_file
 from app.logs import LogBus
 from app.runtime import build_runtime
 from app.shutdown import install_stop_signals, remove_stop_signals
-from app.ui.main_window import MainWindow
+from app.ui.layout import layout_path, load_layout, save_layout
+from app.ui.main_window import MainWindow, WindowServices
 from app.ui.theme import apply_theme
 
 log = logging.getLogger(__name__)
@@ -33,30 +37,44 @@ def _qt_application() -> QApplication:
     return qt_app
 
 
-async def run_window_async(settings: Settings, log_bus: LogBus) -> None:
-    """Show the main window, start the services, and run until the window closes or a stop signal."""
+async def run_window_async(settings: Settings, log_bus: LogBus, config_file: Path | None = None) -> None:
+    """Show the main window, start the services, and run until the window closes or a stop signal.
+
+    ``config_file`` is the TOML file the settings came from (``--config``), which the settings
+    dialog edits; by default the user's config file."""
     loop = asyncio.get_running_loop()
     runtime = build_runtime(settings, log_bus)
     stop = asyncio.Event()
     install_stop_signals(loop, stop.set)
-    window = MainWindow(runtime.plan)
+    layout_file = layout_path(settings.data_dir)
+    layout = await asyncio.to_thread(load_layout, layout_file)
+    config_path = config_file or default_config_file()
+    window = MainWindow(WindowServices.from_runtime(runtime), config_path=config_path)
     window.closed.connect(stop.set)
+    window.restore_layout(layout)
     window.show()
     try:
         await runtime.start()
+        window.start()  # after the log forwarder started: the Journal's backlog and feed then join up
         log.info("window mode running")
         await stop.wait()
         log.info("stopping")
     finally:
         window.closed.disconnect(stop.set)
+        final = window.final_layout or window.capture_layout()
         window.close()
+        await window.shutdown()
+        try:
+            await asyncio.to_thread(save_layout, layout_file, final)
+        except OSError as exc:
+            log.warning("window layout not saved: %s", exc)
         await runtime.stop()
         remove_stop_signals(loop)
     log.info("stopped")
 
 
-def run_window(settings: Settings, log_bus: LogBus) -> int:
+def run_window(settings: Settings, log_bus: LogBus, config_file: Path | None = None) -> int:
     qt_app = _qt_application()
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qt_app)) as runner:
-        runner.run(run_window_async(settings, log_bus))
+        runner.run(run_window_async(settings, log_bus, config_file))
     return 0

@@ -1,14 +1,89 @@
-"""The main window: menus, dock area and status bar that the views plug into."""
+"""The main window: composes the views, each on its own model or service, around one hub bridge.
+
+MainWindow takes only the services it shows (:class:`WindowServices`), not the whole runtime. It
+wires the bridge's per-frame signals to the views, the views' requests (open a chart, open the
+ticket, add a symbol) to the services through the task runner, and keeps the menus and shortcuts.
+Other tabs join the toolbox through :meth:`MainWindow.add_tab`.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
 
 from app import __version__
-from app.config import APP_NAME
+from app.config import APP_NAME, Settings
+from app.core.account_state import AccountState
+from app.core.hub import EventHub
+from app.core.market_data import MarketData
+from app.core.trading import TradingService
+from app.logs import LogBus
+from app.models import (
+    AccountInfo,
+    NotConnectedError,
+    OrderType,
+    SymbolSpec,
+    TerminalState,
+    TerminalStatus,
+    Timeframe,
+)
 from app.mt5.backend import TerminalPlan
+from app.ui.bridge import HubBridge
+from app.ui.chart_area import ChartArea
+from app.ui.layout import WindowLayout
+from app.ui.market_watch import MarketWatch, QuoteTableModel
+from app.ui.notifications import NotificationArea
+from app.ui.settings_dialog import SettingsDialog
+from app.ui.status_bar import StatusBar
+from app.ui.tasks import TaskRunner
+from app.ui.ticket.dialog import OrderTicket
+from app.ui.toolbox.history_tab import HistoryTab
+from app.ui.toolbox.journal_tab import JournalModel, JournalTab
+from app.ui.toolbox.toolbox import Toolbox
+from app.ui.toolbox.trade_model import TradeTableModel
+from app.ui.toolbox.trade_tab import TradeTab
+
+if TYPE_CHECKING:
+    from app.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+TIMEFRAME_KEYS = (
+    Timeframe.M1, Timeframe.M5, Timeframe.M15, Timeframe.M30, Timeframe.H1,
+    Timeframe.H4, Timeframe.D1, Timeframe.W1, Timeframe.MN1,
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class WindowServices:
+    """What the window shows and acts on: a subset of the runtime, named."""
+
+    hub: EventHub
+    market_data: MarketData
+    account_state: AccountState
+    trading: TradingService
+    log_bus: LogBus
+    plan: TerminalPlan
+    settings: Settings
+
+    @classmethod
+    def from_runtime(cls, runtime: Runtime) -> WindowServices:
+        return cls(
+            runtime.hub,
+            runtime.market_data,
+            runtime.account_state,
+            runtime.trading,
+            runtime.log_bus,
+            runtime.plan,
+            runtime.settings,
+        )
 
 
 class MainWindow(QMainWindow):
@@ -16,40 +91,331 @@ class MainWindow(QMainWindow):
 
     closed = Signal()
 
-    def __init__(self, plan: TerminalPlan, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        services: WindowServices,
+        config_path: Path | None = None,
+        tasks: TaskRunner | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("MainWindow")
         self.setWindowTitle(f"MT5 Trading Console {__version__}")
-        self.resize(1400, 900)
+        self.resize(1500, 920)
         self.setDockOptions(
             QMainWindow.DockOption.AnimatedDocks
             | QMainWindow.DockOption.AllowNestedDocks
             | QMainWindow.DockOption.AllowTabbedDocks
         )
-        placeholder = QLabel("No chart open")
-        placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setCentralWidget(placeholder)
+        self.services = services
+        self.config_path = config_path
+        self.account: AccountInfo | None = None
+        self.final_layout: WindowLayout | None = None
+        self.tickets: list[OrderTicket] = []
+        self.notifications = NotificationArea(self)
+        self.tasks = tasks or TaskRunner()
+        self.tasks.set_error_handler(self.notifications.notify_error)
+        self.bridge = HubBridge(services.hub, parent=self)
+        self._terminal_status: dict[str, TerminalStatus] = {}
+
+        market = services.market_data
+        self.charts = ChartArea(market, self.tasks, self)
+        self.setCentralWidget(self.charts)
+        self.quotes_model = QuoteTableModel(services.settings.market.symbols)
+        self.market_watch = MarketWatch(self.quotes_model)
+        self.trade_model = TradeTableModel(self.digits)
+        self.trade_tab = TradeTab(self.trade_model, services.trading, self.tasks, self.is_real, self.digits)
+        self.status = StatusBar(services.plan.kind)
+        self.setStatusBar(self.status)
+        self.history_tab = HistoryTab(
+            services.account_state, self.tasks, self.status.clock.now_or_wall, self.digits
+        )
+        self.journal_model = JournalModel()
+        self.journal_tab = JournalTab(self.journal_model)
+        self.toolbox = Toolbox()
+        self.add_tab("Trade", self.trade_tab)
+        self.add_tab("History", self.history_tab)
+        self.add_tab("Journal", self.journal_tab)
+        self.market_dock = self._dock(
+            "Market Watch", "MarketWatchDock", self.market_watch, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self.toolbox_dock = self._dock(
+            "Toolbox", "ToolboxDock", self.toolbox, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.resizeDocks([self.market_dock], [360], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.toolbox_dock], [250], Qt.Orientation.Vertical)
         self._build_menus()
-        self.terminal_label = QLabel(f"Terminal: {plan.kind}")
-        self.terminal_label.setToolTip(plan.reason)
-        self.statusBar().addWidget(self.terminal_label)
+        self._connect()
+
+    # ------------------------------------------------------------------ composition
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.addDockWidget(area, dock)
+        return dock
+
+    def add_tab(self, name: str, widget: QWidget) -> int:
+        """Dock ``widget`` as a toolbox tab (Accounts, Exposure, Audit are added this way)."""
+        return self.toolbox.add_tab(name, widget)
+
+    def _connect(self) -> None:
+        b = self.bridge
+        b.quotes.connect(self.quotes_model.apply)
+        b.quotes.connect(self.status.observe_quotes)
+        b.quotes.connect(self.charts.apply_quotes)
+        b.bars.connect(self.charts.apply_bars)
+        b.ticks.connect(self.charts.apply_ticks)
+        b.positions.connect(self.trade_model.set_positions)
+        b.positions.connect(self.charts.set_positions)
+        b.orders.connect(self.trade_model.set_orders)
+        b.orders.connect(self.charts.set_orders)
+        b.account.connect(self._on_account)
+        b.terminals.connect(self._on_terminals)
+        b.logs.connect(self.journal_model.append)
+        b.logs.connect(self.notifications.on_log_entries)
+        mw = self.market_watch
+        mw.chart_requested.connect(lambda s: self.charts.open_chart(s))
+        mw.tick_chart_requested.connect(self.charts.open_tick_chart)
+        mw.order_requested.connect(self.open_ticket)
+        mw.add_requested.connect(self.add_symbol)
+        mw.remove_requested.connect(self.remove_symbol)
+        self.charts.order_requested.connect(self.open_ticket)
+
+    def start(self) -> None:
+        """Start drawing: the bridge's timer, the Journal's backlog, the list of all symbols."""
+        self.journal_model.append(self.services.log_bus.recent(limit=500))
+        self.bridge.start()
+        self.tasks.run(
+            self._all_symbols(), what="symbol list", owner=self, on_result=self.market_watch.set_all_symbols
+        )
+
+    async def _all_symbols(self) -> list[SymbolSpec]:
+        """Every symbol of the terminal (for the search box), once the terminal is there."""
+        delay = 0.5
+        for _ in range(20):
+            try:
+                return await self.services.market_data.all_symbols()
+            except NotConnectedError:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        return await self.services.market_data.all_symbols()
+
+    # ------------------------------------------------------------------ state from the bridge
+    def digits(self, symbol: str) -> int:
+        spec = self.services.market_data.cached_spec(symbol)
+        if spec is not None:
+            return spec.digits
+        quote = self.quotes_model.quote(symbol)
+        return quote.digits if quote is not None else 5
+
+    def is_real(self) -> bool:
+        return bool(self.account is not None and self.account.is_real)
+
+    def _on_account(self, account: AccountInfo) -> None:
+        if self.account is None or self.account.key != account.key:
+            self.history_tab.refresh()  # the first account (or another one): its history
+        self.account = account
+        self.trade_tab.set_account(account)
+        self.status.set_account(account)
+
+    def _on_terminals(self, states: list[TerminalState]) -> None:
+        self.status.set_terminals(states)
+        for state in states:
+            before = self._terminal_status.get(state.terminal_id)
+            self._terminal_status[state.terminal_id] = state.status
+            trouble = state.status in (TerminalStatus.ERROR, TerminalStatus.DISCONNECTED)
+            if trouble and before not in (None, state.status) and state.reason != "stopped":
+                self.notifications.show_toast(
+                    logging.WARNING,
+                    f"Terminal {state.terminal_id}: {state.status.value} {state.reason}".strip(),
+                )
+
+    # ------------------------------------------------------------------ actions
+    def selected_symbol(self) -> str:
+        chart = self.charts.current_chart()
+        symbols = self.quotes_model.symbols
+        return (
+            self.market_watch.selected_symbol()
+            or (chart.model.symbol if chart else "")
+            or (symbols[0] if symbols else "")
+        )
+
+    def open_ticket(self, symbol: str = "", order_type: OrderType = OrderType.BUY) -> OrderTicket:
+        ticket = OrderTicket(
+            self.services.trading,
+            self.services.market_data,
+            self.tasks,
+            self.is_real,
+            symbol or self.selected_symbol(),
+            order_type,
+            parent=self,
+        )
+        ticket.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.tickets.append(ticket)
+        ticket.destroyed.connect(lambda: self.tickets.remove(ticket) if ticket in self.tickets else None)
+        ticket.show()
+        return ticket
+
+    def new_chart(self) -> None:
+        symbol = self.selected_symbol()
+        if symbol:
+            self.charts.open_chart(symbol)
+
+    def add_symbol(self, symbol: str) -> None:
+        if symbol in self.quotes_model.symbols:
+            return
+        self.tasks.run(
+            self.services.market_data.subscribe([symbol]),
+            what=f"add {symbol}",
+            owner=self,
+            on_result=lambda _subscribed: self.quotes_model.add_symbol(symbol),
+        )
+
+    def remove_symbol(self, symbol: str) -> None:
+        self.quotes_model.remove_symbol(symbol)
+        if symbol in self.charts.symbols_in_use():
+            return  # a chart still needs its ticks: only hide it from Market Watch
+        self.tasks.run(self.services.market_data.unsubscribe([symbol]), what=f"remove {symbol}", owner=self)
+
+    def open_settings(self) -> None:
+        from app.config import default_config_file
+
+        dialog = SettingsDialog(
+            self.config_path or default_config_file(), self.services.settings, self.tasks, self
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+
+    def _set_timeframe(self, timeframe: Timeframe) -> None:
+        chart = self.charts.current_chart()
+        if chart is not None:
+            chart.set_timeframe(timeframe)
+
+    def _zoom(self, factor: float) -> None:
+        chart = self.charts.current_chart()
+        if chart is not None:
+            chart.view.zoom(factor)
+
+    def _add_indicator(self) -> None:
+        chart = self.charts.current_chart()
+        if chart is not None:
+            chart.ask_indicator()
+
+    def toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    # ------------------------------------------------------------------ menus
+    def _action(self, menu, text: str, slot, shortcut: str | QKeySequence | None = None) -> QAction:  # type: ignore[no-untyped-def]
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(lambda _=False: slot())
+        menu.addAction(action)
+        self.addAction(action)
+        return action
 
     def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-        self.view_menu = self.menuBar().addMenu("&View")
-        help_menu = self.menuBar().addMenu("&Help")
-        about = QAction("&About", self)
-        about.triggered.connect(self._about)
-        help_menu.addAction(about)
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action(file_menu, "New Chart", self.new_chart, "Ctrl+N")
+        self._action(file_menu, "Close Chart", self.charts.close_current, "Ctrl+W")
+        file_menu.addSeparator()
+        self._action(file_menu, "Quit", self.close, "Ctrl+Q")
+        view = bar.addMenu("&View")
+        self.view_menu = view
+        market_toggle = self.market_dock.toggleViewAction()
+        market_toggle.setShortcut(QKeySequence("Ctrl+M"))
+        view.addAction(market_toggle)
+        toolbox_toggle = self.toolbox_dock.toggleViewAction()
+        toolbox_toggle.setShortcut(QKeySequence("Ctrl+T"))
+        view.addAction(toolbox_toggle)
+        view.addSeparator()
+        self._action(view, "Full Screen", self.toggle_full_screen, "F11")
+        insert = bar.addMenu("&Insert")
+        self._action(insert, "Indicator...", self._add_indicator, "Ctrl+I")
+        charts = bar.addMenu("&Charts")
+        for i, timeframe in enumerate(TIMEFRAME_KEYS, start=1):
+            self._action(
+                charts,
+                f"Timeframe {timeframe.name}",
+                lambda tf=timeframe: self._set_timeframe(tf),
+                f"Alt+{i}",
+            )
+        charts.addSeparator()
+        self._action(charts, "Zoom In", lambda: self._zoom(0.7), "+")
+        self._action(charts, "Zoom Out", lambda: self._zoom(1.4), "-")
+        zoom_in_alt = QAction(self)
+        zoom_in_alt.setShortcut(QKeySequence("="))
+        zoom_in_alt.triggered.connect(lambda: self._zoom(0.7))
+        self.addAction(zoom_in_alt)
+        self._action(charts, "Tick Chart", lambda: self.charts.open_tick_chart(self.selected_symbol()))
+        tools = bar.addMenu("&Tools")
+        self._action(tools, "New Order", lambda: self.open_ticket(), "F9")
+        self._action(tools, "Options...", self.open_settings, "Ctrl+O")
+        window = bar.addMenu("&Window")
+        self._action(window, "Tile Windows", self.charts.tile, "Alt+R")
+        self._action(window, "Cascade", self.charts.cascade)
+        self._action(window, "Tabbed", lambda: self.charts.set_tabbed(True))
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "About", self._about)
 
     def _about(self) -> None:
-        QMessageBox.about(self, APP_NAME, f"MT5 Trading Console {__version__}")
+        box = QMessageBox(
+            QMessageBox.Icon.Information, APP_NAME, f"MT5 Trading Console {__version__}", parent=self
+        )
+        box.open()
 
+    # ------------------------------------------------------------------ layout
+    def capture_layout(self) -> WindowLayout:
+        charts, active = self.charts.describe()
+        return WindowLayout(
+            geometry=bytes(self.saveGeometry().data()),
+            state=bytes(self.saveState().data()),
+            charts=charts,
+            active=active,
+            tabbed=self.charts.tabbed,
+            toolbox_tab=self.toolbox.tabText(self.toolbox.currentIndex()),
+        )
+
+    def restore_layout(self, layout: WindowLayout | None) -> None:
+        """Put docks, geometry and charts back as they were; with no layout, one chart to start with."""
+        if layout is None or not layout.geometry:
+            screen = self.screen().availableGeometry() if self.screen() is not None else None
+            if screen is not None and screen.width() > 0:
+                self.resize(min(1600, screen.width()), min(1000, screen.height()))
+                self.move(screen.topLeft())
+        if layout is None:
+            symbols = self.quotes_model.symbols
+            if symbols:
+                self.charts.open_chart(symbols[0])
+            return
+        if layout.geometry:
+            self.restoreGeometry(QByteArray(layout.geometry))
+        if layout.state:
+            self.restoreState(QByteArray(layout.state))
+        self.charts.set_tabbed(layout.tabbed)
+        self.charts.restore(layout.charts, layout.active)
+        if not layout.tabbed:
+            self.charts.tileSubWindows()
+        self.toolbox.show_tab(layout.toolbox_tab)
+
+    # ------------------------------------------------------------------ shutdown
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if self.final_layout is None:
+            self.final_layout = self.capture_layout()
         super().closeEvent(event)
         if event.isAccepted():
             self.closed.emit()
+
+    async def shutdown(self) -> None:
+        """Stop drawing and stop the charts' feeds; cancel what is still running."""
+        self.bridge.stop()
+        self.charts.close_all()
+        await self.tasks.cancel_all()

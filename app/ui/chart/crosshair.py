@@ -1,0 +1,96 @@
+"""Crosshair over the price pane with a readout of the bar under it (time, O, H, L, C).
+
+Mouse moves are rate-limited to 60 per second; away from the chart the readout shows the live bar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pyqtgraph as pg
+import shiboken6
+from PySide6.QtCore import QPointF, Qt
+
+from app.ui import formatting
+from app.ui.chart.buffer import BarBuffer
+
+CROSS_COLOUR = "#5c6b7e"
+
+
+def bar_readout(buffer: BarBuffer, index: int, digits: int) -> str:
+    """``2026.11.18 09:00  O 1.08123  H ...  L ...  C ...`` for the bar at ``index``."""
+    if not 0 <= index < len(buffer):
+        return ""
+    bar = buffer.bar(index)
+    p = lambda v: formatting.price(v, digits)  # noqa: E731
+    prices = f"O {p(bar.open)}  H {p(bar.high)}  L {p(bar.low)}  C {p(bar.close)}"
+    return f"{formatting.epoch_time(bar.time)}  {prices}"
+
+
+class Crosshair:
+    def __init__(
+        self,
+        plot: pg.PlotItem,
+        buffer: BarBuffer,
+        digits: Callable[[], int],
+        on_readout: Callable[[str], None],
+    ) -> None:
+        self._plot = plot
+        self._buffer = buffer
+        self._digits = digits
+        self._on_readout = on_readout
+        pen = pg.mkPen(CROSS_COLOUR, width=1, style=Qt.PenStyle.DotLine)
+        self.vline = pg.InfiniteLine(angle=90, movable=False, pen=pen)
+        self.hline = pg.InfiniteLine(angle=0, movable=False, pen=pen)
+        for line in (self.vline, self.hline):
+            line.setZValue(30)
+            line.hide()
+            plot.addItem(line, ignoreBounds=True)
+        self.index: int | None = None
+        self._pen = pen
+        self._followers: list[pg.InfiniteLine] = []
+        self._proxy = pg.SignalProxy(plot.scene().sigMouseMoved, rateLimit=60, slot=self._moved)
+
+    def follower(self) -> pg.InfiniteLine:
+        """A vertical line for an indicator pane that moves with this crosshair."""
+        line = pg.InfiniteLine(angle=90, movable=False, pen=self._pen)
+        line.setZValue(30)
+        line.hide()
+        self._followers = [f for f in self._followers if shiboken6.isValid(f)] + [line]
+        return line
+
+    def move_followers(self) -> None:
+        for line in self._followers:
+            if not shiboken6.isValid(line):
+                continue
+            if self.index is None:
+                line.hide()
+            else:
+                line.setPos(self.index)
+                line.show()
+
+    def _moved(self, args: tuple[QPointF]) -> None:
+        pos = args[0]
+        view = self._plot.vb
+        if not self._plot.sceneBoundingRect().contains(pos):
+            self.leave()
+            return
+        point = view.mapSceneToView(pos)
+        self.move_to(point.x(), point.y())
+
+    def move_to(self, x: float, y: float) -> None:
+        index = int(round(x))
+        self.vline.setPos(index)
+        self.hline.setPos(y)
+        self.vline.show()
+        self.hline.show()
+        self.index = index
+        self._on_readout(bar_readout(self._buffer, index, self._digits()))
+
+    def leave(self) -> None:
+        if self.index is None:
+            return
+        self.index = None
+        self.vline.hide()
+        self.hline.hide()
+        self._on_readout("")

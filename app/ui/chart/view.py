@@ -1,0 +1,276 @@
+"""The bar chart view: price pane with candles, bid/ask and trade lines, crosshair, indicator panes.
+
+It draws a :class:`ChartModel` and reacts to its signals: a new live bar moves one candle, a new bar
+scrolls the view along when it was showing the newest bar (auto-scroll), panning near the oldest bar
+asks the model for older history, and the y range follows the visible bars.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pyqtgraph as pg
+import shiboken6
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QPaintEvent
+from PySide6.QtWidgets import QWidget
+
+from app.core.indicators import IndicatorSpec, Placement
+from app.ui.chart.axis import BarIndexAxis
+from app.ui.chart.candles import CandleItem
+from app.ui.chart.crosshair import Crosshair, bar_readout
+from app.ui.chart.grid import Grid
+from app.ui.chart.indicator_layers import IndicatorLayer
+from app.ui.chart.lines import PriceLines, QuoteLines, trade_lines
+from app.ui.chart.model import ChartModel
+
+VISIBLE_BARS = 120
+RIGHT_MARGIN = 4
+OLDER_THRESHOLD = 30  # load older history when the view comes this close to the oldest bar
+Y_PADDING = 0.06
+# Indicator values of the live bar and the title's readout are refreshed at 10 Hz, not every frame:
+# recomputing and re-pathing every series and laying out text would cost more than the candles.
+SLOW_REFRESH_MS = 100
+PANE_MIN_HEIGHT = 110  # an indicator pane stays readable however many there are
+
+FrameProbe = Callable[[float, int], None]  # (paint seconds, newest tick time shown in ms)
+
+
+class ChartView(pg.GraphicsLayoutWidget):
+    def __init__(self, model: ChartModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ChartView")
+        self.model = model
+        self.probe: FrameProbe | None = None
+        self._painted_tick = 0
+        self.ci.setContentsMargins(2, 2, 2, 2)
+        self.ci.setSpacing(0)
+        self.title = pg.LabelItem(justify="left", size="9pt", color="#9fb0c3")
+        self.addItem(self.title, row=0, col=0)
+        self.price_plot = self._add_pane(row=1)
+        self.price_plot.vb.sigXRangeChanged.connect(self._x_range_changed)
+        self.candles = CandleItem(model.buffer)
+        self.price_plot.addItem(self.candles)
+        self.quote_lines = QuoteLines(self.price_plot)
+        self.trade_lines = PriceLines(self.price_plot)
+        self.crosshair = Crosshair(self.price_plot, model.buffer, lambda: model.digits, self._show_readout)
+        self.layers: list[IndicatorLayer] = []
+        self.panes: list[pg.PlotItem] = []
+        self.follow = True  # keep the newest bar in view as bars arrive
+        self._status = ""
+        self._readout = ""
+        self._title_dirty = False
+        self._indicators_dirty = False
+        self._y_range: tuple[float, float] | None = None
+        self._slow_timer = QTimer(self)
+        self._slow_timer.setInterval(SLOW_REFRESH_MS)
+        self._slow_timer.timeout.connect(self._refresh_slow)
+        self._slow_timer.start()
+        self._build_indicators()
+        model.reset.connect(self._on_reset)
+        model.prepended.connect(self._on_prepended)
+        model.updated.connect(self._on_updated)
+        model.quote_changed.connect(self._on_quote)
+        model.trades_changed.connect(self._on_trades)
+        model.indicators_changed.connect(self._build_indicators)
+        model.status_changed.connect(self._on_status)
+        model.timeframe_changed.connect(self._on_timeframe)
+        self._update_title()
+        if model.loaded:
+            self._on_reset()
+
+    # ------------------------------------------------------------------ panes
+    def _add_pane(self, row: int) -> pg.PlotItem:
+        axis = BarIndexAxis(self.model.buffer, self.model.timeframe)
+        plot = self.addPlot(row=row, col=0, axisItems={"bottom": axis})
+        plot.hideAxis("left")
+        plot.showAxis("right")
+        plot.getAxis("right").setWidth(72)
+        plot.addItem(Grid(plot), ignoreBounds=True)
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.vb.setMouseEnabled(x=True, y=False)
+        plot.vb.enableAutoRange(x=False, y=False)
+        if row > 1:
+            plot.setXLink(self.price_plot)
+        return plot
+
+    def _build_indicators(self) -> None:
+        for layer in self.layers:
+            layer.remove()
+        self.layers.clear()
+        for pane in self.panes:
+            self.removeItem(pane)
+        self.panes.clear()
+        overlays = 0
+        for spec in self.model.indicators:
+            if spec.placement is Placement.OVERLAY:
+                self.layers.append(IndicatorLayer(spec, self.price_plot, overlays))
+                overlays += 1
+            else:
+                pane = self._add_pane(row=2 + len(self.panes))
+                pane.setLabel("right", "")
+                self.panes.append(pane)
+                self.layers.append(IndicatorLayer(spec, pane))
+                pane.addItem(self.crosshair.follower(), ignoreBounds=True)  # the time line goes on down
+        layout = self.ci.layout
+        layout.setRowStretchFactor(1, 3 if len(self.panes) < 2 else 4)
+        for i, pane in enumerate(self.panes):
+            layout.setRowStretchFactor(2 + i, 1)
+            pane.setMinimumHeight(PANE_MIN_HEIGHT)
+        self._place_time_axis()
+        for layer in self.layers:
+            layer.update(self.model.buffer)
+        self._fit_y()
+        self._fit_panes()
+        self._update_title()
+
+    def _place_time_axis(self) -> None:
+        plots = [self.price_plot, *self.panes]
+        for plot in plots:
+            plot.showAxis("bottom", plot is plots[-1])
+
+    # ------------------------------------------------------------------ model changes
+    def _on_reset(self) -> None:
+        self._y_range = None
+        for plot in (self.price_plot, *self.panes):
+            axis = plot.getAxis("bottom")
+            axis.timeframe = self.model.timeframe
+        self.candles.reset_cache()
+        for layer in self.layers:
+            layer.update(self.model.buffer)
+        self.follow = True
+        self.show_latest()
+        self._update_limits()
+        self._on_trades()
+        self._update_title()
+
+    def _on_timeframe(self) -> None:
+        self._update_title()
+
+    def _on_prepended(self, count: int) -> None:
+        x0, x1 = self.price_plot.vb.viewRange()[0]
+        self.candles.reset_cache()
+        for layer in self.layers:
+            layer.update(self.model.buffer)
+        self._update_limits()
+        self.price_plot.vb.setXRange(x0 + count, x1 + count, padding=0)
+
+    def _on_updated(self, appended: int) -> None:
+        self.candles.refresh()
+        if appended:
+            self._update_indicators()  # a new bar: at once, so the lines never lag a whole bar
+            self._update_limits()
+            if self.follow:
+                x0, x1 = self.price_plot.vb.viewRange()[0]
+                self.price_plot.vb.setXRange(x0 + appended, x1 + appended, padding=0)
+        else:
+            self._indicators_dirty = True  # the live bar moved: the slow timer catches up
+        self._fit_y()
+        if self.crosshair.index is None:
+            self._title_dirty = True  # the live bar's readout: refreshed by a slow timer
+
+    def _update_indicators(self) -> None:
+        self._indicators_dirty = False
+        for layer in self.layers:
+            layer.update(self.model.buffer)
+
+    def _refresh_slow(self) -> None:
+        """What need not follow every frame: indicator values of the live bar and the readout."""
+        if self._indicators_dirty:
+            self._update_indicators()
+            self._fit_panes()
+        if self._title_dirty and shiboken6.isValid(self.title.item):
+            self._update_title()
+
+    def _on_quote(self) -> None:
+        model = self.model
+        self.quote_lines.show_quote(model.bid, model.ask, model.digits)
+
+    def _on_trades(self) -> None:
+        self.trade_lines.set(trade_lines(self.model.positions, self.model.orders, self.model.digits))
+
+    def _on_status(self, text: str) -> None:
+        self._status = text
+        self._update_title()
+
+    # ------------------------------------------------------------------ view range
+    def show_latest(self, bars: int = VISIBLE_BARS) -> None:
+        n = len(self.model.buffer)
+        self.price_plot.vb.setXRange(n - bars, n + RIGHT_MARGIN, padding=0)
+        self._fit_y()
+        self._fit_panes()
+
+    def zoom(self, factor: float) -> None:
+        """Zoom the time axis by ``factor`` (< 1 zooms in), keeping the right edge in place."""
+        x0, x1 = self.price_plot.vb.viewRange()[0]
+        width = max(10.0, (x1 - x0) * factor)
+        self.price_plot.vb.setXRange(x1 - width, x1, padding=0)
+
+    def _update_limits(self) -> None:
+        n = len(self.model.buffer)
+        self.price_plot.vb.setLimits(xMin=-20, xMax=n + 60, minXRange=8)
+
+    def _x_range_changed(self, _view: object, x_range: tuple[float, float]) -> None:
+        x0, x1 = x_range
+        n = len(self.model.buffer)
+        self.follow = x1 >= n - 1
+        self._fit_y()
+        self._fit_panes()
+        if x0 < OLDER_THRESHOLD:
+            self.model.want_older()
+
+    def _fit_y(self) -> None:
+        x0, x1 = self.price_plot.vb.viewRange()[0]
+        span = self.model.buffer.visible_range(x0, x1)
+        if span is not None and span != self._y_range:
+            self._y_range = span
+            lo, hi = span
+            pad = (hi - lo) * Y_PADDING or abs(hi) * 1e-4 or 1e-4
+            self.price_plot.vb.setYRange(lo - pad, hi + pad, padding=0)
+
+    def _fit_panes(self) -> None:
+        x0, x1 = self.price_plot.vb.viewRange()[0]
+        for layer in self.layers:
+            if layer.plot is self.price_plot or layer.spec.kind.value == "rsi":
+                continue
+            values = layer.value_range(x0, x1)
+            if values is not None:
+                lo, hi = values
+                pad = (hi - lo) * 0.1 or 1e-6
+                layer.plot.vb.setYRange(lo - pad, hi + pad, padding=0)
+
+    # ------------------------------------------------------------------ title and readout
+    def _show_readout(self, text: str) -> None:
+        self.crosshair.move_followers()
+        self._readout = text
+        self._update_title()
+
+    def _update_title(self) -> None:
+        self._title_dirty = False
+        model = self.model
+        parts = [f"<b>{model.title}</b>"]
+        readout = self._readout or bar_readout(model.buffer, len(model.buffer) - 1, model.digits)
+        if readout:
+            parts.append(readout)
+        labels = "  ".join(spec.label for spec in model.indicators)
+        if labels:
+            parts.append(f"<span style='color:#6e7f93'>{labels}</span>")
+        if self._status:
+            parts.append(f"<span style='color:#f0a04b'>{self._status}</span>")
+        self.title.setText("&nbsp;&nbsp;&nbsp;".join(parts))
+
+    # ------------------------------------------------------------------ frame measurement
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        if self.probe is None:
+            super().paintEvent(event)
+            return
+        started = time.perf_counter()
+        super().paintEvent(event)
+        tick = self.model.last_tick_msc
+        self.probe(time.perf_counter() - started, tick if tick != self._painted_tick else 0)
+        self._painted_tick = tick
+
+    def indicator_specs(self) -> list[IndicatorSpec]:
+        return list(self.model.indicators)

@@ -1,0 +1,74 @@
+"""The window layout file: dock positions, window geometry, and the open charts (Qt-free I/O).
+
+Saved to ``<data dir>/ui/layout.json`` when the window closes and read at start, both off the GUI
+thread. A missing or unreadable file means the default layout (and a line in the log), never a
+failed start.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+VERSION = 1
+
+
+@dataclass
+class WindowLayout:
+    geometry: bytes = b""
+    state: bytes = b""
+    charts: list[dict[str, Any]] = field(default_factory=list)
+    active: int = -1
+    tabbed: bool = True
+    toolbox_tab: str = "Trade"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": VERSION,
+            "geometry": base64.b64encode(self.geometry).decode("ascii"),
+            "state": base64.b64encode(self.state).decode("ascii"),
+            "charts": self.charts,
+            "active": self.active,
+            "tabbed": self.tabbed,
+            "toolbox_tab": self.toolbox_tab,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> WindowLayout:
+        return cls(
+            geometry=base64.b64decode(data.get("geometry", "")),
+            state=base64.b64decode(data.get("state", "")),
+            charts=[c for c in data.get("charts", []) if isinstance(c, dict)],
+            active=int(data.get("active", -1)),
+            tabbed=bool(data.get("tabbed", True)),
+            toolbox_tab=str(data.get("toolbox_tab", "Trade")),
+        )
+
+
+def layout_path(data_dir: Path) -> Path:
+    return data_dir / "ui" / "layout.json"
+
+
+def load_layout(path: Path) -> WindowLayout | None:
+    """The saved layout, or None (no file yet, or one this version cannot read)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return WindowLayout.from_json(data)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, TypeError) as exc:
+        log.warning("window layout %s not used: %s", path, exc)
+        return None
+
+
+def save_layout(path: Path, layout: WindowLayout) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(layout.to_json(), indent=1), encoding="utf-8")
+    temporary.replace(path)

@@ -1,0 +1,102 @@
+"""Status bar: terminal state and ping, the account (login@server), DEMO/REAL, server time.
+
+Server time is the newest tick's time carried forward by the local clock between ticks (a terminal
+shows the trade server's clock; ticks are stamped with it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from app.models import AccountInfo, AccountTradeMode, Quote, TerminalState, TerminalStatus
+
+STATUS_COLOURS = {
+    TerminalStatus.LOGGED_IN: "#26a69a",
+    TerminalStatus.CONNECTED: "#4fc3f7",
+    TerminalStatus.CONNECTING: "#f0a04b",
+    TerminalStatus.DISCONNECTED: "#ef5350",
+    TerminalStatus.ERROR: "#ef5350",
+}
+
+
+class ServerClock:
+    """Server time estimated from the newest tick stamp plus the local time since it arrived."""
+
+    def __init__(self) -> None:
+        self._server_ms = 0
+        self._at = 0.0
+
+    def observe(self, quotes: Iterable[Quote]) -> None:
+        newest = max((q.time_msc for q in quotes), default=0)
+        if newest > self._server_ms:
+            self._server_ms, self._at = newest, time.monotonic()
+
+    def now(self) -> datetime | None:
+        if not self._server_ms:
+            return None
+        elapsed = time.monotonic() - self._at
+        return datetime.fromtimestamp(self._server_ms / 1000, tz=UTC) + timedelta(seconds=elapsed)
+
+    def now_or_wall(self) -> datetime:
+        return self.now() or datetime.now(UTC)
+
+
+class StatusBar(QStatusBar):
+    def __init__(self, terminal_kind: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("StatusBar")
+        self.setSizeGripEnabled(False)
+        self.clock = ServerClock()
+        self.mode_label = QLabel("")
+        self.mode_label.setObjectName("TradeMode")
+        self.account_label = QLabel("no account")
+        self.account_label.setObjectName("AccountLabel")
+        self.terminal_label = QLabel(f"{terminal_kind}: connecting ...")
+        self.terminal_label.setObjectName("TerminalLabel")
+        self.time_label = QLabel("")
+        self.time_label.setObjectName("ServerTime")
+        self.addWidget(self.mode_label)
+        self.addWidget(self.account_label)
+        self.addPermanentWidget(self.time_label)
+        self.addPermanentWidget(self.terminal_label)
+        self._kind = terminal_kind
+        self._states: dict[str, TerminalState] = {}
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+
+    def set_terminals(self, states: Iterable[TerminalState]) -> None:
+        for state in states:
+            self._states[state.terminal_id] = state
+        parts, tips = [], []
+        for state in self._states.values():
+            colour = STATUS_COLOURS.get(state.status, "#d6dde6")
+            text = state.status.value.replace("_", " ")
+            ping = f" · {state.ping_ms:.0f} ms" if state.ping_ms is not None and state.connected else ""
+            parts.append(f"{state.terminal_id}: <span style='color:{colour}'>●</span> {text}{ping}")
+            tips.append(f"{state.terminal_id}: {state.reason or text}")
+        self.terminal_label.setText("&nbsp;&nbsp;".join(parts))
+        self.terminal_label.setToolTip("\n".join(tips))
+
+    def set_account(self, account: AccountInfo) -> None:
+        self.account_label.setText(f"{account.login} · {account.server} · {account.name}")
+        real = account.trade_mode is AccountTradeMode.REAL
+        mode = "REAL" if real else account.trade_mode.value.upper()
+        if self.mode_label.text() != mode:
+            self.mode_label.setText(mode)
+            self.mode_label.setProperty("role", "real" if real else "demo")
+            self.mode_label.style().unpolish(self.mode_label)
+            self.mode_label.style().polish(self.mode_label)
+
+    def observe_quotes(self, quotes: Iterable[Quote]) -> None:
+        self.clock.observe(quotes)
+
+    def _tick(self) -> None:
+        now = self.clock.now()
+        self.time_label.setText(f"Server time {now:%Y.%m.%d %H:%M:%S}" if now else "")

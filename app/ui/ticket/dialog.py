@@ -1,0 +1,482 @@
+"""The order ticket (F9): symbol, type, volume, price, SL/TP as price or points, deviation, comment.
+
+The form never decides whether an order is valid. While the trader types, it asks the trading
+service for ``check`` (debounced) and shows the required margin and the verdict; a refusal is shown
+next to the field it concerns. Send builds the request with a client id made once per submission
+and is disabled until the outcome is known, so a double click cannot send twice; a real account
+asks for confirmation first; an unknown outcome (timeout during the send) is said as such and the
+button stays disabled — the order is never resent from here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Protocol
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.models import (
+    AmbiguousOutcomeError,
+    OrderCheck,
+    OrderRequest,
+    OrderResult,
+    OrderType,
+    OrderValidationError,
+    Quote,
+    Side,
+    SymbolSpec,
+)
+from app.ui import formatting
+from app.ui.notifications import describe_error
+from app.ui.tasks import TaskRunner
+from app.ui.ticket.form import TicketForm, entry_price, field_for_retcode, points_from_price
+from app.ui.ticket.submission import Submissions
+
+log = logging.getLogger(__name__)
+
+CHECK_DELAY_MS = 250
+
+TYPE_TITLES = {
+    OrderType.BUY: "Buy (market)",
+    OrderType.SELL: "Sell (market)",
+    OrderType.BUY_LIMIT: "Buy Limit",
+    OrderType.SELL_LIMIT: "Sell Limit",
+    OrderType.BUY_STOP: "Buy Stop",
+    OrderType.SELL_STOP: "Sell Stop",
+    OrderType.BUY_STOP_LIMIT: "Buy Stop Limit",
+    OrderType.SELL_STOP_LIMIT: "Sell Stop Limit",
+}
+
+
+class Trading(Protocol):
+    async def check(self, request: OrderRequest) -> OrderCheck: ...
+
+    async def place(self, request: OrderRequest) -> OrderResult: ...
+
+
+class Symbols(Protocol):
+    @property
+    def subscribed(self) -> list[str]: ...
+
+    async def spec(self, symbol: str) -> SymbolSpec: ...
+
+    def quote(self, symbol: str) -> Quote | None: ...
+
+
+def _decimals(step: float) -> int:
+    text = f"{step:.8f}".rstrip("0")
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+class OrderTicket(QDialog):
+    placed = Signal(object)  # OrderResult
+
+    def __init__(
+        self,
+        trading: Trading,
+        symbols: Symbols,
+        tasks: TaskRunner,
+        is_real: Callable[[], bool],
+        symbol: str = "",
+        order_type: OrderType = OrderType.BUY,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("OrderTicket")
+        self.setWindowTitle("New order")
+        self.setModal(False)
+        self._trading = trading
+        self._symbols = symbols
+        self._tasks = tasks
+        self._is_real = is_real
+        self.spec: SymbolSpec | None = None
+        self._check_generation = 0
+        self.last_check: OrderCheck | None = None
+        self.submissions = Submissions()  # client ids, in flight, blocked after an unknown outcome
+        self._check_timer = QTimer(self)
+        self._check_timer.setSingleShot(True)
+        self._check_timer.setInterval(CHECK_DELAY_MS)
+        self._check_timer.timeout.connect(self.run_check)
+        self._quote_timer = QTimer(self)
+        self._quote_timer.setInterval(250)
+        self._quote_timer.timeout.connect(self._show_quote)
+        self._build(symbol, order_type)
+        self._quote_timer.start()
+        self._symbol_changed()
+
+    # ------------------------------------------------------------------ form
+    def _build(self, symbol: str, order_type: OrderType) -> None:
+        self.symbol_box = QComboBox()
+        self.symbol_box.setEditable(True)
+        self.symbol_box.addItems(self._symbols.subscribed)
+        if symbol:
+            self.symbol_box.setCurrentText(symbol)
+        self.type_box = QComboBox()
+        for each, title in TYPE_TITLES.items():
+            self.type_box.addItem(title, each)
+        self.type_box.setCurrentIndex(list(TYPE_TITLES).index(order_type))
+        self.volume = QDoubleSpinBox()
+        self.volume.setRange(0.0, 1_000_000.0)
+        self.volume.setDecimals(2)
+        self.volume.setSingleStep(0.01)
+        self.volume.setValue(0.10)
+        self.price = self._price_box()
+        self.stoplimit = self._price_box()
+        self.sl = self._price_box()
+        self.tp = self._price_box()
+        self.in_points = QCheckBox("SL/TP in points")
+        self.deviation = QSpinBox()
+        self.deviation.setRange(0, 100_000)
+        self.deviation.setValue(10)
+        self.deviation.setSuffix(" points")
+        self.comment = QLineEdit()
+        self.comment.setMaxLength(31)
+        self.errors: dict[str, QLabel] = {}
+
+        form = QFormLayout()
+        form.addRow("Symbol", self.symbol_box)
+        form.addRow("Type", self.type_box)
+        for name, title, widget in (
+            ("volume", "Volume", self.volume),
+            ("price", "Price", self.price),
+            ("stoplimit", "Stop limit price", self.stoplimit),
+            ("sl", "Stop Loss", self.sl),
+            ("tp", "Take Profit", self.tp),
+        ):
+            form.addRow(title, self._with_error(name, widget))
+        form.addRow("", self.in_points)
+        form.addRow("Deviation", self.deviation)
+        form.addRow("Comment", self._with_error("comment", self.comment))
+        self._form = form
+
+        self.quote_label = QLabel()
+        self.quote_label.setObjectName("TicketQuote")
+        self.quote_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.margin_label = QLabel("Margin: —")
+        self.check_label = QLabel("")
+        self.check_label.setWordWrap(True)
+        self.outcome_label = QLabel("")
+        self.outcome_label.setObjectName("TicketOutcome")
+        self.outcome_label.setWordWrap(True)
+        self.outcome_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.send_button = QPushButton("Buy")
+        self.send_button.setObjectName("SendButton")
+        self.send_button.setDefault(False)
+        self.send_button.setAutoDefault(False)
+        self.send_button.clicked.connect(self.send)
+        close = QPushButton("Close")
+        close.setAutoDefault(False)
+        close.clicked.connect(self.close)
+        buttons = QHBoxLayout()
+        buttons.addWidget(close)
+        buttons.addStretch(1)
+        buttons.addWidget(self.send_button)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.quote_label)
+        layout.addLayout(form)
+        layout.addWidget(self.margin_label)
+        layout.addWidget(self.check_label)
+        layout.addWidget(self.outcome_label)
+        layout.addLayout(buttons)
+
+        self.symbol_box.currentTextChanged.connect(self._symbol_changed)
+        self.type_box.currentIndexChanged.connect(self._type_changed)
+        self.in_points.toggled.connect(self._points_toggled)
+        for box in (self.volume, self.price, self.stoplimit, self.sl, self.tp):
+            box.valueChanged.connect(self._changed)
+        self.deviation.valueChanged.connect(self._changed)
+        self.comment.textChanged.connect(self._changed)
+        self._type_changed()
+
+    @staticmethod
+    def _price_box() -> QDoubleSpinBox:
+        box = QDoubleSpinBox()
+        box.setRange(0.0, 100_000_000.0)
+        box.setDecimals(5)
+        box.setSpecialValueText("—")  # 0 = not set
+        return box
+
+    def _with_error(self, name: str, widget: QWidget) -> QWidget:
+        holder = QWidget()
+        column = QVBoxLayout(holder)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(1)
+        column.addWidget(widget)
+        label = QLabel()
+        label.setObjectName(f"error_{name}")
+        label.setProperty("role", "error")
+        label.setWordWrap(True)
+        label.hide()
+        column.addWidget(label)
+        self.errors[name] = label
+        return holder
+
+    # ------------------------------------------------------------------ what the form says
+    @property
+    def order_type(self) -> OrderType:
+        value = OrderType(self.type_box.currentData())
+        return value
+
+    def form(self) -> TicketForm:
+        return TicketForm(
+            symbol=self.symbol_box.currentText().strip().upper(),
+            type=self.order_type,
+            volume=round(self.volume.value(), 8),
+            price=self.price.value(),
+            stoplimit=self.stoplimit.value(),
+            sl=self.sl.value(),
+            tp=self.tp.value(),
+            in_points=self.in_points.isChecked(),
+            deviation=self.deviation.value(),
+            comment=self.comment.text(),
+        )
+
+    def request(self, client_id: str = "") -> OrderRequest | None:
+        if self.spec is None or self.spec.name != self.form().symbol:
+            return None
+        return self.form().request(self.spec, self._symbols.quote(self.spec.name), client_id)
+
+    # ------------------------------------------------------------------ reacting to input
+    def _symbol_changed(self) -> None:
+        symbol = self.symbol_box.currentText().strip().upper()
+        self.spec = None
+        self.setWindowTitle(f"New order — {symbol}" if symbol else "New order")
+        if not symbol:
+            return
+        self._tasks.run(
+            self._symbols.spec(symbol),
+            what=f"symbol {symbol}",
+            owner=self,
+            on_result=self._spec_loaded,
+            on_error=lambda exc: self._show_error("symbol", exc),
+        )
+
+    def _spec_loaded(self, spec: SymbolSpec) -> None:
+        if spec.name != self.symbol_box.currentText().strip().upper():
+            return
+        self.spec = spec
+        decimals = _decimals(spec.volume_step)
+        self.volume.setDecimals(max(decimals, 2))
+        self.volume.setSingleStep(spec.volume_step)
+        if self.volume.value() < spec.volume_min:
+            self.volume.setValue(spec.volume_min)
+        for box in (self.price, self.stoplimit, self.sl, self.tp):
+            box.setDecimals(spec.digits)
+            box.setSingleStep(spec.point * 10)
+        self._points_toggled()
+        self._show_quote()
+        self._changed()
+
+    def _type_changed(self) -> None:
+        order_type = self.order_type
+        pending = order_type.is_pending
+        self._form.setRowVisible(self.price.parentWidget(), pending)
+        stop_limit = order_type in (OrderType.BUY_STOP_LIMIT, OrderType.SELL_STOP_LIMIT)
+        self._form.setRowVisible(self.stoplimit.parentWidget(), stop_limit)
+        self._form.setRowVisible(self.deviation, not pending)
+        side = order_type.side
+        verb = "Buy" if side is Side.BUY else "Sell"
+        self.send_button.setText(f"{verb} by Market" if not pending else f"Place {TYPE_TITLES[order_type]}")
+        self.send_button.setProperty("role", "buy" if side is Side.BUY else "sell")
+        self.send_button.style().unpolish(self.send_button)
+        self.send_button.style().polish(self.send_button)
+        if pending and not self.price.value():
+            quote = self._symbols.quote(self.symbol_box.currentText().strip().upper())
+            if quote is not None:
+                self.price.setValue(quote.ask if side is Side.BUY else quote.bid)
+        self._changed()
+
+    def _points_toggled(self) -> None:
+        points = self.in_points.isChecked()
+        for box in (self.sl, self.tp):
+            box.blockSignals(True)
+            if points:
+                if self.spec is not None:
+                    entry = entry_price(
+                        self.order_type, self._symbols.quote(self.spec.name), self.price.value()
+                    )
+                    box.setValue(points_from_price(entry, box.value(), self.spec) if box.value() else 0)
+                box.setDecimals(0)
+                box.setSingleStep(10)
+                box.setSuffix(" points")
+            else:
+                box.setValue(0)
+                box.setDecimals(self.spec.digits if self.spec else 5)
+                box.setSingleStep(self.spec.point * 10 if self.spec else 0.0001)
+                box.setSuffix("")
+            box.blockSignals(False)
+        self._changed()
+
+    def _changed(self) -> None:
+        self._clear_errors()
+        self._check_timer.start()
+
+    def _show_quote(self) -> None:
+        quote = self._symbols.quote(self.symbol_box.currentText().strip().upper())
+        if quote is None:
+            self.quote_label.setText("")
+            return
+        d = quote.digits
+        self.quote_label.setText(
+            f"<span style='font-size:15pt;color:#ef5350'>{formatting.price(quote.bid, d)}</span>"
+            f"&nbsp;&nbsp;/&nbsp;&nbsp;"
+            f"<span style='font-size:15pt;color:#26a69a'>{formatting.price(quote.ask, d)}</span>"
+        )
+
+    # ------------------------------------------------------------------ the pre-check
+    def run_check(self) -> None:
+        request = self.request()
+        if request is None:
+            return
+        self._check_generation += 1
+        generation = self._check_generation
+
+        def shown(check: OrderCheck) -> None:
+            if generation == self._check_generation:
+                self._show_check(check)
+
+        def failed(error: BaseException) -> bool:
+            if generation == self._check_generation:
+                self._show_error("check", error)
+            return True
+
+        self._tasks.run(
+            self._trading.check(request), what="order check", owner=self, on_result=shown, on_error=failed
+        )
+
+    def _show_check(self, check: OrderCheck) -> None:
+        self.last_check = check
+        self.margin_label.setText(
+            f"Margin: {formatting.money(check.margin)}    "
+            f"Free margin after: {formatting.money(check.margin_free)}"
+        )
+        if check.ok:
+            self.check_label.setProperty("role", "ok")
+            self.check_label.setText("Check: OK")
+        else:
+            self.check_label.setProperty("role", "error")
+            self.check_label.setText(f"Check: {check.retcode_name} {check.comment}".strip())
+            field = field_for_retcode(check.retcode_name)
+            if field is not None:
+                self.set_field_error(field, check.comment or check.retcode_name)
+        self._repolish(self.check_label)
+
+    # ------------------------------------------------------------------ sending
+    def send(self) -> None:
+        if not self.submissions.can_send:
+            return
+        request = self.request()
+        if request is None:
+            self.set_field_error("volume", "symbol details are still loading")
+            return
+        if self._is_real():
+            self._confirm_real(request)
+        else:
+            self._submit(request)
+
+    def _confirm_real(self, request: OrderRequest) -> None:
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Real account")
+        digits = self.spec.digits if self.spec else 5
+        at = f" at {formatting.price(request.price, digits)}" if request.price else ""
+        box.setText(
+            f"This is a REAL account.\n\n{TYPE_TITLES[request.type]} {request.volume:g} {request.symbol}{at}"
+            "\n\nSend this order?"
+        )
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        self.confirmation = box
+        box.finished.connect(
+            lambda result: self._submit(request) if result == QMessageBox.StandardButton.Yes else None
+        )
+        box.open()
+
+    def _submit(self, request: OrderRequest) -> None:
+        stamped = self.submissions.begin(request)
+        if stamped is None:
+            return  # a send is on its way (a double click), or the last outcome is unknown
+        self.send_button.setEnabled(False)
+        self._clear_errors()
+        self._set_outcome("Sending ...", None)
+        self._tasks.run(
+            self._trading.place(stamped),
+            what="order",
+            owner=self,
+            on_result=self._sent,
+            on_error=self._send_failed,
+        )
+
+    def _sent(self, result: OrderResult) -> None:
+        outcome = self.submissions.succeeded(result, self.spec.digits if self.spec else 5)
+        self.send_button.setEnabled(True)
+        self._set_outcome(outcome.text, True)
+        self.placed.emit(result)
+
+    def _send_failed(self, error: BaseException) -> bool:
+        outcome = self.submissions.failed(error)
+        self.send_button.setEnabled(self.submissions.can_send)
+        if isinstance(error, AmbiguousOutcomeError):
+            log.warning("order %s: outcome unknown (%s)", error.client_id, error.message)
+        if outcome.field is not None:
+            self.set_field_error(outcome.field, getattr(error, "message", str(error)))
+        self._set_outcome(outcome.text, False)
+        return outcome.handled
+
+    # ------------------------------------------------------------------ messages
+    def set_field_error(self, field: str, message: str) -> None:
+        """Show ``message`` under the field it names (tp, volume, ...); a field the form does not
+        have (the symbol, the filling) is said in the check line instead."""
+        label = self.errors.get(field)
+        if label is None:
+            self.check_label.setProperty("role", "error")
+            self.check_label.setText(f"{field}: {message}")
+            self._repolish(self.check_label)
+            return
+        label.setText(message)
+        label.show()
+
+    def field_error(self, field: str) -> str:
+        label = self.errors[field]
+        return label.text() if not label.isHidden() else ""
+
+    def _clear_errors(self) -> None:
+        for label in self.errors.values():
+            label.clear()
+            label.hide()
+
+    def _show_error(self, field: str, error: BaseException) -> bool:
+        if isinstance(error, OrderValidationError):
+            self.set_field_error(error.field, error.message)
+        else:
+            self.check_label.setProperty("role", "error")
+            self.check_label.setText(describe_error(error))
+            self._repolish(self.check_label)
+        return True
+
+    def _set_outcome(self, text: str, ok: bool | None) -> None:
+        self.outcome_label.setText(text)
+        self.outcome_label.setProperty("role", "" if ok is None else "ok" if ok else "error")
+        self._repolish(self.outcome_label)
+
+    @staticmethod
+    def _repolish(widget: QWidget) -> None:
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)

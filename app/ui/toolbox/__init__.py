@@ -1,0 +1,1 @@
+"""The toolbox under the charts: Trade, History, Journal (and tabs others add)."""

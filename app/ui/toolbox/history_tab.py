@@ -1,0 +1,231 @@
+"""The History tab: the live account's deals over a period, and what they add up to."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from PySide6.QtCore import QAbstractTableModel, QDateTime, QModelIndex, QPersistentModelIndex, Qt, QTimeZone
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateTimeEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.models import Deal
+from app.ui import formatting
+from app.ui.tasks import TaskRunner
+from app.ui.theme import DOWN_COLOUR, UP_COLOUR
+
+Index = QModelIndex | QPersistentModelIndex
+HEADERS = (
+    "Time",
+    "Deal",
+    "Order",
+    "Symbol",
+    "Type",
+    "Direction",
+    "Volume",
+    "Price",
+    "Commission",
+    "Swap",
+    "Profit",
+    "Comment",
+)
+PERIODS = ("Today", "Last week", "Last month", "Last 3 months", "Custom period")
+
+
+def period_range(name: str, now: datetime) -> tuple[datetime, datetime]:
+    """[from, to] of a named period, in server time (days start at midnight)."""
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    days = {"Today": 0, "Last week": 7, "Last month": 30, "Last 3 months": 90}[name]
+    return midnight - timedelta(days=days), now + timedelta(days=1)
+
+
+class DealSummary:
+    """Totals of a list of deals: trading profit, commission, swap, and balance operations apart."""
+
+    def __init__(self, deals: Sequence[Deal]) -> None:
+        trades = [d for d in deals if d.type.is_trade]
+        self.trades = len(trades)
+        self.profit = sum(d.profit for d in trades)
+        self.commission = sum(d.commission + d.fee for d in trades)
+        self.swap = sum(d.swap for d in trades)
+        self.net = self.profit + self.commission + self.swap
+        self.balance_ops = sum(d.net for d in deals if not d.type.is_trade)
+
+
+class DealTableModel(QAbstractTableModel):
+    def __init__(self, digits: Callable[[str], int] = lambda _s: 5) -> None:
+        super().__init__()
+        self.deals: list[Deal] = []
+        self._digits = digits
+        self._up, self._down = QBrush(QColor(UP_COLOUR)), QBrush(QColor(DOWN_COLOUR))
+
+    def set_deals(self, deals: Sequence[Deal]) -> None:
+        self.beginResetModel()
+        self.deals = sorted(deals, key=lambda d: (d.time, d.ticket))
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.deals)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:  # noqa: N802
+        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        deal = self.deals[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            d = self._digits(deal.symbol) if deal.symbol else 2
+            return (
+                deal.time.strftime("%Y.%m.%d %H:%M:%S"),
+                str(deal.ticket),
+                str(deal.order or ""),
+                deal.symbol,
+                deal.type.value,
+                deal.entry.value if deal.type.is_trade else "",
+                formatting.volume(deal.volume) if deal.type.is_trade else "",
+                formatting.price(deal.price, d) if deal.type.is_trade else "",
+                formatting.money(deal.commission),
+                formatting.money(deal.swap),
+                formatting.money(deal.profit),
+                deal.comment,
+            )[index.column()]
+        if role == Qt.ItemDataRole.TextAlignmentRole and 6 <= index.column() <= 10:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and index.column() == 10 and deal.profit:
+            return self._up if deal.profit > 0 else self._down
+        return None
+
+
+class DealSource(Protocol):
+    async def deals(self, date_from: datetime, date_to: datetime) -> list[Deal]: ...
+
+
+class HistoryTab(QWidget):
+    def __init__(
+        self,
+        source: DealSource,
+        tasks: TaskRunner,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        digits: Callable[[str], int] = lambda _s: 5,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("HistoryTab")
+        self._source = source
+        self._tasks = tasks
+        self._now = now
+        self.model = DealTableModel(digits)
+        self.period = QComboBox()
+        self.period.addItems(PERIODS)
+        self.period.setCurrentIndex(1)
+        self.date_from = QDateTimeEdit()
+        self.date_to = QDateTimeEdit()
+        for edit in (self.date_from, self.date_to):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy.MM.dd HH:mm")
+            edit.setTimeZone(QTimeZone.utc())
+        self.refresh_button = QPushButton("Show")
+        self.refresh_button.clicked.connect(self.refresh)
+        self.period.currentIndexChanged.connect(self._period_picked)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(21)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.summary = QLabel("")
+        self.summary.setObjectName("HistorySummary")
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        controls = QHBoxLayout()
+        controls.setContentsMargins(4, 2, 4, 2)
+        for widget in (
+            self.period,
+            QLabel("from"),
+            self.date_from,
+            QLabel("to"),
+            self.date_to,
+            self.refresh_button,
+        ):
+            controls.addWidget(widget)
+        controls.addStretch(1)
+        controls.addWidget(self.summary)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(controls)
+        layout.addWidget(self.table)
+        self._period_changed()
+
+    def _period_picked(self) -> None:
+        self._period_changed()
+        if self.period.currentText() != "Custom period":
+            self.refresh()  # a named period shows at once; a custom one waits for "Show"
+
+    def _period_changed(self) -> None:
+        custom = self.period.currentText() == "Custom period"
+        self.date_from.setEnabled(custom)
+        self.date_to.setEnabled(custom)
+        if not custom:
+            start, end = period_range(self.period.currentText(), self._now())
+            self.date_from.setDateTime(QDateTime.fromSecsSinceEpoch(int(start.timestamp()), QTimeZone.utc()))
+            self.date_to.setDateTime(QDateTime.fromSecsSinceEpoch(int(end.timestamp()), QTimeZone.utc()))
+
+    def range(self) -> tuple[datetime, datetime]:
+        if self.period.currentText() != "Custom period":
+            return period_range(self.period.currentText(), self._now())
+        start = datetime.fromtimestamp(self.date_from.dateTime().toSecsSinceEpoch(), tz=UTC)
+        end = datetime.fromtimestamp(self.date_to.dateTime().toSecsSinceEpoch(), tz=UTC)
+        return start, end
+
+    def refresh(self) -> None:
+        start, end = self.range()
+        self.refresh_button.setEnabled(False)
+
+        def shown(deals: list[Deal]) -> None:
+            self.refresh_button.setEnabled(True)
+            self.show_deals(deals)
+
+        def failed(_error: BaseException) -> bool:
+            self.refresh_button.setEnabled(True)
+            return False
+
+        self._tasks.run(
+            self._source.deals(start, end), what="history", owner=self, on_result=shown, on_error=failed
+        )
+
+    def show_deals(self, deals: Sequence[Deal]) -> None:
+        self.model.set_deals(deals)
+        self.table.scrollToBottom()
+        s = DealSummary(deals)
+        colour = "#26a69a" if s.net >= 0 else "#ef5350"
+        self.summary.setText(
+            f"Deals: <b>{s.trades}</b>&nbsp;&nbsp; Profit: <b>{formatting.money(s.profit)}</b>&nbsp;&nbsp; "
+            f"Commission: <b>{formatting.money(s.commission)}</b>&nbsp;&nbsp; "
+            f"Swap: <b>{formatting.money(s.swap)}</b>"
+            f"&nbsp;&nbsp; Net: <b style='color:{colour}'>{formatting.money(s.net)}</b>&nbsp;&nbsp; "
+            f"Deposits/withdrawals: <b>{formatting.money(s.balance_ops)}</b>"
+        )

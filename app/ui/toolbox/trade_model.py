@@ -1,0 +1,138 @@
+"""The Trade tab's table: open positions, then pending orders, with live profit (a Qt model)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from app.models import Order, Position
+from app.ui import formatting
+from app.ui.theme import DOWN_COLOUR, UP_COLOUR
+
+Index = QModelIndex | QPersistentModelIndex
+HEADERS = (
+    "Symbol",
+    "Ticket",
+    "Time",
+    "Type",
+    "Volume",
+    "Price",
+    "S / L",
+    "T / P",
+    "Price",
+    "Swap",
+    "Profit",
+    "Comment",
+)
+PROFIT_COLUMN = 10
+
+
+class TradeTableModel(QAbstractTableModel):
+    """``digits(symbol)`` gives the price format (from the symbol specs the app has seen)."""
+
+    def __init__(self, digits: Callable[[str], int] = lambda _symbol: 5) -> None:
+        super().__init__()
+        self._digits = digits
+        self.positions: tuple[Position, ...] = ()
+        self.orders: tuple[Order, ...] = ()
+        self._up = QBrush(QColor(UP_COLOUR))
+        self._down = QBrush(QColor(DOWN_COLOUR))
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    def set_positions(self, positions: tuple[Position, ...]) -> None:
+        self._replace(positions, self.orders)
+
+    def set_orders(self, orders: tuple[Order, ...]) -> None:
+        self._replace(self.positions, orders)
+
+    def _replace(self, positions: tuple[Position, ...], orders: tuple[Order, ...]) -> None:
+        same_rows = [p.ticket for p in positions] == [p.ticket for p in self.positions] and [
+            o.ticket for o in orders
+        ] == [o.ticket for o in self.orders]
+        if same_rows:
+            changed = positions != self.positions or orders != self.orders
+            self.positions, self.orders = positions, orders
+            if changed and self.rowCount():
+                self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, len(HEADERS) - 1))
+            return
+        self.beginResetModel()
+        self.positions, self.orders = positions, orders
+        self.endResetModel()
+
+    def item(self, row: int) -> Position | Order:
+        if row < len(self.positions):
+            return self.positions[row]
+        return self.orders[row - len(self.positions)]
+
+    def row_of(self, ticket: int) -> int | None:
+        for row in range(self.rowCount()):
+            if self.item(row).ticket == ticket:
+                return row
+        return None
+
+    # ------------------------------------------------------------------ Qt model
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.positions) + len(self.orders)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(  # noqa: N802
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        item = self.item(index.row())
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._cells(item)[column]
+        if role == Qt.ItemDataRole.TextAlignmentRole and 4 <= column <= PROFIT_COLUMN:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and column == PROFIT_COLUMN and isinstance(item, Position):
+            return self._up if item.profit >= 0 else self._down
+        if role == Qt.ItemDataRole.FontRole and column == PROFIT_COLUMN and isinstance(item, Position):
+            return self._bold
+        return None
+
+    def _cells(self, item: Position | Order) -> tuple[str, ...]:
+        d = self._digits(item.symbol)
+        p = lambda v: formatting.price(v, d)  # noqa: E731
+        if isinstance(item, Position):
+            return (
+                item.symbol,
+                str(item.ticket),
+                item.time.strftime("%Y.%m.%d %H:%M:%S"),
+                item.side.value,
+                formatting.volume(item.volume),
+                p(item.price_open),
+                p(item.sl),
+                p(item.tp),
+                p(item.price_current),
+                formatting.money(item.swap),
+                formatting.money(item.profit),
+                item.comment,
+            )
+        volume = f"{formatting.volume(item.volume_initial)} / {formatting.volume(item.volume_current)}"
+        return (
+            item.symbol,
+            str(item.ticket),
+            item.time_setup.strftime("%Y.%m.%d %H:%M:%S"),
+            item.type.value.replace("_", " "),
+            volume,
+            p(item.price_open),
+            p(item.sl),
+            p(item.tp),
+            p(item.price_current),
+            "",
+            "",
+            item.comment,
+        )

@@ -1,0 +1,210 @@
+"""The Trade tab: positions and pending orders with live profit, the account's totals underneath,
+and close / partial close / modify / cancel from the context menu (double-click modifies).
+
+Every action goes through the trading service on the window's task runner; a ticket already being
+closed is not closed again by a second click, and the outcome shows in the notification area.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
+
+from PySide6.QtCore import QModelIndex, QPoint, Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.models import AccountInfo, Order, OrderResult, Position
+from app.ui import formatting
+from app.ui.tasks import TaskRunner
+from app.ui.toolbox.dialogs import ModifyDialog, VolumeDialog
+from app.ui.toolbox.trade_model import TradeTableModel
+
+log = logging.getLogger(__name__)
+
+
+class TradeActions(Protocol):
+    async def close_position(self, ticket: int, volume: float | None = None) -> OrderResult: ...
+
+    async def modify_position(self, ticket: int, sl: float, tp: float) -> OrderResult: ...
+
+    async def modify_order(self, ticket: int, price: float, sl: float, tp: float) -> OrderResult: ...
+
+    async def cancel_order(self, ticket: int) -> OrderResult: ...
+
+
+class TradeTab(QWidget):
+    def __init__(
+        self,
+        model: TradeTableModel,
+        trading: TradeActions,
+        tasks: TaskRunner,
+        is_real: Callable[[], bool] = lambda: False,
+        digits: Callable[[str], int] = lambda _s: 5,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("TradeTab")
+        self.model = model
+        self._trading = trading
+        self._tasks = tasks
+        self._is_real = is_real
+        self._digits = digits
+        self.busy: set[int] = set()  # tickets with an action on the way
+        self.table = QTableView(self)
+        self.table.setModel(model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(21)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        for column, width in enumerate((80, 80, 140, 80, 90, 80, 80, 80, 80, 70, 90)):
+            self.table.setColumnWidth(column, width)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.table.doubleClicked.connect(self._double_clicked)
+        self.footer = QLabel("Balance: —")
+        self.footer.setObjectName("AccountFooter")
+        self.footer.setTextFormat(Qt.TextFormat.RichText)
+        footer_row = QHBoxLayout()
+        footer_row.setContentsMargins(6, 2, 6, 2)
+        footer_row.addWidget(self.footer)
+        footer_row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.table)
+        layout.addLayout(footer_row)
+
+    # ------------------------------------------------------------------ account totals
+    def set_account(self, account: AccountInfo) -> None:
+        d = account.currency_digits
+        level = f"{account.margin_level:,.2f}%".replace(",", " ") if account.margin else "—"
+        items = (
+            ("Balance", f"{formatting.money(account.balance, d)} {account.currency}"),
+            ("Equity", formatting.money(account.equity, d)),
+            ("Margin", formatting.money(account.margin, d)),
+            ("Free margin", formatting.money(account.margin_free, d)),
+            ("Margin level", level),
+            ("Profit", formatting.money(account.profit, d)),
+        )
+        self.footer.setText(
+            "&nbsp;&nbsp;&nbsp;&nbsp;".join(
+                f"<span style='color:#8b96a5'>{k}:</span> <b>{v}</b>" for k, v in items
+            )
+        )
+
+    # ------------------------------------------------------------------ actions
+    def _selected(self, index: QModelIndex | None = None) -> Position | Order | None:
+        if index is None:
+            rows = self.table.selectionModel().selectedRows()
+            if not rows:
+                return None
+            index = rows[0]
+        return self.model.item(index.row()) if index.isValid() else None
+
+    def _double_clicked(self, index: QModelIndex) -> None:
+        item = self._selected(index)
+        if item is not None:
+            self.modify(item)
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.table.indexAt(pos)
+        item = self._selected(index) if index.isValid() else None
+        self.build_menu(item).popup(self.table.viewport().mapToGlobal(pos))
+
+    def build_menu(self, item: Position | Order | None) -> QMenu:
+        menu = QMenu(self)
+        entries: list[tuple[str, Callable[[], None]]] = []
+        if isinstance(item, Position):
+            entries = [
+                (f"Close #{item.ticket}", lambda: self.close_position(item)),
+                ("Partial close...", lambda: self.partial_close(item)),
+                ("Modify SL/TP...", lambda: self.modify(item)),
+            ]
+        elif isinstance(item, Order):
+            entries = [
+                (f"Cancel #{item.ticket}", lambda: self.cancel_order(item)),
+                ("Modify order...", lambda: self.modify(item)),
+            ]
+        for text, slot in entries:
+            action = QAction(text, menu)
+            action.triggered.connect(slot)
+            menu.addAction(action)
+        return menu
+
+    def close_position(self, position: Position, volume: float | None = None) -> None:
+        what = f"close #{position.ticket}" + (f" ({volume:g} lots)" if volume else "")
+        self._confirmed(
+            what,
+            lambda: self._act(position.ticket, what, self._trading.close_position(position.ticket, volume)),
+        )
+
+    def partial_close(self, position: Position) -> None:
+        dialog = VolumeDialog(position, parent=self)
+        dialog.accepted.connect(lambda: self.close_position(position, dialog.volume.value()))
+        dialog.open()
+
+    def modify(self, item: Position | Order) -> None:
+        dialog = ModifyDialog(item, self._digits(item.symbol), self)
+
+        def apply() -> None:
+            sl, tp = dialog.sl.value(), dialog.tp.value()
+            if isinstance(item, Position):
+                self._act(
+                    item.ticket, f"modify #{item.ticket}", self._trading.modify_position(item.ticket, sl, tp)
+                )
+            else:
+                price = dialog.price.value() if dialog.price is not None else item.price_open
+                self._act(
+                    item.ticket,
+                    f"modify #{item.ticket}",
+                    self._trading.modify_order(item.ticket, price, sl, tp),
+                )
+
+        dialog.accepted.connect(apply)
+        dialog.open()
+
+    def cancel_order(self, order: Order) -> None:
+        what = f"cancel #{order.ticket}"
+        self._confirmed(what, lambda: self._act(order.ticket, what, self._trading.cancel_order(order.ticket)))
+
+    def _confirmed(self, what: str, go: Callable[[], None]) -> None:
+        if not self._is_real():
+            go()
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, "Real account", f"REAL account: {what}?", parent=self)
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
+        box.finished.connect(lambda result: go() if result == QMessageBox.StandardButton.Yes else None)
+        box.open()
+
+    def _act(self, ticket: int, what: str, coro: Coroutine[Any, Any, OrderResult]) -> None:
+        if ticket in self.busy:
+            coro.close()  # a second click while the first is on its way: never send twice
+            return
+        self.busy.add(ticket)
+
+        def done(result: OrderResult) -> None:
+            self.busy.discard(ticket)
+            log.info("%s: %s", what, result.retcode_name or "done")
+
+        def failed(_error: BaseException) -> bool:
+            self.busy.discard(ticket)
+            return False  # the notification area says why
+
+        self._tasks.run(coro, what=what, owner=self, on_result=done, on_error=failed)

@@ -1,0 +1,144 @@
+"""The main window on services over the sim: Market Watch and charts live, shortcuts, the toolbox
+seam, layout saved and restored, and responsiveness under a tick storm."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QLabel
+from pytestqt.qtbot import QtBot
+
+from app.core.indicators import IndicatorKind, IndicatorSpec
+from app.models import Timeframe
+from app.mt5.sim.admin import SimAdmin
+from app.ui.layout import WindowLayout, load_layout, save_layout
+from app.ui.main_window import MainWindow
+from app.ui.ticket.dialog import OrderTicket
+from tests.support.sim_fixtures import wait_until
+from tests.ui.conftest import SimServices
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+
+
+async def window_on(
+    services: SimServices, data_dir: Path, qtbot: QtBot, layout: WindowLayout | None = None
+) -> MainWindow:
+    window = MainWindow(services.window_services(data_dir), config_path=data_dir / "config.toml")
+    qtbot.addWidget(window)
+    window.restore_layout(layout)
+    window.show()
+    window.start()
+    return window
+
+
+async def test_market_watch_and_a_chart_go_live(
+    sim_services: SimServices, data_dir: Path, qtbot: QtBot
+) -> None:
+    window = await window_on(sim_services, data_dir, qtbot)
+    (chart,) = window.charts.charts
+    assert chart.model.symbol == "EURUSD" and chart.model.timeframe is Timeframe.H1
+    await wait_until(lambda: chart.model.loaded and window.quotes_model.quote("USDJPY") is not None)
+    assert len(chart.model.buffer) == 5_000
+    first_live = chart.model.buffer.bar(len(chart.model.buffer) - 1)
+    await wait_until(lambda: chart.model.buffer.bar(len(chart.model.buffer) - 1) != first_live, within_s=15)
+    assert chart.model.bid > 0 and window.status.account_label.text().startswith("5001006")
+    assert window.status.mode_label.text() == "DEMO"
+    await wait_until(lambda: window.status.time_label.text().startswith("Server time 2026.11.18"))
+    await wait_until(lambda: len(window.market_watch._names.stringList()) >= 12)  # the search list
+    await window.shutdown()
+
+
+async def test_shortcuts_toolbox_seam_and_tick_chart(
+    sim_services: SimServices, data_dir: Path, qtbot: QtBot
+) -> None:
+    window = await window_on(sim_services, data_dir, qtbot)
+    shortcuts = {a.shortcut().toString(): a.text() for a in window.actions() if not a.shortcut().isEmpty()}
+    for key in ("F9", "Ctrl+N", "Ctrl+W", "Ctrl+Q", "F11", "+", "-", "Alt+1", "Alt+5", "Ctrl+O"):
+        assert key in shortcuts, key
+    next(a for a in window.actions() if a.shortcut().toString() == "F9").trigger()
+    assert len(window.tickets) == 1 and isinstance(window.tickets[0], OrderTicket)
+    window.tickets[0].close()
+    next(a for a in window.actions() if a.shortcut().toString() == "Alt+1").trigger()
+    assert window.charts.current_chart() is not None
+    assert window.charts.current_chart().model.timeframe is Timeframe.M1  # type: ignore[union-attr]
+    next(a for a in window.actions() if a.shortcut().toString() == "Ctrl+N").trigger()
+    assert len(window.charts.charts) == 2
+    next(a for a in window.actions() if a.shortcut().toString() == "Ctrl+W").trigger()
+    await wait_until(lambda: len(window.charts.charts) == 1)
+
+    audit = QLabel("audit")
+    index = window.add_tab("Audit", audit)
+    assert window.toolbox.tabText(index) == "Audit" and window.toolbox.count() == 4
+    assert [window.toolbox.tabText(i) for i in range(3)] == ["Trade", "History", "Journal"]
+
+    ticks = window.charts.open_tick_chart("EURUSD")
+    await wait_until(lambda: ticks.ring.count > 3, within_s=15)
+    assert ticks.bid_curve.getData()[1][-1] > 0
+    await window.shutdown()
+
+
+async def test_layout_is_saved_and_restored(sim_services: SimServices, data_dir: Path, qtbot: QtBot) -> None:
+    window = await window_on(sim_services, data_dir, qtbot)
+    window.charts.open_chart("USDJPY", Timeframe.M15, [IndicatorSpec(IndicatorKind.EMA, {"period": 30})])
+    window.charts.open_chart("XAUUSD", Timeframe.D1, [IndicatorSpec(IndicatorKind.RSI)])
+    window.charts.tile()
+    window.toolbox.show_tab("Journal")
+    window.market_dock.hide()
+    layout = window.capture_layout()
+    await window.shutdown()
+    path = data_dir / "ui" / "layout.json"
+    await asyncio.to_thread(save_layout, path, layout)
+    window.close()
+
+    restored = await window_on(sim_services, data_dir, qtbot, await asyncio.to_thread(load_layout, path))
+    described, _ = restored.charts.describe()
+    assert [(c["symbol"], c["timeframe"]) for c in described] == [
+        ("EURUSD", "H1"),
+        ("USDJPY", "M15"),
+        ("XAUUSD", "D1"),
+    ]
+    assert described[1]["indicators"] == [{"kind": "ema", "params": {"period": 30.0}}]
+    assert restored.charts.charts[2].view.panes  # the RSI pane is back
+    assert (
+        not restored.charts.tabbed and restored.toolbox.tabText(restored.toolbox.currentIndex()) == "Journal"
+    )
+    assert restored.market_dock.isHidden()
+    await restored.shutdown()
+
+
+async def test_stays_responsive_under_a_tick_storm(
+    sim_services: SimServices, data_dir: Path, qtbot: QtBot
+) -> None:
+    window = await window_on(sim_services, data_dir, qtbot)
+    for symbol in ("USDJPY", "XAUUSD", "EURUSD"):
+        window.charts.open_chart(symbol, Timeframe.M1, [IndicatorSpec(IndicatorKind.SMA)])
+    window.charts.tile()
+    await wait_until(lambda: all(c.model.loaded for c in window.charts.charts), within_s=20)
+    with SimAdmin(sim_services.address) as admin:
+        admin.storm(50)
+        lags: list[float] = []
+        last = time.perf_counter()
+
+        def beat() -> None:
+            nonlocal last
+            now = time.perf_counter()
+            lags.append(now - last - 0.01)
+            last = now
+
+        timer = QTimer()
+        timer.setTimerType(Qt.TimerType.PreciseTimer)
+        timer.timeout.connect(beat)
+        timer.start(10)
+        received = sim_services.market.ticks_received
+        await asyncio.sleep(4.0)
+        timer.stop()
+        admin.storm(0)
+    assert sim_services.market.ticks_received - received > 4 * 3 * 40  # the storm reached the app
+    p99 = float(np.percentile(lags, 99))
+    assert p99 < 0.25, f"event-loop lag p99 {p99 * 1000:.0f} ms"
+    await window.shutdown()

@@ -1,0 +1,164 @@
+"""The order ticket on the trading service: the service's verdict shows next to the field, a valid
+order is placed once, and an unknown outcome is said as such and never resent."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.models import (
+    AmbiguousOutcomeError,
+    OrderCheck,
+    OrderRequest,
+    OrderResult,
+    OrderType,
+    OrderValidationError,
+    Quote,
+    SymbolSpec,
+)
+from app.ui.tasks import TaskRunner
+from app.ui.ticket.dialog import OrderTicket
+from tests.support.sim_fixtures import wait_until
+from tests.ui.conftest import SimServices
+from tests.ui.test_pure_helpers import EURUSD
+
+pytestmark = pytest.mark.gui
+
+
+def ticket_on(services: SimServices, tasks: TaskRunner, qtbot: QtBot, **kwargs: Any) -> OrderTicket:
+    ticket = OrderTicket(services.trading, services.market, tasks, lambda: False, "EURUSD", **kwargs)
+    qtbot.addWidget(ticket)
+    ticket.show()
+    return ticket
+
+
+@pytest.mark.slow
+async def test_bad_volume_and_bad_stops_are_shown_and_a_valid_order_is_placed(
+    sim_services: SimServices, tasks: TaskRunner, qtbot: QtBot
+) -> None:
+    ticket = ticket_on(sim_services, tasks, qtbot)
+    await wait_until(lambda: ticket.spec is not None and sim_services.market.quote("EURUSD") is not None)
+    assert ticket.volume.singleStep() == pytest.approx(0.01)
+
+    ticket.volume.setValue(500)  # above the symbol's maximum of 100 lots
+    await wait_until(lambda: ticket.field_error("volume") != "")
+    assert "INVALID_VOLUME" in ticket.check_label.text()
+    assert ticket.errors["volume"].isVisible()
+
+    ticket.volume.setValue(0.10)
+    quote = sim_services.market.quote("EURUSD")
+    assert quote is not None
+    ticket.sl.setValue(quote.bid - 0.00002)  # inside the stops level
+    await wait_until(lambda: ticket.field_error("sl") != "")
+    assert "INVALID_STOPS" in ticket.check_label.text() and ticket.errors["sl"].isVisible()
+
+    ticket.sl.setValue(0)
+    await wait_until(lambda: ticket.check_label.text() == "Check: OK")
+    assert ticket.margin_label.text().startswith("Margin: ") and ticket.field_error("sl") == ""
+    ticket.send()
+    ticket.send()  # a double click: the second is ignored while the first is on its way
+    assert not ticket.send_button.isEnabled()
+    await wait_until(lambda: ticket.outcome_label.text().startswith("Done"), within_s=10)
+    assert len(ticket.submissions.client_ids) == 1 and ticket.send_button.isEnabled()
+    await sim_services.account.refresh()
+    mine = [p for p in sim_services.account.positions if p.symbol == "EURUSD"]
+    assert len(mine) == 1 and mine[0].volume == pytest.approx(0.10)
+    assert f"#{mine[0].ticket}" in ticket.outcome_label.text()
+
+
+@pytest.mark.slow
+async def test_sl_tp_in_points_and_a_pending_order(
+    sim_services: SimServices, tasks: TaskRunner, qtbot: QtBot
+) -> None:
+    ticket = ticket_on(sim_services, tasks, qtbot, order_type=OrderType.BUY_LIMIT)
+    await wait_until(lambda: ticket.spec is not None and sim_services.market.quote("EURUSD") is not None)
+    quote = sim_services.market.quote("EURUSD")
+    assert quote is not None
+    ticket.price.setValue(round(quote.ask - 0.0050, 5))
+    ticket.in_points.setChecked(True)
+    ticket.sl.setValue(200)
+    ticket.tp.setValue(400)
+    request = ticket.request()
+    assert request is not None and request.sl == pytest.approx(round(quote.ask - 0.0070, 5))
+    await wait_until(lambda: ticket.check_label.text() == "Check: OK")
+    ticket.send()
+    await wait_until(lambda: ticket.outcome_label.text().startswith("Done"), within_s=10)
+    await sim_services.account.refresh()
+    (order,) = sim_services.account.orders
+    assert order.type is OrderType.BUY_LIMIT and order.tp == pytest.approx(round(quote.ask - 0.0010, 5))
+
+
+class FakeTrading:
+    """A trading service whose ``place`` fails as told (for outcomes the sim rarely gives)."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.placed: list[OrderRequest] = []
+        self.release = asyncio.Event()
+
+    async def check(self, request: OrderRequest) -> OrderCheck:
+        return OrderCheck(0, 1000, 1000, 0, 10.0, 990.0, 0, "Done", True, "DONE")
+
+    async def place(self, request: OrderRequest) -> OrderResult:
+        self.placed.append(request)
+        await self.release.wait()
+        raise self.error
+
+
+class FakeSymbols:
+    subscribed = ["EURUSD"]
+
+    async def spec(self, symbol: str) -> SymbolSpec:
+        return EURUSD
+
+    def quote(self, symbol: str) -> Quote:
+        return Quote("EURUSD", 1.1, 1.1001, 0, 10, 5)
+
+
+async def test_an_unknown_outcome_is_said_and_never_resent(tasks: TaskRunner, qtbot: QtBot) -> None:
+    trading = FakeTrading(AmbiguousOutcomeError("timed out during the send", client_id="will-be-checked"))
+    ticket = OrderTicket(trading, FakeSymbols(), tasks, lambda: False, "EURUSD")
+    qtbot.addWidget(ticket)
+    await wait_until(lambda: ticket.spec is not None)
+    for _ in range(3):
+        ticket.send_button.click()
+    await asyncio.sleep(0.05)
+    assert len(trading.placed) == 1 and trading.placed[0].client_id == ticket.submissions.client_ids[0]
+    trading.release.set()
+    await wait_until(lambda: "Outcome unknown" in ticket.outcome_label.text())
+    assert "will-be-checked" in ticket.outcome_label.text() and not ticket.send_button.isEnabled()
+    ticket.send()
+    await asyncio.sleep(0.05)
+    assert len(trading.placed) == 1 and tasks.errors == []  # type: ignore[attr-defined]
+
+
+async def test_a_validation_error_names_its_field(tasks: TaskRunner, qtbot: QtBot) -> None:
+    trading = FakeTrading(OrderValidationError("tp", "take profit must be above the price"))
+    trading.release.set()
+    ticket = OrderTicket(trading, FakeSymbols(), tasks, lambda: False, "EURUSD")
+    qtbot.addWidget(ticket)
+    ticket.show()
+    await wait_until(lambda: ticket.spec is not None)
+    ticket.send()
+    await wait_until(lambda: ticket.field_error("tp") != "")
+    assert (
+        ticket.field_error("tp") == "take profit must be above the price" and ticket.errors["tp"].isVisible()
+    )
+    assert ticket.send_button.isEnabled()
+
+
+async def test_a_real_account_asks_before_sending(tasks: TaskRunner, qtbot: QtBot) -> None:
+    trading = FakeTrading(OrderValidationError("volume", "no"))
+    trading.release.set()
+    ticket = OrderTicket(trading, FakeSymbols(), tasks, lambda: True, "EURUSD")
+    qtbot.addWidget(ticket)
+    ticket.show()
+    await wait_until(lambda: ticket.spec is not None)
+    ticket.send()
+    await asyncio.sleep(0.05)
+    assert trading.placed == [] and "REAL account" in ticket.confirmation.text()
+    ticket.confirmation.done(ticket.confirmation.StandardButton.Yes.value)
+    await wait_until(lambda: len(trading.placed) == 1)

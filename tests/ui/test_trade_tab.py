@@ -1,0 +1,94 @@
+"""The Trade tab on its model and the trading service: positions show with profit, closing one from
+the context menu removes it, partial close and modify go through the service too."""
+
+from __future__ import annotations
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.models import OrderRequest, OrderType, TradeAction
+from app.ui.bridge import HubBridge
+from app.ui.tasks import TaskRunner
+from app.ui.toolbox.trade_model import PROFIT_COLUMN, TradeTableModel
+from app.ui.toolbox.trade_tab import TradeTab
+from tests.support.sim_fixtures import wait_until
+from tests.ui.conftest import SimServices
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+
+
+def build(services: SimServices, tasks: TaskRunner, qtbot: QtBot) -> tuple[TradeTab, HubBridge]:
+    model = TradeTableModel(lambda symbol: 5 if symbol == "EURUSD" else 3)
+    tab = TradeTab(model, services.trading, tasks)
+    qtbot.addWidget(tab)
+    tab.show()
+    bridge = HubBridge(services.hub)
+    bridge.positions.connect(model.set_positions)
+    bridge.orders.connect(model.set_orders)
+    bridge.account.connect(tab.set_account)
+    bridge.start()
+    return tab, bridge
+
+
+def tickets(tab: TradeTab) -> list[int]:
+    return [tab.model.item(row).ticket for row in range(tab.model.rowCount())]
+
+
+async def test_closing_a_position_from_the_tab_removes_it(
+    sim_services: SimServices, tasks: TaskRunner, qtbot: QtBot
+) -> None:
+    tab, bridge = build(sim_services, tasks, qtbot)
+    first = await sim_services.trading.place(OrderRequest(TradeAction.DEAL, "EURUSD", 0.20, OrderType.BUY))
+    second = await sim_services.trading.place(OrderRequest(TradeAction.DEAL, "USDJPY", 0.10, OrderType.SELL))
+    await wait_until(lambda: tickets(tab) == [first.order, second.order])
+    row = tab.model.row_of(first.order)
+    assert row is not None
+    assert tab.model.data(tab.model.index(row, 1)) == str(first.order)
+    assert tab.model.data(tab.model.index(row, PROFIT_COLUMN)) != ""
+    assert "Balance:</span> <b>99 9" in tab.footer.text() and "Margin level:" in tab.footer.text()
+
+    menu = tab.build_menu(tab.model.item(row))
+    assert [a.text() for a in menu.actions()] == [
+        f"Close #{first.order}",
+        "Partial close...",
+        "Modify SL/TP...",
+    ]
+    menu.actions()[0].trigger()
+    menu.actions()[0].trigger()  # a second click while the first close is on its way: ignored
+    await wait_until(lambda: tickets(tab) == [second.order], within_s=10)
+    assert tab.busy == set() and tasks.errors == []  # type: ignore[attr-defined]
+    bridge.stop()
+
+
+async def test_partial_close_modify_and_cancel(
+    sim_services: SimServices, tasks: TaskRunner, qtbot: QtBot
+) -> None:
+    tab, bridge = build(sim_services, tasks, qtbot)
+    opened = await sim_services.trading.place(OrderRequest(TradeAction.DEAL, "EURUSD", 0.20, OrderType.BUY))
+    tick = await sim_services.pool.live.call("tick", "EURUSD")
+    pending = await sim_services.trading.place(
+        OrderRequest(
+            TradeAction.PENDING, "EURUSD", 0.10, OrderType.BUY_LIMIT, price=round(tick.ask - 0.01, 5)
+        )
+    )
+    await wait_until(lambda: len(tickets(tab)) == 2)
+    position = tab.model.item(0)
+    tab.close_position(position, 0.05)  # what the partial-close dialog does on OK
+    await wait_until(lambda: tab.model.positions and tab.model.positions[0].volume == pytest.approx(0.15))
+
+    sl = round(tick.bid - 0.0050, 5)
+    tab.modify(tab.model.item(0))
+    dialog = tab.findChildren(__import__("app.ui.toolbox.dialogs", fromlist=["ModifyDialog"]).ModifyDialog)[
+        -1
+    ]
+    dialog.sl.setValue(sl)
+    dialog.accept()
+    await wait_until(lambda: tab.model.positions[0].sl == pytest.approx(sl))
+
+    order = tab.model.item(1)
+    assert order.ticket == pending.order
+    assert tab.model.data(tab.model.index(1, 3)) == "buy limit"
+    tab.cancel_order(order)
+    await wait_until(lambda: tickets(tab) == [opened.order], within_s=10)
+    assert tasks.errors == []  # type: ignore[attr-defined]
+    bridge.stop()
