@@ -133,6 +133,8 @@ class TerminalClient:
 
     async def wait_ready(self, timeout_s: float) -> bool:
         """True once the terminal is connected and ready for calls; False if not within ``timeout_s``."""
+        if self._ready.is_set():
+            return True
         try:
             await asyncio.wait_for(self._ready.wait(), timeout_s)
         except TimeoutError:
@@ -294,7 +296,8 @@ class TerminalClient:
         limit = self.call_timeout if timeout_s is None else timeout_s
         deadline = time.monotonic() + limit
         try:
-            await asyncio.wait_for(self._ready.wait(), limit)
+            if not self._ready.is_set():
+                await asyncio.wait_for(self._ready.wait(), limit)
         except TimeoutError:
             raise NotReadyError(
                 f"terminal {self.terminal_id} is not ready ({self.state.status.value}"

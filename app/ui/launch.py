@@ -16,10 +16,12 @@ from pathlib import Path
 import qasync
 from PySide6.QtWidgets import QApplication
 
+from app.audit import AuditReader, audit_dir
 from app.config import APP_NAME, Settings, default_config_file
 from app.logs import LogBus
 from app.runtime import build_runtime
 from app.shutdown import install_stop_signals, remove_stop_signals
+from app.ui.audit_tab import AuditTab
 from app.ui.layout import layout_path, load_layout, save_layout
 from app.ui.main_window import MainWindow, WindowServices
 from app.ui.theme import apply_theme
@@ -50,6 +52,7 @@ async def run_window_async(settings: Settings, log_bus: LogBus, config_file: Pat
     layout = await asyncio.to_thread(load_layout, layout_file)
     config_path = config_file or default_config_file()
     window = MainWindow(WindowServices.from_runtime(runtime), config_path=config_path)
+    window.add_tab("Audit", AuditTab(AuditReader(audit_dir(settings.data_dir))))
     window.closed.connect(stop.set)
     window.restore_layout(layout)
     window.show()

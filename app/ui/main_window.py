@@ -19,6 +19,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
 
 from app import __version__
+from app.audit import AuditTrail
 from app.config import APP_NAME, Settings
 from app.core.account_state import AccountState
 from app.core.hub import EventHub
@@ -72,6 +73,7 @@ class WindowServices:
     log_bus: LogBus
     plan: TerminalPlan
     settings: Settings
+    audit: AuditTrail | None = None  # setting changes made in the window are recorded here
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> WindowServices:
@@ -83,6 +85,7 @@ class WindowServices:
             runtime.log_bus,
             runtime.plan,
             runtime.settings,
+            runtime.audit,
         )
 
 
@@ -287,7 +290,11 @@ class MainWindow(QMainWindow):
         from app.config import default_config_file
 
         dialog = SettingsDialog(
-            self.config_path or default_config_file(), self.services.settings, self.tasks, self
+            self.config_path or default_config_file(),
+            self.services.settings,
+            self.tasks,
+            self,
+            audit=self.services.audit,
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()

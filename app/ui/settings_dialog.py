@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.audit import Action, Actor, AuditTrail, setting_change
 from app.config import Settings
 from app.ui import settings_file
 from app.ui.tasks import TaskRunner
@@ -33,10 +34,19 @@ RESTART_NOTE = "Saved to {path}. Restart the app for the changes to take effect.
 
 
 class SettingsDialog(QDialog):
+    """Edits the TOML settings file; every changed setting is recorded in the audit trail (if given)."""
+
     def __init__(
-        self, path: Path, current: Settings, tasks: TaskRunner, parent: QWidget | None = None
+        self,
+        path: Path,
+        current: Settings,
+        tasks: TaskRunner,
+        parent: QWidget | None = None,
+        *,
+        audit: AuditTrail | None = None,
     ) -> None:
         super().__init__(parent)
+        self._audit = audit
         self.setObjectName("SettingsDialog")
         self.setWindowTitle("Settings")
         self.path = path
@@ -147,8 +157,18 @@ class SettingsDialog(QDialog):
             self._say(f"Not saved: {error}", ok=False)
             return True
 
+        before = self._file
+
+        async def persist() -> None:
+            await asyncio.to_thread(settings_file.write, self.path, data)
+            if self._audit is not None:
+                for key, old, new in settings_file.changed_keys(before, data):
+                    await self._audit.append(
+                        Actor.GUI, Action.SETTING_CHANGE, payload=setting_change(key, old, new)
+                    )
+
         self._tasks.run(
-            asyncio.to_thread(settings_file.write, self.path, data),
+            persist(),
             what="save settings",
             owner=self,
             on_result=saved,

@@ -72,3 +72,20 @@ def write(path: Path, data: dict[str, Any]) -> None:
     temporary = path.with_suffix(".toml.tmp")
     temporary.write_text(dumps(data), encoding="utf-8")
     temporary.replace(path)
+
+
+def changed_keys(
+    before: dict[str, Any], after: dict[str, Any], prefix: str = ""
+) -> list[tuple[str, Any, Any]]:
+    """Every setting whose value differs, as ``(dotted.key, old, new)`` (None where absent)."""
+    changes: list[tuple[str, Any, Any]] = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        name = f"{prefix}{key}"
+        if isinstance(old, dict) or isinstance(new, dict):
+            changes += changed_keys(
+                old if isinstance(old, dict) else {}, new if isinstance(new, dict) else {}, name + "."
+            )
+        elif old != new:
+            changes.append((name, old, new))
+    return changes

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.config import load_settings
 from app.core.account_state import AccountState
-from app.core.hub import EventHub, Topic
+from app.core.hub import EventHub
 from app.core.market_data import MarketData
 from app.core.trading import TradingService
 from app.logs import LogBus
@@ -24,6 +24,7 @@ from app.mt5.pool import TerminalPool
 from app.ui.main_window import WindowServices
 from app.ui.tasks import TaskRunner
 from app.ui.theme import apply_theme
+from tests.support.services import Services
 
 TEST_ACCOUNT = (5001006, "Demo-1006", "SimBroker-Demo")  # USD hedging, no positions
 
@@ -68,20 +69,14 @@ class SimServices:
 
 
 @pytest.fixture
-async def sim_services(client_factory: Any, sim_server: Any) -> AsyncIterator[SimServices]:
+async def sim_services(client_factory: Any, sim_server: Any, tmp_path: Any) -> AsyncIterator[SimServices]:
+    """The services as the runtime wires them (trading with its audit trail, database and risk guard)."""
     client, _ = await client_factory()
     await client.login(*TEST_ACCOUNT)
-    hub = EventHub()
-    pool = TerminalPool([client], lambda state: hub.publish(Topic.TERMINAL, state, key=state.terminal_id))
-    market = MarketData(hub, pool, symbols=["EURUSD", "USDJPY", "XAUUSD"], poll_interval_s=0.01)
-    account = AccountState(hub, pool, interval_s=0.2)
-    services = SimServices(hub, pool, market, account, TradingService(pool, account), sim_server.address)
-    await market.start()
-    await market.subscribe(["EURUSD", "USDJPY", "XAUUSD"])
-    await account.start()
-    yield services
-    await account.stop()
-    await market.stop()
+    wired = await Services(client, tmp_path / "services").start()
+    await wired.market.subscribe(["EURUSD", "USDJPY", "XAUUSD"])
+    yield SimServices(wired.hub, wired.pool, wired.market, wired.account, wired.trading, sim_server.address)
+    await wired.stop()
 
 
 @pytest.hookimpl(hookwrapper=True)

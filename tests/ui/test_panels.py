@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
+from app.audit import AuditQuery, AuditReader, AuditTrail, audit_dir
 from app.config import load_settings
 from app.core.indicators import IndicatorKind, IndicatorSpec
 from app.logs import LogEntry
@@ -108,12 +109,14 @@ def test_status_bar_marks_real_accounts_and_terminal_state(qtbot: QtBot) -> None
     assert "error" in bar.terminal_label.text() and "login failed" in bar.terminal_label.toolTip()
 
 
-async def test_settings_dialog_writes_the_file_and_says_restart(
+async def test_settings_dialog_writes_the_file_audits_the_changes_and_says_restart(
     qtbot: QtBot, tasks: TaskRunner, tmp_path: Path
 ) -> None:
     path = tmp_path / "config.toml"
-    path.write_text("[sim]\nseed = 7\n", encoding="utf-8")
-    dialog = SettingsDialog(path, load_settings({"data_dir": tmp_path}, env_file=None), tasks)
+    path.write_text("[sim]\nseed = 7\n[server]\nport = 8765\n", encoding="utf-8")
+    trail = AuditTrail.for_data_dir(tmp_path / "data")
+    await trail.start()
+    dialog = SettingsDialog(path, load_settings({"data_dir": tmp_path}, env_file=None), tasks, audit=trail)
     qtbot.addWidget(dialog)
     await wait_until(lambda: dialog._file != {})
     dialog.symbols.setText("eurusd, XAUUSD")
@@ -123,10 +126,14 @@ async def test_settings_dialog_writes_the_file_and_says_restart(
     saved = settings_file.read(path)
     assert saved["market"]["symbols"] == ["EURUSD", "XAUUSD"] and saved["server"]["port"] == 9100
     assert saved["sim"] == {"seed": 7}
-    dialog.symbols.setText("")
-    dialog.host.setText("")
-    dialog.save()
-    assert dialog.message.property("role") in ("ok", "error")
+    changes = {
+        e.payload["key"]: (e.payload["old"], e.payload["new"])
+        for e in AuditReader(audit_dir(tmp_path / "data")).query(AuditQuery(action="setting.change"))
+    }
+    assert changes["server.port"] == (8765, 9100)
+    assert changes["market.symbols"] == (None, ["EURUSD", "XAUUSD"])
+    assert all(e.actor == "gui" for e in AuditReader(audit_dir(tmp_path / "data")).query(AuditQuery()))
+    await trail.stop()
 
 
 def test_indicator_dialog_builds_its_form_from_the_kind(qtbot: QtBot) -> None:

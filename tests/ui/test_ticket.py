@@ -45,7 +45,8 @@ async def test_bad_volume_and_bad_stops_are_shown_and_a_valid_order_is_placed(
 
     ticket.volume.setValue(500)  # above the symbol's maximum of 100 lots
     await wait_until(lambda: ticket.field_error("volume") != "")
-    assert "INVALID_VOLUME" in ticket.check_label.text()
+    assert "above EURUSD's maximum 100" in ticket.field_error("volume")  # the trading service's rules
+    assert ticket.check_label.text() == "Check: refused (volume)"
     assert ticket.errors["volume"].isVisible()
 
     ticket.volume.setValue(0.10)
@@ -53,7 +54,8 @@ async def test_bad_volume_and_bad_stops_are_shown_and_a_valid_order_is_placed(
     assert quote is not None
     ticket.sl.setValue(quote.bid - 0.00002)  # inside the stops level
     await wait_until(lambda: ticket.field_error("sl") != "")
-    assert "INVALID_STOPS" in ticket.check_label.text() and ticket.errors["sl"].isVisible()
+    assert "stops level" in ticket.field_error("sl") and ticket.errors["sl"].isVisible()
+    assert ticket.check_label.text() == "Check: refused (sl)"
 
     ticket.sl.setValue(0)
     await wait_until(lambda: ticket.check_label.text() == "Check: OK")

@@ -464,6 +464,10 @@ class OrderTicket(QDialog):
 
     def _show_error(self, field: str, error: BaseException) -> bool:
         if isinstance(error, OrderValidationError):
+            self.margin_label.setText("")
+            self.check_label.setProperty("role", "error")
+            self.check_label.setText(f"Check: refused ({error.field})")
+            self._repolish(self.check_label)
             self.set_field_error(error.field, error.message)
         else:
             self.check_label.setProperty("role", "error")
