@@ -30,6 +30,7 @@ class TerminalPool:
         self.clients = list(clients)
         self._live_id = self.clients[0].terminal_id
         self.live_lent_to: str | None = None  # who borrowed the live terminal (e.g. the carousel)
+        self.lends = 0  # how many times the live terminal has been lent (a reader can tell one happened)
         if on_state is not None:
             for client in self.clients:
                 client.add_state_listener(on_state)
@@ -72,6 +73,7 @@ class TerminalPool:
         if self.live_lent_to is not None:
             raise RuntimeError(f"the live terminal is already lent to {self.live_lent_to}")
         self.live_lent_to = borrower
+        self.lends += 1
         try:
             yield self.live
         finally:
