@@ -16,6 +16,7 @@ from app.config import Settings
 from app.core.account_state import AccountState
 from app.core.accounts import AccountRegistry
 from app.core.audit_hooks import account_change_recorder
+from app.core.carousel import Carousel
 from app.core.credentials import CredentialStore
 from app.core.hub import EventHub, Topic
 from app.core.market_data import MarketData
@@ -25,6 +26,7 @@ from app.logs import LogBus, LogEntry
 from app.models import TerminalState
 from app.mt5.backend import TerminalPlan, plan_terminals
 from app.mt5.client import TerminalClient
+from app.mt5.oslock import TerminalsLock
 from app.mt5.pool import TerminalPool
 from app.mt5.protocol import WorkerSpec
 from app.mt5.sim_service import SimTradeServer
@@ -72,14 +74,21 @@ class LogForwarder:
 class Runtime:
     """Owns the services of one run and the order they start and stop in."""
 
-    def __init__(self, settings: Settings, log_bus: LogBus, plan: TerminalPlan) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        log_bus: LogBus,
+        plan: TerminalPlan,
+        *,
+        credentials: CredentialStore | None = None,
+    ) -> None:
         self.settings = settings
         self.log_bus = log_bus
         self.plan = plan
         self.hub = EventHub()
         self.audit = AuditTrail.for_data_dir(settings.data_dir, settings.audit)
         self.storage = StorageService(settings.data_dir, settings.storage)
-        self.credentials = CredentialStore(timeout_s=settings.accounts.keyring_timeout_s)
+        self.credentials = credentials or CredentialStore(timeout_s=settings.accounts.keyring_timeout_s)
         self.accounts = AccountRegistry(
             self.storage.db,
             self.credentials,
@@ -94,6 +103,8 @@ class Runtime:
         if plan.kind == "sim":
             self.sim_server = SimTradeServer(settings.data_dir / "sim", settings.sim)
             self.services.append(self.sim_server)
+        else:  # real terminals answer to one process: keep `accounts sync` off them while we run
+            self.services.append(TerminalsLock(settings.data_dir))
         self.pool = TerminalPool(self._terminal_clients(), self._publish_terminal_state)
         self.market_data = MarketData(
             self.hub,
@@ -103,7 +114,16 @@ class Runtime:
         )
         self.account_state = AccountState(self.hub, self.pool, settings.market.account_refresh_s)
         self.trading = TradingService(self.pool, self.account_state)
-        self.services += [self.pool, self.market_data, self.account_state]
+        self.carousel = Carousel(
+            self.accounts,
+            self.pool,
+            self.hub,
+            settings.carousel,
+            audit=self.audit,
+            home_passwords=self.sim_server.demo_password if self.sim_server else None,
+        )
+        # The carousel stops first (before the terminals), so it can put a borrowed live terminal back.
+        self.services += [self.pool, self.market_data, self.account_state, self.carousel]
 
     def _publish_terminal_state(self, state: TerminalState) -> None:
         self.hub.publish(Topic.TERMINAL, state, key=state.terminal_id)

@@ -1,7 +1,8 @@
 """``python -m app.mt5.sim``: run the simulated trade server standalone until SIGTERM or Ctrl+C.
 
 Prints ``sim trade server listening on HOST:PORT`` once it accepts terminals (``--port 0`` picks a
-free port), then logs to stderr. Exit code 0 on a clean stop.
+free port), then logs to stderr. Exit code 0 on a clean stop; 3 when ``--state-dir`` is in use by
+another trade server (see :mod:`app.mt5.sim.claim`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from datetime import datetime
 from pathlib import Path
 
 from app.mt5.sim.address import DEFAULT_HOST, DEFAULT_PORT
+from app.mt5.sim.claim import StateDirClaim, running_server
 from app.mt5.sim.clock import Clock, ManualClock, RealClock, ScaledClock
 from app.mt5.sim.listener import Listener
-from app.mt5.sim.process import READY_PREFIX
+from app.mt5.sim.process import EXIT_STATE_DIR_IN_USE, IN_USE_PREFIX, READY_PREFIX
 from app.mt5.sim.server import DEFAULT_SEED, TradeServer
 
 
@@ -38,6 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--storm", type=float, default=0.0, help="start with a tick storm of N ticks/s per symbol"
     )
     parser.add_argument("--no-history", action="store_true", help="demo accounts without months of history")
+    parser.add_argument("--owner", default="user", help=argparse.SUPPRESS)  # who started it (app, cli)
 
 
 def make_clock(start: str | None, speed: float, manual: bool) -> Clock:
@@ -50,6 +53,24 @@ def make_clock(start: str | None, speed: float, manual: bool) -> Clock:
 
 
 def run_server(args: argparse.Namespace) -> int:
+    claim: StateDirClaim | None = None
+    if args.state_dir is not None:
+        claim = StateDirClaim(args.state_dir)
+        if not claim.acquire():
+            holder = running_server(args.state_dir)
+            sys.stderr.write(
+                f"{IN_USE_PREFIX}{args.state_dir} is used by another trade server "
+                f"({holder.describe() if holder else 'still starting'})\n"
+            )
+            return EXIT_STATE_DIR_IN_USE
+    try:
+        return _serve(args, claim)
+    finally:
+        if claim is not None:
+            claim.release()
+
+
+def _serve(args: argparse.Namespace, claim: StateDirClaim | None) -> int:
     server = TradeServer(
         seed=args.seed,
         state_dir=args.state_dir,
@@ -67,6 +88,8 @@ def run_server(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    if claim is not None:
+        claim.publish(listener.address, args.owner)
     print(f"{READY_PREFIX}{listener.address}", flush=True)
     while not stop.wait(0.5):
         pass

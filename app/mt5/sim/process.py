@@ -16,6 +16,12 @@ from pathlib import Path
 from types import TracebackType
 
 READY_PREFIX = "sim trade server listening on "
+IN_USE_PREFIX = "sim trade server: state dir in use: "
+EXIT_STATE_DIR_IN_USE = 3
+
+
+class StateDirInUse(RuntimeError):
+    """Another trade server runs on that state directory (one directory, one server)."""
 
 
 class ServerProcess:
@@ -76,9 +82,14 @@ def start_server_process(
     *,
     extra_args: tuple[str, ...] = (),
     startup_timeout: float = 60.0,
+    owner: str = "app",
 ) -> ServerProcess:
-    """Start a trade server process and return once it listens (``port=0``: a free port)."""
-    args = ["--host", host, "--port", str(port), "--seed", str(seed), *extra_args]
+    """Start a trade server process and return once it listens (``port=0``: a free port).
+
+    With a ``state_dir`` the server claims it (:mod:`app.mt5.sim.claim`); :class:`StateDirInUse` when
+    another trade server holds it. ``owner`` is recorded for whoever looks for the server later.
+    """
+    args = ["--host", host, "--port", str(port), "--seed", str(seed), "--owner", owner, *extra_args]
     if state_dir is not None:
         args += ["--state-dir", str(state_dir)]
     env = dict(os.environ)
@@ -109,5 +120,8 @@ def start_server_process(
     if not found:
         proc.kill()
         proc.wait()
+        for line in seen:
+            if line.startswith(IN_USE_PREFIX):
+                raise StateDirInUse(line[len(IN_USE_PREFIX) :])
         raise RuntimeError("sim trade server did not start:\n" + "\n".join(seen[-20:]))
     return ServerProcess(proc, found[0])
