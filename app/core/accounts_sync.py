@@ -30,7 +30,7 @@ from datetime import UTC
 from pathlib import Path
 
 from app.config import Settings
-from app.core.accounts import AccountError, AccountRegistry, InvalidAccountError
+from app.core.accounts import AccountError, AccountRegistry, InvalidAccountError, parse_account_ref
 from app.core.accounts_cli import EXIT_FAILED, EXIT_OK, _credentials, _guarded, _refuse_password_flag
 from app.core.carousel import Carousel, CarouselError
 from app.core.hub import EventHub
@@ -86,6 +86,8 @@ def register_sync(actions: object, common: argparse.ArgumentParser) -> None:
 def run_sync(args: argparse.Namespace, settings: Settings) -> int:
     if bool(args.all) == bool(args.accounts):
         raise InvalidAccountError("account", "name the accounts to visit (ID or LOGIN@SERVER), or give --all")
+    for ref in args.accounts:
+        parse_account_ref(ref)  # bad input is named before anything else
     _credentials(settings).ensure_available()
     try:
         return asyncio.run(_sync(args, settings))

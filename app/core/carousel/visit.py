@@ -218,6 +218,7 @@ class Visitor:
         except CallTimeoutError:
             raise VisitFailed(account.key, f"{what} timed out after {limit:g} s") from None
         except TerminalError as exc:
-            if _terminal_problem(exc):
+            # Logged in already: a lost connection now is the terminal's trouble, not the account's.
+            if _terminal_problem(exc) or isinstance(exc, NotConnectedError):
                 raise TerminalUnavailable(f"{what}: {exc.message}") from None
             raise VisitFailed(account.key, f"{what} failed: {exc.message}") from None

@@ -120,6 +120,9 @@ def start_server_process(
     if not found:
         proc.kill()
         proc.wait()
+        reader.join(5)
+        if proc.stdout is not None:
+            proc.stdout.close()
         for line in seen:
             if line.startswith(IN_USE_PREFIX):
                 raise StateDirInUse(line[len(IN_USE_PREFIX) :])
