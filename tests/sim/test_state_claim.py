@@ -28,8 +28,10 @@ def test_a_second_server_on_the_same_state_dir_refuses_to_start(tmp_path: Path) 
     assert running_server(state) is None
     with start_server_process(state, extra_args=FAST, owner="cli") as first:
         found = running_server(state)
-        assert found is not None and (found.address, found.pid, found.owner) == (first.address, first.pid, "cli")
-        with pytest.raises(StateDirInUse, match=rf"{state} is used by another trade server \(pid {first.pid}"):
+        assert found is not None
+        assert (found.address, found.pid, found.owner) == (first.address, first.pid, "cli")
+        in_use = rf"{state} is used by another trade server \(pid {first.pid}"
+        with pytest.raises(StateDirInUse, match=in_use):
             start_server_process(state, extra_args=FAST)
         standalone = subprocess.run(
             [sys.executable, "-m", "app.mt5.sim", "--port", "0", "--state-dir", str(state), *FAST],
