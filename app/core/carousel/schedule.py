@@ -109,6 +109,9 @@ class CycleQueue:
                 return self.accounts.pop(index)
         return None
 
+    def has(self, accepts: Callable[[ManagedAccount], bool]) -> bool:
+        return any(accepts(account) for account in self.accounts)
+
     def put_back(self, account: ManagedAccount) -> None:
         self.accounts.insert(0, account)
 

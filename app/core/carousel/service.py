@@ -146,7 +146,11 @@ class Carousel:
         self._closing = False
         self._publish(force=True)
         if self.settings.autostart:
-            await self._start_rotation(Actor.SYSTEM, autostart=True)
+            try:
+                await self._start_rotation(Actor.SYSTEM, autostart=True)
+            except Exception as exc:  # noqa: BLE001 - the app starts anyway; the carousel says why not
+                log.exception("the carousel could not start")
+                self._set_note("start", f"could not start: {exc}")
 
     async def stop(self) -> None:
         """Stop rotating (no audit entry: the app is shutting down) and let a borrowed live terminal
@@ -379,45 +383,66 @@ class Carousel:
         """One terminal's share of a cycle: take the next account it may visit until none is left."""
         backoff = Backoff(initial=1.0, maximum=30.0)
         while await self._may_go_on():
-            account = queue.take(lane.accepts)
-            if account is None:
+            if not queue.has(lane.accepts):
                 if self._in_flight == 0:
                     return
                 async with self._changed:  # another terminal may yet put an account back
                     await self._changed.wait()
                 continue
-            self._in_flight += 1
-            try:
-                visit = await self._visit(lane, account)
-            except SharingRefused as exc:  # not the account's fault, and not going to pass soon
-                queue.put_back(account)
-                self._set_note(lane.terminal_id, str(exc))
-                return
-            except TerminalUnavailable as exc:
-                unavailable[account.id] = tries = unavailable.get(account.id, 0) + 1
-                self._set_note(lane.terminal_id, str(exc))
-                if tries >= MAX_UNAVAILABLE_PER_CYCLE:
-                    await self._failed(account, f"no terminal could visit it: {exc}", report)
-                else:
-                    queue.put_back(account)
+            state = lane.terminal.state
+            if not state.connected:  # starting or recovering: wait for it, blame no account
+                reason = f": {state.reason}" if state.reason else ""
+                self._set_note(lane.terminal_id, f"terminal {lane.terminal_id} {state.status.value}{reason}")
                 await self._sleep_while_accepting(backoff.next_delay())
                 continue
-            except VisitFailed as exc:
-                await self._failed(account, exc.reason, report)
-            else:
-                self._retries.succeeded(account.id)
-                if visit is not None:
-                    report.visits.append(visit)
-                self._visited += 1
+            account = queue.take(lane.accepts)
+            if account is None:
+                continue
+            self._in_flight += 1
+            try:
+                problem = await self._lane_visit(lane, account, report)
             finally:
                 self._in_flight -= 1
                 async with self._changed:
                     self._changed.notify_all()
+            if isinstance(problem, SharingRefused):  # not the account's fault, and not passing soon
+                queue.put_back(account)
+                self._set_note(lane.terminal_id, str(problem))
+                return
+            if problem is not None:  # the terminal could not make the visit: another try, or another
+                unavailable[account.id] = tries = unavailable.get(account.id, 0) + 1
+                self._set_note(lane.terminal_id, str(problem))
+                if tries >= MAX_UNAVAILABLE_PER_CYCLE:
+                    await self._failed(account, f"no terminal could visit it: {problem}", report)
+                else:
+                    queue.put_back(account)
+                await self._sleep_while_accepting(backoff.next_delay())
+                continue
             self._set_note(lane.terminal_id, "")
             backoff.reset()
-            self._publish()
             if lane.shared and self.settings.shared_pause_s and len(queue):
                 await self._sleep_while_accepting(self.settings.shared_pause_s)
+
+    async def _lane_visit(
+        self, lane: Lane, account: ManagedAccount, report: CycleReport
+    ) -> TerminalUnavailable | None:
+        """Visit and count the outcome; the terminal's own trouble is returned, not counted."""
+        try:
+            visit = await self._visit(lane, account)
+        except TerminalUnavailable as exc:
+            return exc
+        except VisitFailed as exc:
+            await self._failed(account, exc.reason, report)
+        except Exception as exc:  # noqa: BLE001 - a lane never dies: the account is marked instead
+            log.exception("carousel: visiting %s on %s failed", account.key, lane.terminal_id)
+            await self._failed(account, f"unexpected error: {type(exc).__name__}: {exc}", report)
+        else:
+            self._retries.succeeded(account.id)
+            if visit is not None:
+                report.visits.append(visit)
+            self._visited += 1
+            self._publish()
+        return None
 
     async def _sleep_while_accepting(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds

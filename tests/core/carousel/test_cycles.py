@@ -196,3 +196,18 @@ async def test_a_removed_account_is_left_alone(harness: Harness) -> None:
     assert [v.account.id for v in report.visits] == [other.id]
     updates: list[AccountUpdate] = list(harness.hub.latest_all(Topic.ACCOUNTS).values())
     assert {u.account.id for u in updates if u.action is AccountAction.VISITED} == {other.id}
+
+
+async def test_a_terminal_that_is_not_connected_takes_no_account(harness: Harness) -> None:
+    accounts = [await harness.account() for _ in range(3)]
+    live, up, down = await harness.terminals("t1", "t2", "t3")
+    harness.admin.set_faults("t3", disconnected=True)
+    await wait_until(lambda: not down.state.connected)
+    carousel = harness.carousel(harness.pool([live, up, down]))
+    events = harness.subscribe(Topic.CAROUSEL)
+
+    report = await carousel.run_cycle()
+    harness.admin.clear_faults()
+
+    assert {v.account.id for v in report.visits} == {a.id for a in accounts} and not report.failures
+    assert {t for e in events.drain() for t, _ in e.value.current} == {"t2"}
