@@ -55,6 +55,9 @@ ACTOR = "gui"
 HISTORY_POINTS = 5_000
 
 
+SnapshotList = list[AccountSnapshot]  # (``list`` is a method's name inside the protocol)
+
+
 class AccountsService(Protocol):
     """What the tab needs of the account registry (:class:`app.core.accounts.AccountRegistry`)."""
 
@@ -64,7 +67,7 @@ class AccountsService(Protocol):
 
     async def snapshot_history(
         self, account_id: int, *, since: datetime | None = None, limit: int | None = None
-    ) -> list[AccountSnapshot]: ...
+    ) -> SnapshotList: ...
 
     async def history_size(self, account_id: int) -> tuple[int, int]: ...
 

@@ -148,8 +148,10 @@ class ExposureTab(QWidget):
         self._snapshots: dict[int, AccountSnapshot] = {}
         self._enabled: dict[int, bool] = {}
         self._seen: set[int] = set()  # accounts an update has told us about (newer than the load)
+        self.message = QLabel("")
+        self.message.setProperty("role", "error")
         self.calls = ServiceCalls(self)
-        self.calls.failed.connect(lambda what, message: self.message.setText(f"Could not {what}: {message}"))
+        self.calls.failed.connect(lambda what, text: self.message.setText(f"Could not {what}: {text}"))
         self.model = ExposureTableModel(stale_after, now, self)
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -159,8 +161,6 @@ class ExposureTab(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         self.totals = QLabel("")
-        self.message = QLabel("")
-        self.message.setProperty("role", "error")
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.totals)

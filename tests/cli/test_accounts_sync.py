@@ -122,3 +122,14 @@ async def test_real_terminals_are_left_alone_while_the_app_drives_them(data_dir:
                 pass
     finally:
         app_lock.release()
+
+
+def test_sync_takes_the_terminal_flags_before_or_after_it() -> None:
+    from app.cli import build_parser, settings_overrides
+
+    parser = build_parser()
+    for argv in (["--sim", "accounts", "sync", "--all"], ["accounts", "sync", "--all", "--sim"]):
+        assert settings_overrides(parser.parse_args(argv))["terminals"] == {"sim": True}
+    given = parser.parse_args(["accounts", "sync", "1", "--terminal", r"C:\MT5\terminal64.exe"])
+    assert settings_overrides(given)["terminals"] == {"paths": [r"C:\MT5\terminal64.exe"]}
+    assert "terminals" not in settings_overrides(parser.parse_args(["accounts", "sync", "1"]))
