@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 # A terminal that cannot make a visit puts the account back; after this many tries in one cycle the
 # account is marked as failing instead (a login that crashes every terminal's worker, say).
 MAX_UNAVAILABLE_PER_CYCLE = 3
+# The runtime gives each service 10 s to stop: visits under way get ``stop_grace_s`` of it, a borrowed
+# live terminal the rest to get home.
+STOP_BUDGET_S = 9.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,8 +159,10 @@ class Carousel:
         """Stop rotating (no audit entry: the app is shutting down) and let a borrowed live terminal
         get home first, within the stop grace."""
         self._closing = True
+        started = time.monotonic()
         await self._stop_rotation()
-        if not await self._shared.wait_returned(self.settings.stop_grace_s):
+        left = max(0.5, STOP_BUDGET_S - (time.monotonic() - started))
+        if not await self._shared.wait_returned(left):
             log.error("the carousel stopped before the live terminal was back on the live account")
         self._publish()
 
@@ -215,6 +220,8 @@ class Carousel:
         (the account is marked as failing, with the reason) when the visit fails, and
         :class:`CarouselError` when no terminal could make the visit now.
         """
+        if self._closing:
+            raise CarouselError("the carousel is shutting down")
         account = await self._registry.get(account_id)
         lanes = [lane for lane in self._lanes() if lane.accepts(account)]
         if not lanes:
