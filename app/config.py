@@ -158,6 +158,60 @@ class AccountsSettings(_Section):
         return self.server_utc_offset_hours
 
 
+PriorityRule = Literal["open_positions", "stale", "errors_last"]
+PRIORITY_RULES: tuple[PriorityRule, ...] = ("open_positions", "stale", "errors_last")
+
+
+class CarouselSettings(_Section):
+    """The carousel: how it visits the managed accounts on the terminals of the pool.
+
+    There is no wait between accounts: a cycle takes as long as its logins, spread over the terminals.
+    ``cycle_interval_s`` only keeps cycles from starting more often than that (a broker sees one
+    login per account per interval at most). Each step of a visit has its own timeout; a failing
+    account is retried after ``retry_initial_s``, doubling up to ``retry_max_s``. Within a cycle,
+    ``priority`` orders the accounts (earlier rules first; then the least recently seen):
+    ``open_positions`` (accounts that had open positions), ``stale`` (no snapshot for
+    ``stale_after_s``), ``errors_last`` (accounts whose last visit failed go after the others).
+    """
+
+    autostart: bool = True
+    cycle_interval_s: float = Field(60.0, ge=0, le=86_400)
+    login_timeout_s: float = Field(30.0, gt=0, le=600)
+    snapshot_timeout_s: float = Field(15.0, gt=0, le=600)  # account, positions and orders together
+    deals_timeout_s: float = Field(30.0, gt=0, le=600)
+    store_timeout_s: float = Field(30.0, gt=0, le=600)  # reading the keyring, writing the database
+    retry_initial_s: float = Field(30.0, gt=0, le=86_400)
+    retry_max_s: float = Field(1_800.0, gt=0, le=7 * 86_400)
+    deals_overlap_s: float = Field(86_400.0, ge=0, le=31 * 86_400)  # fetch deals from this long before
+    history_days: float = Field(0.0, ge=0, le=36_500)  # first visit: deals of this many days (0 = all)
+    stale_after_s: float = Field(900.0, gt=0, le=30 * 86_400)
+    priority: list[PriorityRule] = Field(default_factory=lambda: list(PRIORITY_RULES))
+    # With one terminal in the pool the carousel borrows the live one (orders are refused meanwhile)
+    share_live_terminal: bool = True
+    shared_pause_s: float = Field(3.0, ge=0, le=3_600)  # ... and leaves it on the live account this long
+    stop_grace_s: float = Field(5.0, gt=0, le=600)  # stop waits this long for visits under way
+
+    @field_validator("priority", mode="before")
+    @classmethod
+    def _lower_rules(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [v.lower() if isinstance(v, str) else v for v in value]
+        return value
+
+    @field_validator("priority")
+    @classmethod
+    def _unique_rules(cls, value: list[PriorityRule]) -> list[PriorityRule]:
+        if len(set(value)) != len(value):
+            raise ValueError("each priority rule may appear once")
+        return value
+
+    @model_validator(mode="after")
+    def _retry_bounds(self) -> CarouselSettings:
+        if self.retry_max_s < self.retry_initial_s:
+            raise ValueError("retry_max_s must be at least retry_initial_s")
+        return self
+
+
 class StorageSettings(_Section):
     """Bounds on the snapshot history: every snapshot is kept for ``snapshot_keep_all_days``; older
     ones are thinned to one per account per ``snapshot_thin_minutes``; snapshots older than
@@ -243,6 +297,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     accounts: AccountsSettings = Field(default_factory=AccountsSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    carousel: CarouselSettings = Field(default_factory=CarouselSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     trading: TradingSettings = Field(default_factory=TradingSettings)
 

@@ -16,6 +16,7 @@ from app.config import Settings
 from app.core.account_state import AccountState
 from app.core.accounts import AccountRegistry
 from app.core.audit_hooks import account_change_recorder
+from app.core.carousel import Carousel
 from app.core.credentials import CredentialStore
 from app.core.hub import EventHub, Topic
 from app.core.market_data import MarketData
@@ -26,6 +27,7 @@ from app.logs import LogBus, LogEntry
 from app.models import TerminalState
 from app.mt5.backend import TerminalPlan, plan_terminals
 from app.mt5.client import TerminalClient
+from app.mt5.oslock import TerminalsLock
 from app.mt5.pool import TerminalPool
 from app.mt5.protocol import WorkerSpec
 from app.mt5.sim_service import SimTradeServer
@@ -109,6 +111,8 @@ class Runtime:
         if plan.kind == "sim":
             self.sim_server = SimTradeServer(settings.data_dir / "sim", settings.sim)
             self.services.append(self.sim_server)
+        else:  # real terminals answer to one process: keep `accounts sync` off them while we run
+            self.services.append(TerminalsLock(settings.data_dir))
         self.pool = TerminalPool(self._terminal_clients(), self._publish_terminal_state)
         self.market_data = MarketData(
             self.hub,
@@ -128,6 +132,15 @@ class Runtime:
             self.account_state.deals,
             self.market_data.server_time,
         )
+        self.carousel = Carousel(
+            self.accounts,
+            self.pool,
+            self.hub,
+            settings.carousel,
+            audit=self.audit,
+            home_passwords=self.sim_server.demo_password if self.sim_server else None,
+        )
+        # The carousel stops first (before the terminals), so it can put a borrowed live terminal back.
         self.services += [
             self.pool,
             self.market_data,
@@ -135,6 +148,7 @@ class Runtime:
             self.risk,
             self.trading,
             risk_monitor,
+            self.carousel,
         ]
 
     def _publish_terminal_state(self, state: TerminalState) -> None:

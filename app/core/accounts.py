@@ -56,6 +56,7 @@ MAX_TEXT_LENGTH = 64
 MAX_PASSWORD_LENGTH = 256
 
 ChangeHook = Callable[[AccountUpdate], object | Awaitable[object]]
+SnapshotList = list[AccountSnapshot]  # (``list`` is a method's name inside the registry)
 
 
 class AccountError(Exception):
@@ -215,6 +216,18 @@ class AccountRegistry:
         return await self._db.run(
             lambda tx: tx.snapshots.latest_all(enabled_only=enabled_only), readonly=True
         )
+
+    async def snapshot_history(
+        self, account_id: int, *, since: datetime | None = None, limit: int | None = None
+    ) -> SnapshotList:
+        """The account's snapshots in time order (an equity curve), the newest ``limit`` if given."""
+        return await self._db.run(
+            lambda tx: tx.snapshots.history(account_id, since=since, limit=limit), readonly=True
+        )
+
+    async def latest_deal_time(self, account_id: int) -> datetime | None:
+        """The time of the account's newest stored deal (the carousel fetches from a little before)."""
+        return await self._db.run(lambda tx: tx.deals.latest_time(account_id), readonly=True)
 
     async def history_size(self, account_id: int) -> tuple[int, int]:
         """How many snapshots and deals removing the account would delete."""

@@ -1,4 +1,4 @@
-"""``mt5-console accounts add|list|edit|remove``: the account registry on the command line.
+"""``mt5-console accounts add|list|edit|remove|sync``: the account registry on the command line.
 
 A password is never an argument (it would sit in the shell history and the process list): it is
 prompted for on a terminal, or read as one line from standard input otherwise
@@ -8,8 +8,9 @@ Exit codes: 0 done; 1 refused or failed (unknown account, duplicate, no usable k
 error, not confirmed); 2 bad input (a bad flag, login, server, alias, password or account reference).
 Every error is one line on stderr.
 
-More actions (``accounts sync``) plug in through :data:`ACTIONS`: a function that adds its parser to
-the ``accounts`` sub-parsers and sets ``run`` — a callable ``(args, settings) -> int``.
+Actions plug in through :data:`ACTIONS`: a function that adds its parser to the ``accounts``
+sub-parsers and sets ``run`` — a callable ``(args, settings) -> int``. ``sync`` (one-off carousel
+visits) lives in :mod:`app.core.accounts_sync`.
 """
 
 from __future__ import annotations
@@ -150,7 +151,19 @@ def _register_remove(actions: Subparsers, common: argparse.ArgumentParser) -> No
     parser.set_defaults(run=run_remove)
 
 
-ACTIONS: list[ActionRegistrar] = [_register_add, _register_list, _register_edit, _register_remove]
+def _register_sync(actions: Subparsers, common: argparse.ArgumentParser) -> None:
+    from app.core.accounts_sync import register_sync  # it builds on this module
+
+    register_sync(actions, common)
+
+
+ACTIONS: list[ActionRegistrar] = [
+    _register_add,
+    _register_list,
+    _register_edit,
+    _register_remove,
+    _register_sync,
+]
 
 
 # ----------------------------------------------------------------------------- running

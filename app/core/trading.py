@@ -240,10 +240,11 @@ class TradingService:
     async def check(self, request: OrderRequest, *, actor: str = "gui") -> OrderCheck:
         """The dry run: everything up to and including ``order_check``; nothing is sent."""
         request = self._with_client_id(request)
-        ctx = await self._context(request.symbol)
-        prepared = await self._validated(request, ctx)
-        await self._check_risk(prepared, ctx)
-        result: OrderCheck = await ctx.terminal.call("order_check", prepared)
+        async with self._pool.using_live():  # the carousel cannot switch accounts meanwhile
+            ctx = await self._context(request.symbol)
+            prepared = await self._validated(request, ctx)
+            await self._check_risk(prepared, ctx)
+            result: OrderCheck = await ctx.terminal.call("order_check", prepared)
         await OrderAudit(self._audit, actor, ctx.account.key, prepared.client_id).check(
             retcode=result.retcode,
             dry_run=True,
@@ -263,10 +264,13 @@ class TradingService:
             stored = await self._db.run(lambda tx: tx.client_orders.get(request.client_id), readonly=True)
             if stored is not None:
                 return await self._replay(stored)
-            ctx = await self._context(request.symbol)
-            prepared = await self._validated(request, ctx)
-            await self._check_risk(prepared, ctx)
-            return await self._send_recorded(prepared, ctx, actor, note)
+            # From the checks to the send (and any reconciliation) the live terminal stays on the live
+            # account: a carousel visit asked for meanwhile waits, and none may be under way.
+            async with self._pool.using_live():
+                ctx = await self._context(request.symbol)
+                prepared = await self._validated(request, ctx)
+                await self._check_risk(prepared, ctx)
+                return await self._send_recorded(prepared, ctx, actor, note)
 
     async def _send_recorded(
         self, request: OrderRequest, ctx: _Context, actor: str, note: str

@@ -14,6 +14,7 @@ from app.models.account import (
     TerminalState,
     account_key,
 )
+from app.models.carousel import CarouselStatus
 from app.models.enums import (
     AccountTradeMode,
     BookSide,
@@ -64,6 +65,7 @@ __all__ = [
     "BookLevel",
     "BookSide",
     "CallTimeoutError",
+    "CarouselStatus",
     "Deal",
     "DealEntry",
     "DealType",

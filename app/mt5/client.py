@@ -361,20 +361,25 @@ class TerminalClient:
             logging.getLogger(message.logger).log(message.level, "[%s] %s", self.terminal_id, message.message)
 
     # ------------------------------------------------------------------ account
-    async def login(self, login: int, password: str, server: str) -> AccountInfo:
+    async def login(
+        self, login: int, password: str, server: str, *, timeout_s: float | None = None
+    ) -> AccountInfo:
         """Log in to an account and hold it: after any restart the worker logs back in to it.
 
-        If the login fails, the terminal goes back to the account it was on before (a failed login
-        leaves an MT5 terminal without an account), and the error is raised.
+        ``timeout_s`` bounds this login (default: the client's ``login_timeout``); past it the worker
+        is restarted, as for any hung call. If the login fails, the terminal goes back to the account
+        it was on before (a failed login leaves an MT5 terminal without an account), and the error is
+        raised.
         """
+        limit = self.login_timeout if timeout_s is None else timeout_s
         try:
             account: AccountInfo = await self.call(
                 "login",
                 int(login),
                 password,
                 server,
-                int(self.login_timeout * 1000),
-                timeout_s=self.login_timeout,
+                int(limit * 1000),
+                timeout_s=limit,
             )
         except TerminalError:
             await self._restore_account()

@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from app.core.accounts import DuplicateAccountError, InvalidAccountError, UnknownAccountError
+from app.core.carousel.errors import CarouselError, NoTerminalError, VisitFailed
 from app.core.credentials import CredentialError
 from app.models import (
     AmbiguousOutcomeError,
@@ -106,5 +107,12 @@ def to_api_error(exc: BaseException) -> ApiError:
         return ApiError(409, str(exc), "duplicate_account")
     if isinstance(exc, CredentialError):
         return ApiError(503, str(exc), "keyring_unavailable")
+    if isinstance(exc, VisitFailed):
+        # the request was fine; the broker refused the visit (a wrong password, ...): not a server error
+        return ApiError(409, str(exc), "visit_failed", {"account": exc.account_key, "reason": exc.reason})
+    if isinstance(exc, NoTerminalError):
+        return ApiError(409, str(exc), "no_terminal")
+    if isinstance(exc, CarouselError):  # the terminal could not make the visit now
+        return ApiError(503, str(exc), "carousel_unavailable")
     log.error("unexpected error answering a request", exc_info=exc)
     return ApiError(500, "internal error (see the server's log)", "internal_error")

@@ -593,6 +593,13 @@ class SnapshotOut(_Out):
 # ----------------------------------------------------------------------------- carousel
 
 
+class CarouselVisitOut(_Out):
+    """One visit under way: which terminal is on which managed account."""
+
+    terminal: str
+    account_id: int
+
+
 class CarouselOut(_Out):
     """The carousel's progress (``GET /api/carousel`` and the ``carousel`` channel)."""
 
@@ -602,18 +609,21 @@ class CarouselOut(_Out):
     cycle_started_at: datetime | None
     visited_in_cycle: int
     accounts_in_cycle: int
-    current: int | str | None
+    progress: float  # 0..1 of the current cycle
+    current: list[CarouselVisitOut]
     last_cycle_s: float | None
     next_due: datetime | None
     errors_in_cycle: int
+    note: str  # why it waits, when it does
 
     @classmethod
     def of(cls, status: Any) -> CarouselOut:
         """From the carousel's ``CarouselStatus`` (read by field name, so the server does not depend on
         the carousel module's import)."""
-        current = getattr(status, "current", None)
-        if current is not None and not isinstance(current, int | str):
-            current = getattr(current, "id", None) or str(current)
+        current = [
+            CarouselVisitOut(terminal=str(terminal), account_id=int(account))
+            for terminal, account in getattr(status, "current", ())
+        ]
         started = getattr(status, "cycle_started_at", None)
         due = getattr(status, "next_due", None)
         last = getattr(status, "last_cycle_s", None)
@@ -624,10 +634,12 @@ class CarouselOut(_Out):
             cycle_started_at=utc(started) if isinstance(started, datetime) else None,
             visited_in_cycle=int(getattr(status, "visited_in_cycle", 0) or 0),
             accounts_in_cycle=int(getattr(status, "accounts_in_cycle", 0) or 0),
+            progress=finite(float(getattr(status, "progress", 0.0) or 0.0)),
             current=current,
             last_cycle_s=None if last is None else finite(float(last)),
             next_due=utc(due) if isinstance(due, datetime) else None,
             errors_in_cycle=int(getattr(status, "errors_in_cycle", 0) or 0),
+            note=str(getattr(status, "note", "") or ""),
         )
 
 

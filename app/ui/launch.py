@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import qasync
@@ -19,9 +20,12 @@ from PySide6.QtWidgets import QApplication
 from app.audit import AuditReader, audit_dir
 from app.config import APP_NAME, Settings, default_config_file
 from app.logs import LogBus
-from app.runtime import build_runtime
+from app.runtime import Runtime, build_runtime
 from app.shutdown import install_stop_signals, remove_stop_signals
+from app.ui.accounts_tab import AccountsTab
 from app.ui.audit_tab import AuditTab
+from app.ui.carousel_progress import CarouselProgress
+from app.ui.exposure_tab import ExposureTab
 from app.ui.layout import layout_path, load_layout, save_layout
 from app.ui.main_window import MainWindow, WindowServices
 from app.ui.theme import apply_theme
@@ -52,6 +56,7 @@ async def run_window_async(settings: Settings, log_bus: LogBus, config_file: Pat
     layout = await asyncio.to_thread(load_layout, layout_file)
     config_path = config_file or default_config_file()
     window = MainWindow(WindowServices.from_runtime(runtime), config_path=config_path)
+    extras = _dock_account_views(window, runtime)
     window.add_tab("Audit", AuditTab(AuditReader(audit_dir(settings.data_dir))))
     window.closed.connect(stop.set)
     window.restore_layout(layout)
@@ -66,6 +71,8 @@ async def run_window_async(settings: Settings, log_bus: LogBus, config_file: Pat
         window.closed.disconnect(stop.set)
         final = window.final_layout or window.capture_layout()
         window.close()
+        for view in extras:
+            view.shutdown()
         await window.shutdown()
         try:
             await asyncio.to_thread(save_layout, layout_file, final)
@@ -74,6 +81,27 @@ async def run_window_async(settings: Settings, log_bus: LogBus, config_file: Pat
         await runtime.stop()
         remove_stop_signals(loop)
     log.info("stopped")
+
+
+def _dock_account_views(
+    window: MainWindow, runtime: Runtime
+) -> list[AccountsTab | ExposureTab | CarouselProgress]:
+    """The carousel's views: the Accounts and Exposure tabs, and its progress in the status bar."""
+    stale_after = timedelta(seconds=runtime.settings.carousel.stale_after_s)
+    accounts = AccountsTab(
+        runtime.hub,
+        runtime.accounts,
+        runtime.carousel,
+        terminal_ids=[c.terminal_id for c in runtime.pool.clients],
+        stale_after=stale_after,
+    )
+    accounts.failed.connect(lambda what, text: window.notifications.notify(logging.ERROR, f"{what}: {text}"))
+    exposure = ExposureTab(runtime.hub, runtime.accounts, stale_after=stale_after)
+    progress = CarouselProgress(runtime.hub)
+    window.add_tab("Accounts", accounts)
+    window.add_tab("Exposure", exposure)
+    window.status.addPermanentWidget(progress)
+    return [accounts, exposure, progress]
 
 
 def run_window(settings: Settings, log_bus: LogBus, config_file: Path | None = None) -> int:

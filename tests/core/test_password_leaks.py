@@ -1,4 +1,5 @@
-"""No password in the database file, the logs, the CLI's output, or any event: searched byte by byte.
+"""No password in the database file, the logs, the audit trail, the CLI's output, or any event (the
+carousel's included): searched byte by byte.
 
 The passwords must be found in one place only — the keyring — and that is checked too, so the search
 is known to be looking for the right bytes.
@@ -12,21 +13,27 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from keyring.backend import KeyringBackend
 
-from app.config import LoggingSettings
+from app.audit import AuditTrail
+from app.config import CarouselSettings, LoggingSettings
 from app.core.accounts import AccountRegistry
 from app.core.accounts_cli import account_json, format_table
+from app.core.audit_hooks import account_change_recorder
+from app.core.carousel import Carousel
 from app.core.credentials import SERVICE_NAME, CredentialStore
 from app.core.hub import Delivery, EventHub, Topic
 from app.core.storage import Database, database_path
 from app.logs import setup_logging
 from app.models import AccountEdit, AccountStatus, NewAccount, Side
+from app.mt5.pool import TerminalPool
 from tests.conftest import app_command, subprocess_env
 from tests.support.factories import deal, position, snapshot, utc
 from tests.support.keyrings import MemoryKeyring
+from tests.support.sim_fixtures import wait_until
 
 FIRST = "Leak-Canary-1 ünï"
 SECOND = "Leak-Canary-2 §$%"
@@ -139,3 +146,62 @@ def test_no_password_in_the_files_or_output_of_the_cli(
     assert secret_service.get_password(SERVICE_NAME, f"6001@{server}") == SECOND
     assert secret_service.get_password(SERVICE_NAME, f"6002@{server}") is None
     cli("remove", f"6001@{server}", "--yes")
+
+
+@pytest.mark.slow
+async def test_no_password_in_anything_the_carousel_touches(
+    data_dir: Path,
+    admin: Any,
+    client_factory: Any,
+    capsys: pytest.CaptureFixture[str],
+    reset_logging: None,
+) -> None:
+    """Visits that succeed, fail on a wrong password and share the live terminal (whose own password
+    comes from the registry): the database, the log file, the audit trail, the hub's events and the
+    console hold none of the passwords."""
+    bus = setup_logging(LoggingSettings(level="DEBUG"), data_dir)
+    backend = MemoryKeyring()
+    hub = EventHub()
+    events = hub.subscribe([Topic.ACCOUNTS, Topic.CAROUSEL, Topic.TERMINAL], Delivery.ALL, maxlen=100_000)
+    db = Database(database_path(data_dir))
+    await db.start()
+    trail = AuditTrail(data_dir / "audit")
+    trail.open()
+    recorder = account_change_recorder(trail)
+    registry = AccountRegistry(db, CredentialStore(backend), hub=hub, on_change=recorder)
+    live_login, good_login, bad_login = 7_200_001, 7_200_002, 7_200_003
+    for login, password in ((live_login, FIRST), (good_login, SECOND), (bad_login, "Right-One")):
+        admin.create_account(login, password)
+    live = await registry.add(NewAccount(live_login, "SimBroker-Demo"), FIRST, actor="gui")
+    good = await registry.add(NewAccount(good_login, "SimBroker-Demo"), SECOND, actor="gui")
+    await registry.add(NewAccount(bad_login, "SimBroker-Demo"), THIRD, actor="gui")  # wrong password
+    client, _ = await client_factory("t1")
+    await client.login(live_login, FIRST, "SimBroker-Demo")  # the live account: a managed one
+    pool = TerminalPool([client], lambda state: hub.publish(Topic.TERMINAL, state, key=state.terminal_id))
+    settings = CarouselSettings(autostart=False, shared_pause_s=0, cycle_interval_s=0, login_timeout_s=5)
+    carousel = Carousel(registry, pool, hub, settings, audit=trail)
+
+    await carousel.run("gui")
+    try:
+        await wait_until(lambda: carousel.status().cycle >= 2)
+    finally:
+        await carousel.halt("gui")
+    report = await carousel.run_cycle()
+    await carousel.sync_now(good.id)
+    assert {v.account.id for v in report.visits} == {live.id, good.id}
+    assert (await registry.get(3)).status_reason.startswith("login refused")
+    assert (await client.call("account")).login == live_login and pool.lends >= 2
+
+    secrets = [FIRST, SECOND, THIRD]
+    listed = await registry.list()
+    assert_no_file_holds(secrets, data_dir)
+    await db.stop()
+    trail.close()
+    assert assert_no_file_holds(secrets, data_dir) >= 3  # database, log file, audit trail at least
+    payloads = [e.value for e in events.drain()] + listed
+    texts = [repr(p) for p in payloads] + [str(dataclasses.asdict(p)) for p in payloads]
+    texts += [e.message for e in bus.recent()] + [str(e.to_json()) for e in bus.recent()]
+    console = capsys.readouterr()
+    texts += [console.out, console.err]
+    assert_absent(secrets, "the events, the log bus or the console", "\n".join(texts).encode("utf-8"))
+    assert any("login refused" in text for text in texts)  # the failure was reported, without it

@@ -187,13 +187,15 @@ async def test_the_same_uuid_twice_places_one_order(running: Running) -> None:
         await http.post("/api/close", json={"order_id": first.json()["ticket"]})
 
 
-@pytest.mark.xfail(reason="the carousel (app.core.carousel) is not in the runtime yet", strict=False)
 async def test_carousel_status_start_and_stop(running: Running) -> None:
     token = await running.login()
     async with running.client(token) as http:
         status = await http.get("/api/carousel")
         assert status.status_code == 200, status.text
-        assert {"running", "paused", "cycle", "visited_in_cycle", "accounts_in_cycle"} <= set(status.json())
+        assert {"running", "paused", "cycle", "visited_in_cycle", "accounts_in_cycle", "current"} <= set(
+            status.json()
+        )
+        assert isinstance(status.json()["current"], list)
         started = await http.post("/api/carousel/start")
         assert started.status_code == 200 and started.json()["running"] is True
         stopped = await http.post("/api/carousel/stop")

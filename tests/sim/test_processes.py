@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -110,3 +112,34 @@ print(json.dumps([ok, info.login, info.server, mt5.terminal_info().path]))
             code, env=subprocess_env(MT5_SIM_SERVER=server.address, MT5_SIM_TERMINAL="env-term")
         )
         assert isinstance(found, list) and found[3] == f"sim://{server.address}/env-term"
+
+
+def test_the_trade_server_stops_when_the_app_that_started_it_is_killed(tmp_path: Path) -> None:
+    """A crashed app must not leave its trade server running (and holding its state dir)."""
+    parent = (
+        "import sys, time\n"
+        "from app.mt5.sim.process import start_server_process\n"
+        f"server = start_server_process({str(tmp_path)!r}, extra_args=('--no-history',))\n"
+        "print('SERVER-PID', server.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    with RunningProcess([sys.executable, "-c", parent], subprocess_env()) as app:
+        server_pid = int(app.wait_for("SERVER-PID", timeout=60).split()[1])
+        assert _alive(server_pid)
+        app.proc.kill()  # no clean-up code runs in the app
+        app.proc.wait(10)
+        deadline = time.monotonic() + 15
+        while _alive(server_pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert not _alive(server_pid), "the trade server outlived the app that started it"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (exited, not yet reaped by its parent) counts as gone
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False

@@ -1,7 +1,8 @@
 """``python -m app.mt5.sim``: run the simulated trade server standalone until SIGTERM or Ctrl+C.
 
 Prints ``sim trade server listening on HOST:PORT`` once it accepts terminals (``--port 0`` picks a
-free port), then logs to stderr. Exit code 0 on a clean stop.
+free port), then logs to stderr. Exit code 0 on a clean stop; 3 when ``--state-dir`` is in use by
+another trade server (see :mod:`app.mt5.sim.claim`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from datetime import datetime
 from pathlib import Path
 
 from app.mt5.sim.address import DEFAULT_HOST, DEFAULT_PORT
+from app.mt5.sim.claim import StateDirClaim, running_server
 from app.mt5.sim.clock import Clock, ManualClock, RealClock, ScaledClock
 from app.mt5.sim.listener import Listener
-from app.mt5.sim.process import READY_PREFIX
+from app.mt5.sim.process import EXIT_STATE_DIR_IN_USE, IN_USE_PREFIX, READY_PREFIX
 from app.mt5.sim.server import DEFAULT_SEED, TradeServer
 
 
@@ -38,6 +40,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--storm", type=float, default=0.0, help="start with a tick storm of N ticks/s per symbol"
     )
     parser.add_argument("--no-history", action="store_true", help="demo accounts without months of history")
+    parser.add_argument("--owner", default="user", help=argparse.SUPPRESS)  # who started it (app, cli)
+    parser.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="stop when standard input closes (the program that started this server has gone)",
+    )
 
 
 def make_clock(start: str | None, speed: float, manual: bool) -> Clock:
@@ -54,6 +62,41 @@ def run_server(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    if args.exit_with_parent:
+        _stop_when_stdin_closes(stop)
+    claim: StateDirClaim | None = None
+    if args.state_dir is not None:
+        claim = StateDirClaim(args.state_dir)
+        if not claim.acquire():
+            holder = running_server(args.state_dir)
+            sys.stderr.write(
+                f"{IN_USE_PREFIX}{args.state_dir} is used by another trade server "
+                f"({holder.describe() if holder else 'still starting'})\n"
+            )
+            return EXIT_STATE_DIR_IN_USE
+    try:
+        return _serve(args, claim, stop)
+    finally:
+        if claim is not None:
+            claim.release()
+
+
+def _stop_when_stdin_closes(stop: threading.Event) -> None:
+    """The parent holds our stdin open; when it dies (even killed outright) the pipe closes and we stop,
+    so a crashed app never leaves its trade server behind."""
+
+    def watch() -> None:
+        try:
+            while sys.stdin.buffer.read(1024):
+                pass
+        except (OSError, ValueError):
+            pass
+        stop.set()
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _serve(args: argparse.Namespace, claim: StateDirClaim | None, stop: threading.Event) -> int:
     server = TradeServer(
         seed=args.seed,
         state_dir=args.state_dir,
@@ -68,6 +111,8 @@ def run_server(args: argparse.Namespace) -> int:
         server.stop()
         sys.stderr.write(f"sim trade server: cannot listen on {args.host}:{args.port}: {exc.strerror}\n")
         return 1
+    if claim is not None:
+        claim.publish(listener.address, args.owner)
     print(f"{READY_PREFIX}{listener.address}", flush=True)
     while not stop.wait(0.5):
         pass

@@ -8,7 +8,6 @@ stops it with SIGTERM (then SIGKILL after a grace period).
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -16,6 +15,12 @@ from pathlib import Path
 from types import TracebackType
 
 READY_PREFIX = "sim trade server listening on "
+IN_USE_PREFIX = "sim trade server: state dir in use: "
+EXIT_STATE_DIR_IN_USE = 3
+
+
+class StateDirInUse(RuntimeError):
+    """Another trade server runs on that state directory (one directory, one server)."""
 
 
 class ServerProcess:
@@ -40,14 +45,22 @@ class ServerProcess:
         return self.proc.pid
 
     def stop(self, timeout: float = 10.0) -> int:
-        """SIGTERM, wait, SIGKILL if needed; returns the exit code."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+        """Close its stdin (it stops by itself: the graceful way on every platform), then SIGTERM,
+        then kill, each after a wait; returns the exit code."""
+        if self.proc.stdin is not None and not self.proc.stdin.closed:
             try:
-                self.proc.wait(timeout)
+                self.proc.stdin.close()
+            except OSError:
+                pass
+        for escalate in (None, self.proc.terminate, self.proc.kill):
+            if self.proc.poll() is not None:
+                break
+            if escalate is not None:
+                escalate()
+            try:
+                self.proc.wait(timeout / 2)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+                continue
         self._drain.join(2)
         if self.proc.stdout is not None:
             self.proc.stdout.close()
@@ -79,9 +92,25 @@ def start_server_process(
     *,
     extra_args: tuple[str, ...] = (),
     startup_timeout: float = 60.0,
+    owner: str = "app",
 ) -> ServerProcess:
-    """Start a trade server process and return once it listens (``port=0``: a free port)."""
-    args = ["--host", host, "--port", str(port), "--seed", str(seed), *extra_args]
+    """Start a trade server process and return once it listens (``port=0``: a free port).
+
+    With a ``state_dir`` the server claims it (:mod:`app.mt5.sim.claim`); :class:`StateDirInUse` when
+    another trade server holds it. ``owner`` is recorded for whoever looks for the server later.
+    """
+    args = [
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--seed",
+        str(seed),
+        "--owner",
+        owner,
+        "--exit-with-parent",
+        *extra_args,
+    ]
     if state_dir is not None:
         args += ["--state-dir", str(state_dir)]
     env = dict(os.environ)
@@ -90,7 +119,7 @@ def start_server_process(
     env["PYTHONUNBUFFERED"] = "1"
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         server_command(*args),
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.PIPE,  # held open while we live: if this process dies, the server stops too
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -114,5 +143,12 @@ def start_server_process(
     if not found:
         proc.kill()
         proc.wait()
+        reader.join(5)
+        for stream in (proc.stdout, proc.stdin):
+            if stream is not None:
+                stream.close()
+        for line in seen:
+            if line.startswith(IN_USE_PREFIX):
+                raise StateDirInUse(line[len(IN_USE_PREFIX) :])
         raise RuntimeError("sim trade server did not start:\n" + "\n".join(seen[-20:]))
     return ServerProcess(proc, found[0])

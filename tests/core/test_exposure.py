@@ -1,0 +1,60 @@
+"""Exposure per symbol from the latest snapshots: net volume, break-even price, P/L per currency."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from app.core.exposure import exposure, floating_by_currency
+from app.models import Side
+from tests.support.factories import position, snapshot, utc
+
+
+def test_net_volume_average_price_and_floating_per_currency() -> None:
+    usd = snapshot(
+        utc(2026, 12, 1, 10),
+        key="1@A",
+        positions=(
+            position("EURUSD", Side.BUY, 1.0, 1.10000, 50.0, swap=-2.0),
+            position("EURUSD", Side.SELL, 0.5, 1.12000, -10.0),
+            position("XAUUSD", Side.SELL, 0.1, 2000.55, 12.5),
+        ),
+    )
+    eur = replace(
+        snapshot(
+            utc(2026, 12, 1, 9), key="2@B", positions=(position("EURUSD", Side.BUY, 0.3, 1.11000, 7.0),)
+        ),
+        currency="EUR",
+    )
+    rows = {row.symbol: row for row in exposure([usd, eur])}
+
+    eurusd = rows["EURUSD"]
+    assert (eurusd.long_volume, eurusd.short_volume) == pytest.approx((1.3, 0.5))
+    assert eurusd.net_volume == pytest.approx(0.8) and eurusd.side == "long"
+    # Break-even of the net position: (1.0 × 1.10 − 0.5 × 1.12 + 0.3 × 1.11) / 0.8
+    assert eurusd.average_price == pytest.approx((1.10 - 0.56 + 0.333) / 0.8)
+    assert eurusd.floating == (("EUR", 7.0), ("USD", 38.0))
+    assert (eurusd.accounts, eurusd.positions) == (2, 3)
+    assert (eurusd.oldest, eurusd.newest) == (utc(2026, 12, 1, 9), utc(2026, 12, 1, 10))
+    assert eurusd.price_digits == 5
+
+    gold = rows["XAUUSD"]
+    assert gold.net_volume == pytest.approx(-0.1) and gold.side == "short"
+    assert gold.average_price == pytest.approx(2000.55) and gold.price_digits == 2
+    assert floating_by_currency(rows.values()) == (("EUR", 7.0), ("USD", 50.5))
+
+
+def test_a_hedged_symbol_is_flat_and_an_account_without_positions_adds_nothing() -> None:
+    hedged = snapshot(
+        utc(2026, 12, 1),
+        key="1@A",
+        positions=(
+            position("GBPUSD", Side.BUY, 0.2, 1.25, 3.0),
+            position("GBPUSD", Side.SELL, 0.2, 1.26, -1.0),
+        ),
+    )
+    (row,) = exposure([hedged, snapshot(utc(2026, 12, 1), key="2@B")])
+    assert row.net_volume == 0.0 and row.average_price is None and row.side == "flat"
+    assert row.floating == (("USD", 2.0),)
+    assert exposure([]) == []
