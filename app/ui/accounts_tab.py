@@ -189,11 +189,12 @@ class AccountsTab(QWidget):
         self.table.doubleClicked.connect(lambda _: self.open_edit())
 
         self.curve = EquityCurve()
-        splitter = QSplitter(Qt.Orientation.Vertical)
+        # Side by side: the toolbox is wide and short, and every account row should stay in view.
+        splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)
         splitter.addWidget(self.curve)
         splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(1, 1)
 
         self.message = QLabel("")
         self.message.setWordWrap(True)

@@ -69,3 +69,9 @@ class EquityCurve(QWidget):
     def _redraw(self) -> None:
         self.equity.setData(self._times, self._equity, skipFiniteCheck=True)
         self.balance.setData(self._times, self._balance, skipFiniteCheck=True)
+        view = self.plot.getPlotItem().getViewBox()
+        if len(self._times) == 1:  # one snapshot: show the day around it, not a second's width
+            moment = float(self._times[0])
+            view.setXRange(moment - 12 * 3600, moment + 12 * 3600, padding=0)
+        else:
+            view.enableAutoRange(x=True)

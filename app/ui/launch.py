@@ -56,13 +56,15 @@ async def run_window_async(settings: Settings, log_bus: LogBus, config_file: Pat
     layout = await asyncio.to_thread(load_layout, layout_file)
     config_path = config_file or default_config_file()
     window = MainWindow(WindowServices.from_runtime(runtime), config_path=config_path)
-    extras = _dock_account_views(window, runtime)
-    window.add_tab("Audit", AuditTab(AuditReader(audit_dir(settings.data_dir))))
+    extras: list[AccountsTab | ExposureTab | CarouselProgress] = []
     window.closed.connect(stop.set)
     window.restore_layout(layout)
     window.show()
     try:
         await runtime.start()
+        # Views that read the database on creation come once it is open.
+        extras = _dock_account_views(window, runtime)
+        window.add_tab("Audit", AuditTab(AuditReader(audit_dir(settings.data_dir))))
         window.start()  # after the log forwarder started: the Journal's backlog and feed then join up
         log.info("window mode running")
         await stop.wait()
