@@ -8,6 +8,7 @@ one stuck service cannot keep the others (or the process) alive.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from typing import Protocol
 
@@ -193,6 +194,11 @@ class Runtime:
                 await self.stop()
                 raise
             self._started.append(service)
+        # Everything made while starting (modules, settings, models, caches) lives as long as the app:
+        # freezing it keeps the collector from walking it again and again, which shows as pauses of
+        # tens of milliseconds in answers and in the window.
+        gc.collect()
+        gc.freeze()
         log.info("started %d service(s)", len(self._started))
 
     async def stop(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import statistics
 import sys
@@ -65,6 +66,8 @@ async def measure(
     await market.start()
     await market.subscribe(SYMBOLS)
     subscriber = hub.subscribe(Topic.TICKS, Delivery.ALL, maxlen=100_000)
+    gc.collect()
+    gc.freeze()  # as the runtime does once started (app/runtime.py)
     admin.storm(rate, SYMBOLS)
     await asyncio.sleep(2.0)  # the storm starts on the next whole second; let it settle
     offset = clock_offset_ms(admin)
