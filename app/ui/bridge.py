@@ -18,7 +18,7 @@ from app.core.hub import Delivery, Event, EventHub, Subscription, Topic
 from app.models import Bar, BarUpdate, Timeframe
 
 BarKey = tuple[str, Timeframe]
-STATE_TOPICS = (Topic.QUOTES, Topic.POSITIONS, Topic.ORDERS, Topic.ACCOUNT, Topic.TERMINAL)
+STATE_TOPICS = (Topic.QUOTES, Topic.POSITIONS, Topic.ORDERS, Topic.ACCOUNT, Topic.TERMINAL, Topic.RISK)
 
 
 class BarBatch:
@@ -47,6 +47,7 @@ class HubBridge(QObject):
     account = Signal(object)  # AccountInfo
     terminals = Signal(object)  # list[TerminalState]
     logs = Signal(object)  # list[LogEntry]
+    risk = Signal(object)  # list[RiskState]: kill switch and today's P/L per account
     drained = Signal(float)  # seconds the drain and every connected slot took (frame cost)
 
     def __init__(self, hub: EventHub, rate_hz: float = 60.0, parent: QObject | None = None) -> None:
@@ -117,3 +118,5 @@ class HubBridge(QObject):
             self.positions.emit(latest[Topic.POSITIONS][None])
         if Topic.ORDERS in latest and None in latest[Topic.ORDERS]:
             self.orders.emit(latest[Topic.ORDERS][None])
+        if Topic.RISK in latest:
+            self.risk.emit(list(latest[Topic.RISK].values()))

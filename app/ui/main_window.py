@@ -24,6 +24,7 @@ from app.config import APP_NAME, Settings
 from app.core.account_state import AccountState
 from app.core.hub import EventHub
 from app.core.market_data import MarketData
+from app.core.risk import RiskState
 from app.core.trading import TradingService
 from app.logs import LogBus
 from app.models import (
@@ -120,6 +121,8 @@ class MainWindow(QMainWindow):
         self.tasks.set_error_handler(self.notifications.notify_error)
         self.bridge = HubBridge(services.hub, parent=self)
         self._terminal_status: dict[str, TerminalStatus] = {}
+        self.kill_switch_on = False
+        self.confirmation: QMessageBox | None = None
 
         market = services.market_data
         self.charts = ChartArea(market, self.tasks, self)
@@ -180,6 +183,7 @@ class MainWindow(QMainWindow):
         b.orders.connect(self.charts.set_orders)
         b.account.connect(self._on_account)
         b.terminals.connect(self._on_terminals)
+        b.risk.connect(self._on_risk)
         b.logs.connect(self.journal_model.append)
         b.logs.connect(self.notifications.on_log_entries)
         mw = self.market_watch
@@ -226,6 +230,47 @@ class MainWindow(QMainWindow):
         self.account = account
         self.trade_tab.set_account(account)
         self.status.set_account(account)
+
+    def _on_risk(self, states: list[RiskState]) -> None:
+        for state in states:
+            if self.account is not None and state.account.casefold() != self.account.key.casefold():
+                continue
+            switch = state.kill_switch
+            before = self.kill_switch_on
+            self.kill_switch_on = switch is not None
+            self.status.set_kill_switch(state.account, switch.reason if switch else None)
+            self.reset_kill_switch_action.setEnabled(self.kill_switch_on)
+            if self.kill_switch_on and not before:
+                self.notifications.show_toast(
+                    logging.ERROR, f"Kill switch tripped on {state.account}: {switch.reason}"
+                )
+
+    def reset_kill_switch(self) -> None:
+        """Turn the live account's kill switch off again, after asking (the reset is audited)."""
+        if self.account is None or not self.kill_switch_on:
+            return
+        key = self.account.key
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Reset kill switch")
+        box.setText(
+            f"The daily-loss kill switch of {key} refuses new orders.\n\nTurn it off and allow orders again?"
+        )
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        self.confirmation = box
+        box.finished.connect(
+            lambda answer: (
+                self.tasks.run(
+                    self.services.trading.reset_kill_switch(key, actor="gui"),
+                    what="reset the kill switch",
+                    owner=self,
+                )
+                if answer == QMessageBox.StandardButton.Yes
+                else None
+            )
+        )
+        box.open()
 
     def _on_terminals(self, states: list[TerminalState]) -> None:
         self.status.set_terminals(states)
@@ -366,6 +411,9 @@ class MainWindow(QMainWindow):
         tools = bar.addMenu("&Tools")
         self._action(tools, "New Order", lambda: self.open_ticket(), "F9")
         self._action(tools, "Options...", self.open_settings, "Ctrl+O")
+        tools.addSeparator()
+        self.reset_kill_switch_action = self._action(tools, "Reset kill switch...", self.reset_kill_switch)
+        self.reset_kill_switch_action.setEnabled(False)
         window = bar.addMenu("&Window")
         self._action(window, "Tile Windows", self.charts.tile, "Alt+R")
         self._action(window, "Cascade", self.charts.cascade)

@@ -60,8 +60,13 @@ class StatusBar(QStatusBar):
         self.terminal_label.setObjectName("TerminalLabel")
         self.time_label = QLabel("")
         self.time_label.setObjectName("ServerTime")
+        self.risk_label = QLabel("")
+        self.risk_label.setObjectName("KillSwitch")
+        self.risk_label.setProperty("role", "real")  # the loud red badge
+        self.risk_label.hide()
         self.addWidget(self.mode_label)
         self.addWidget(self.account_label)
+        self.addWidget(self.risk_label)
         self.addPermanentWidget(self.time_label)
         self.addPermanentWidget(self.terminal_label)
         self._kind = terminal_kind
@@ -93,6 +98,15 @@ class StatusBar(QStatusBar):
             self.mode_label.setProperty("role", "real" if real else "demo")
             self.mode_label.style().unpolish(self.mode_label)
             self.mode_label.style().polish(self.mode_label)
+
+    def set_kill_switch(self, account: str, tripped: str | None) -> None:
+        """Show (``tripped`` = why) or hide the kill-switch badge of the live account."""
+        if tripped is None:
+            self.risk_label.hide()
+            return
+        self.risk_label.setText("KILL SWITCH: new orders refused")
+        self.risk_label.setToolTip(f"{account}: {tripped}\nReset it in Tools ▸ Reset kill switch")
+        self.risk_label.show()
 
     def observe_quotes(self, quotes: Iterable[Quote]) -> None:
         self.clock.observe(quotes)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.core.indicators import IndicatorKind, IndicatorSpec
@@ -141,4 +141,29 @@ async def test_stays_responsive_under_a_tick_storm(
     assert sim_services.market.ticks_received - received > 4 * 3 * 40  # the storm reached the app
     p99 = float(np.percentile(lags, 99))
     assert p99 < 0.25, f"event-loop lag p99 {p99 * 1000:.0f} ms"
+    await window.shutdown()
+
+
+async def test_a_tripped_kill_switch_is_shown_and_can_be_reset(
+    sim_services: SimServices, data_dir: Path, qtbot: QtBot
+) -> None:
+    window = await window_on(sim_services, data_dir, qtbot)
+    await wait_until(lambda: window.account is not None)
+    assert window.account is not None
+    key = window.account.key
+    risk = sim_services.trading.risk
+    assert not window.status.risk_label.isVisible()
+    assert not window.reset_kill_switch_action.isEnabled()
+
+    await risk.trip(key, 250.0, "daily loss 250.00 USD reached the limit 200")
+    await wait_until(lambda: window.status.risk_label.isVisible())
+    assert "KILL SWITCH" in window.status.risk_label.text()
+    assert "reached the limit 200" in window.status.risk_label.toolTip()
+    assert window.reset_kill_switch_action.isEnabled()
+
+    window.reset_kill_switch()
+    assert window.confirmation is not None
+    window.confirmation.done(QMessageBox.StandardButton.Yes)
+    await wait_until(lambda: risk.kill_switch(key) is None and not window.status.risk_label.isVisible())
+    assert not window.reset_kill_switch_action.isEnabled()
     await window.shutdown()
