@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from app.core.times import utc_now
 from app.models import AccountAction, AccountSnapshot, AccountStatus, AccountUpdate, ManagedAccount
 from app.ui.account_format import age, is_stale, money, signed_money
+from app.ui.table_model import HeaderedTableModel
 
 COLUMNS = (
     "Account",
@@ -56,8 +57,10 @@ class AccountRow:
     snapshot: AccountSnapshot | None
 
 
-class AccountsTableModel(QAbstractTableModel):
+class AccountsTableModel(HeaderedTableModel):
     """Accounts in id order; ``row_of`` / ``row`` map between rows and account ids."""
+
+    HEADERS = COLUMNS
 
     def __init__(
         self,
@@ -149,18 +152,8 @@ class AccountsTableModel(QAbstractTableModel):
 
     # ------------------------------------------------------------------ Qt
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt signature
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(  # noqa: N802 - Qt override
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
-        return None
+    def row_total(self) -> int:
+        return len(self._rows)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

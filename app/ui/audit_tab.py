@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.audit import Action, AuditEntry, AuditQuery, AuditSource, VerifyReport, summarize
+from app.ui.table_model import HeaderedTableModel
 
 COLUMNS = ("Time (UTC)", "Actor", "Action", "Account", "Summary")
 PERIODS: dict[str, timedelta | None] = {
@@ -44,8 +45,10 @@ _STATUS_COLOURS = {"ok": "#3fb950", "torn_tail": "#d29922", "tampered": "#f85149
 _Index = QModelIndex | QPersistentModelIndex
 
 
-class AuditTableModel(QAbstractTableModel):
+class AuditTableModel(HeaderedTableModel):
     """Entries newest first: time, actor, action, account, summary (the whole entry as tooltip)."""
+
+    HEADERS = COLUMNS
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -62,11 +65,8 @@ class AuditTableModel(QAbstractTableModel):
     def entry(self, row: int) -> AuditEntry:
         return self._entries[row]
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt signature
-        return 0 if parent.isValid() else len(self._entries)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt signature
-        return 0 if parent.isValid() else len(COLUMNS)
+    def row_total(self) -> int:
+        return len(self._entries)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -83,13 +83,6 @@ class AuditTableModel(QAbstractTableModel):
             return f"#{entry.seq}\n" + json.dumps(entry.payload, indent=2, ensure_ascii=False)
         if role == Qt.ItemDataRole.UserRole:
             return entry
-        return None
-
-    def headerData(  # noqa: N802 - Qt override
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
         return None
 
 

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -33,6 +32,7 @@ from app.ui.account_format import age, is_stale, lots, signed_money
 from app.ui.accounts_model import DOWN, STALE_BACKGROUND, UP
 from app.ui.hub_feed import HubFeed
 from app.ui.service_calls import ServiceCalls
+from app.ui.table_model import HeaderedTableModel
 
 COLUMNS = (
     "Symbol", "Net volume", "Long", "Short", "Avg price", "Floating P/L", "Accounts", "Positions", "Age",
@@ -54,7 +54,9 @@ def floating_text(floating: tuple[tuple[str, float], ...]) -> str:
     return " · ".join(f"{signed_money(value)} {currency}" for currency, value in floating) or "0.00"
 
 
-class ExposureTableModel(QAbstractTableModel):
+class ExposureTableModel(HeaderedTableModel):
+    HEADERS = COLUMNS
+
     def __init__(
         self, stale_after: timedelta, now: Callable[[], datetime] = utc_now, parent: QObject | None = None
     ) -> None:
@@ -75,18 +77,8 @@ class ExposureTableModel(QAbstractTableModel):
         if self._rows:
             self.dataChanged.emit(self.index(0, AGE), self.index(len(self._rows) - 1, AGE))
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt signature
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(  # noqa: N802 - Qt override
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
-        return None
+    def row_total(self) -> int:
+        return len(self._rows)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

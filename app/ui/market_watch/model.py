@@ -6,11 +6,12 @@ from collections.abc import Iterable
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from app.models import Quote
 from app.ui import formatting
+from app.ui.table_model import HeaderedTableModel
 from app.ui.theme import DOWN_COLOUR, UP_COLOUR
 
 Index = QModelIndex | QPersistentModelIndex
@@ -27,8 +28,10 @@ class Column(IntEnum):
 HEADERS = ("Symbol", "Bid", "Ask", "Spread", "Daily Δ")
 
 
-class QuoteTableModel(QAbstractTableModel):
+class QuoteTableModel(HeaderedTableModel):
     """Rows are symbols in the trader's order; :meth:`apply` takes a frame's quotes at display rate."""
+
+    HEADERS = HEADERS
 
     def __init__(self, symbols: Iterable[str] = ()) -> None:
         super().__init__()
@@ -96,18 +99,8 @@ class QuoteTableModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(row, Column.BID), self.index(row, Column.CHANGE))
 
     # ------------------------------------------------------------------ Qt model
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._symbols)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(  # noqa: N802
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        return None
+    def row_total(self) -> int:
+        return len(self._symbols)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

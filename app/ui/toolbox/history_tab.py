@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from PySide6.QtCore import QAbstractTableModel, QDateTime, QModelIndex, QPersistentModelIndex, Qt, QTimeZone
+from PySide6.QtCore import QDateTime, QModelIndex, QPersistentModelIndex, Qt, QTimeZone
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.models import Deal
 from app.ui import formatting
+from app.ui.table_model import HeaderedTableModel
 from app.ui.tasks import TaskRunner
 from app.ui.theme import DOWN_COLOUR, UP_COLOUR
 
@@ -64,7 +65,9 @@ class DealSummary:
         self.balance_ops = sum(d.net for d in deals if not d.type.is_trade)
 
 
-class DealTableModel(QAbstractTableModel):
+class DealTableModel(HeaderedTableModel):
+    HEADERS = HEADERS
+
     def __init__(self, digits: Callable[[str], int] = lambda _s: 5) -> None:
         super().__init__()
         self.deals: list[Deal] = []
@@ -76,18 +79,8 @@ class DealTableModel(QAbstractTableModel):
         self.deals = sorted(deals, key=lambda d: (d.time, d.ticket))
         self.endResetModel()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.deals)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:  # noqa: N802
-        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        return None
+    def row_total(self) -> int:
+        return len(self.deals)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

@@ -7,7 +7,7 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.logs import LogEntry
+from app.ui.table_model import HeaderedTableModel
 
 Index = QModelIndex | QPersistentModelIndex
 HEADERS = ("Time", "Level", "Source", "Message")
@@ -34,7 +35,9 @@ LEVEL_COLOURS = {"WARNING": "#f0a04b", "ERROR": "#ef5350", "CRITICAL": "#ef5350"
 LEVEL_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-class JournalModel(QAbstractTableModel):
+class JournalModel(HeaderedTableModel):
+    HEADERS = HEADERS
+
     def __init__(self, capacity: int = 5_000) -> None:
         super().__init__()
         self.entries: deque[LogEntry] = deque(maxlen=capacity)
@@ -56,18 +59,8 @@ class JournalModel(QAbstractTableModel):
         self.entries.extend(new)
         self.endInsertRows()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.entries)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:  # noqa: N802
-        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        return None
+    def row_total(self) -> int:
+        return len(self.entries)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from app.models import Order, Position
 from app.ui import formatting
+from app.ui.table_model import HeaderedTableModel
 from app.ui.theme import DOWN_COLOUR, UP_COLOUR
 
 Index = QModelIndex | QPersistentModelIndex
@@ -30,8 +31,10 @@ HEADERS = (
 PROFIT_COLUMN = 10
 
 
-class TradeTableModel(QAbstractTableModel):
+class TradeTableModel(HeaderedTableModel):
     """``digits(symbol)`` gives the price format (from the symbol specs the app has seen)."""
+
+    HEADERS = HEADERS
 
     def __init__(self, digits: Callable[[str], int] = lambda _symbol: 5) -> None:
         super().__init__()
@@ -75,18 +78,8 @@ class TradeTableModel(QAbstractTableModel):
         return None
 
     # ------------------------------------------------------------------ Qt model
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.positions) + len(self.orders)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(  # noqa: N802
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        return None
+    def row_total(self) -> int:
+        return len(self.positions) + len(self.orders)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
