@@ -240,7 +240,7 @@ class MainWindow(QMainWindow):
             self.kill_switch_on = switch is not None
             self.status.set_kill_switch(state.account, switch.reason if switch else None)
             self.reset_kill_switch_action.setEnabled(self.kill_switch_on)
-            if self.kill_switch_on and not before:
+            if switch is not None and not before:
                 self.notifications.show_toast(
                     logging.ERROR, f"Kill switch tripped on {state.account}: {switch.reason}"
                 )
