@@ -23,6 +23,7 @@ from app.models import (
     RejectedError,
     SymbolSpec,
     TemporaryError,
+    Tick,
     TickBatch,
     Timeframe,
 )
@@ -126,7 +127,32 @@ class MarketData:
         if wanted:
             self._subscribed.extend(wanted)
             await self._pool.live.stream_ticks(self._subscribed, self.poll_interval_s)
+            for symbol in wanted:
+                await self._publish_last_quote(symbol)
         return self.subscribed
+
+    async def _publish_last_quote(self, symbol: str) -> None:
+        """The symbol's last known quote, as the terminal's Market Watch shows it at once - also while
+        its market is closed (a weekend), when the stream brings nothing. The stream starts after
+        this tick, so nothing is counted twice; a newer streamed quote is never overwritten."""
+        tick: Tick = await self._pool.live.call("tick", symbol)
+        current: Quote | None = self._hub.latest(Topic.QUOTES, symbol)
+        if tick.time_msc <= 0 or symbol not in self._daily or (current and current.time_msc >= tick.time_msc):
+            return
+        self._hub.publish(Topic.QUOTES, self._quote(tick), key=symbol)
+
+    def _quote(self, tick: Tick) -> Quote:
+        spec, daily = self._specs[tick.symbol], self._daily[tick.symbol]
+        return Quote(
+            symbol=tick.symbol,
+            bid=tick.bid,
+            ask=tick.ask,
+            time_msc=tick.time_msc,
+            spread_points=round((tick.ask - tick.bid) / spec.point) if spec.point else 0,
+            digits=spec.digits,
+            day_open=daily.current.open if daily.current else 0.0,
+            last=tick.last,
+        )
 
     async def unsubscribe(self, symbols: Iterable[str]) -> list[str]:
         gone = set(symbols)
@@ -200,21 +226,8 @@ class MarketData:
                 continue  # unsubscribed while ticks were on the way
             self.ticks_received += len(batch)
             self._hub.publish(Topic.TICKS, batch, key=batch.symbol)
-            daily = self._daily[batch.symbol]
-            daily.apply(batch)
-            spec = self._specs[batch.symbol]
-            tick = batch.latest
-            quote = Quote(
-                symbol=tick.symbol,
-                bid=tick.bid,
-                ask=tick.ask,
-                time_msc=tick.time_msc,
-                spread_points=round((tick.ask - tick.bid) / spec.point) if spec.point else 0,
-                digits=spec.digits,
-                day_open=daily.current.open if daily.current else 0.0,
-                last=tick.last,
-            )
-            self._hub.publish(Topic.QUOTES, quote, key=tick.symbol)
+            self._daily[batch.symbol].apply(batch)
+            self._hub.publish(Topic.QUOTES, self._quote(batch.latest), key=batch.symbol)
             for (symbol, timeframe), live in self._live_bars.items():
                 if symbol != batch.symbol:
                     continue

@@ -47,7 +47,13 @@ async def test_quotes_ticks_and_live_bars_reach_the_hub(services: Services) -> N
     bars = services.hub.subscribe(Topic.BARS, Delivery.ALL)
     assert await services.market.subscribe(["EURUSD", "USDJPY"]) == ["EURUSD", "USDJPY"]
     await services.market.watch_bars("EURUSD", Timeframe.M1)
-    await wait_until(lambda: len(quotes) == 2 and len(bars) > 0)
+    ticked: set[str] = set()
+
+    def both_ticked() -> bool:
+        ticked.update(e.key for e in ticks.drain())
+        return ticked == {"EURUSD", "USDJPY"}
+
+    await wait_until(lambda: len(quotes) == 2 and len(bars) > 0 and both_ticked())
     by_symbol = {e.key: e.value for e in quotes.drain()}
     eurusd: Quote = by_symbol["EURUSD"]
     assert eurusd.ask > eurusd.bid > 0
@@ -57,7 +63,6 @@ async def test_quotes_ticks_and_live_bars_reach_the_hub(services: Services) -> N
     update: BarUpdate = bars.drain()[-1].value
     assert update.symbol == "EURUSD" and update.timeframe is Timeframe.M1
     assert update.bar.low <= update.bar.close <= update.bar.high
-    assert {e.key for e in ticks.drain()} == {"EURUSD", "USDJPY"}
 
     history = await services.market.bars("EURUSD", Timeframe.H1, 100)
     assert len(history) == 100 and history.time[-1] > history.time[0]
