@@ -203,16 +203,34 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stop the API server first (clients are told and disconnected before the services go), then
-        the other started services in reverse order, each bounded by a timeout; never raises."""
+        the other started services in reverse order, each bounded by a timeout. Raises only
+        :class:`EventLoopEnded`, when there is no loop left to stop them on."""
         if self.server in self._started:
             self._started.remove(self.server)
             self._started.append(self.server)
         while self._started:
+            if not _loop_running():
+                # Qt ended the loop under us (the display went away): nothing async can run now.
+                names = ", ".join(s.name for s in reversed(self._started))
+                self._started.clear()
+                raise EventLoopEnded(f"the event loop ended before these services stopped: {names}")
             service = self._started.pop()
             try:
                 await asyncio.wait_for(service.stop(), STOP_TIMEOUT_S)
             except Exception:
                 log.exception("service %s did not stop cleanly", service.name)
+
+
+class EventLoopEnded(RuntimeError):
+    """The event loop ended before the services were stopped (Qt ends it when the display goes)."""
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def build_runtime(settings: Settings, log_bus: LogBus, *, headless: bool = False) -> Runtime:

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,55 @@ def test_window_mode_opens_and_exits_0_on_sigterm(data_dir: Path) -> None:
         proc.wait_for("window mode running")
         code = proc.stop(signal.SIGTERM)
     assert code == 0, proc.output
+
+
+def processes_mentioning(text: str) -> list[str]:
+    """Command lines of the running processes that contain ``text`` (their data dir, say)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmdline:
+            found.append(cmdline)
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Xvfb")
+@pytest.mark.parametrize("with_sigterm", [False, True], ids=["display-dies", "display-dies-at-sigterm"])
+def test_losing_the_display_exits_1_with_one_line_and_leaves_nothing_running(
+    data_dir: Path, with_sigterm: bool
+) -> None:
+    """The X server dies under the window - alone, or as at a logout together with a SIGTERM while
+    the app stops: no traceback, one clear line, exit 1, no stray child process."""
+    read_fd, write_fd = os.pipe()
+    xvfb = subprocess.Popen(  # noqa: S603 - a fixed command
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd) as display_fd:
+            display = display_fd.readline().strip()
+        assert display, "Xvfb did not start"
+        env = subprocess_env(QT_QPA_PLATFORM="xcb", DISPLAY=f":{display}")
+        with RunningProcess(app_command("--sim", "--data-dir", str(data_dir)), env) as proc:
+            proc.wait_for("window mode running", timeout=60)
+            proc.wait_for("logged_in", timeout=60)
+            if with_sigterm:
+                proc.proc.send_signal(signal.SIGTERM)
+            xvfb.kill()
+            code = proc.wait_exit(60, "after the X server died")
+    finally:
+        xvfb.kill()
+        xvfb.wait()
+    assert code == 1, proc.output
+    assert "the display connection was lost" in proc.output
+    assert "Traceback" not in proc.output
+    deadline = time.monotonic() + 15  # the sim server and the workers notice their parent is gone
+    while processes_mentioning(str(data_dir)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_mentioning(str(data_dir)) == []

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication
 from app.audit import AuditReader, audit_dir
 from app.config import APP_NAME, Settings, default_config_file
 from app.logs import LogBus
-from app.runtime import Runtime, build_runtime
+from app.runtime import EventLoopEnded, Runtime, build_runtime
 from app.shutdown import install_stop_signals, remove_stop_signals
 from app.ui.accounts_tab import AccountsTab
 from app.ui.audit_tab import AuditTab
@@ -78,7 +78,7 @@ async def run_window_async(settings: Settings, log_bus: LogBus, config_file: Pat
         await window.shutdown()
         try:
             await asyncio.to_thread(save_layout, layout_file, final)
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:  # RuntimeError: the display went, and the loop with it
             log.warning("window layout not saved: %s", exc)
         await runtime.stop()
         remove_stop_signals(loop)
@@ -106,8 +106,23 @@ def _dock_account_views(
     return [accounts, exposure, progress]
 
 
+# What qasync raises when Qt's event loop ends under it - Qt does that itself when the display
+# connection breaks (the X server or the Wayland compositor went away).
+_LOOP_ENDED_BY_QT = "Event loop stopped before Future completed"
+
+
 def run_window(settings: Settings, log_bus: LogBus, config_file: Path | None = None) -> int:
+    """Run the window until it is closed (0), or until the display is lost (1, with one log line)."""
     qt_app = _qt_application()
-    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qt_app)) as runner:
-        runner.run(run_window_async(settings, log_bus, config_file))
+    try:
+        with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qt_app)) as runner:
+            runner.run(run_window_async(settings, log_bus, config_file))
+    except RuntimeError as exc:
+        if not isinstance(exc, EventLoopEnded) and _LOOP_ENDED_BY_QT not in str(exc):
+            raise
+        # Nothing can run on a loop Qt keeps ending. What matters is already safe: every audit
+        # entry was fsynced when written, and the terminal workers and the simulated trade server
+        # end with this process.
+        log.error("the display connection was lost; the window cannot go on, exiting (%s)", exc)
+        return 1
     return 0

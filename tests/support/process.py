@@ -65,12 +65,16 @@ class RunningProcess:
         """Send ``sig`` and return the exit code once the process has ended."""
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
+        return self.wait_exit(timeout, f"of signal {sig}")
+
+    def wait_exit(self, timeout: float = 30.0, after: str = "") -> int:
+        """The exit code once the process ends by itself; fails (killing it) if it does not."""
         try:
             code = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-            raise AssertionError(f"no exit within {timeout}s of signal {sig}:\n{self.output}") from None
+            raise AssertionError(f"no exit within {timeout}s {after}:\n{self.output}") from None
         self._reader.join(5)
         self._drain()
         return code
