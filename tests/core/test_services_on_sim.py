@@ -125,7 +125,7 @@ async def test_refused_request_names_the_reason_and_changes_nothing(services: Se
     tick = await services.pool.live.call("tick", "EURUSD")
     with pytest.raises(OrderValidationError, match="stops level") as bad_sl:
         await services.trading.place(
-            OrderRequest(TradeAction.DEAL, "EURUSD", 0.10, OrderType.BUY, sl=round(tick.bid - 0.00002, 5))
+            OrderRequest(TradeAction.DEAL, "EURUSD", 0.10, OrderType.BUY, sl=round(tick.bid - 0.00005, 5))
         )
     assert bad_sl.value.field == "sl"
     with pytest.raises(OrderValidationError, match="volume step 0.01") as bad_volume:

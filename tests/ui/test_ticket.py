@@ -19,13 +19,20 @@ from app.models import (
     Quote,
     SymbolSpec,
 )
+from app.mt5.sim.clock import ManualClock
 from app.ui.tasks import TaskRunner
 from app.ui.ticket.dialog import OrderTicket
-from tests.support.sim_fixtures import wait_until
+from tests.support.sim_fixtures import WEDNESDAY, wait_until
 from tests.ui.conftest import SimServices
 from tests.ui.test_pure_helpers import EURUSD
 
 pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def sim_clock() -> ManualClock:
+    """The market stands still: a price chosen a few points from the quote stays where it was put."""
+    return ManualClock(WEDNESDAY)
 
 
 def ticket_on(services: SimServices, tasks: TaskRunner, qtbot: QtBot, **kwargs: Any) -> OrderTicket:
@@ -52,7 +59,7 @@ async def test_bad_volume_and_bad_stops_are_shown_and_a_valid_order_is_placed(
     ticket.volume.setValue(0.10)
     quote = sim_services.market.quote("EURUSD")
     assert quote is not None
-    ticket.sl.setValue(quote.bid - 0.00002)  # inside the stops level
+    ticket.sl.setValue(quote.bid - 0.00005)  # inside the stops level (10 points)
     await wait_until(lambda: ticket.field_error("sl") != "")
     assert "stops level" in ticket.field_error("sl") and ticket.errors["sl"].isVisible()
     assert ticket.check_label.text() == "Check: refused (sl)"
