@@ -40,7 +40,7 @@ class TaskRunner:
         *,
         what: str,
         owner: QObject | None = None,
-        on_result: Callable[[T], None] | None = None,
+        on_result: Callable[[T], object] | None = None,  # what it returns is ignored
         on_error: Callable[[BaseException], bool | None] | None = None,
     ) -> asyncio.Task[T] | None:
         """Start ``coro``. ``on_error`` may handle a failure itself (return True to stop it reaching
@@ -59,7 +59,7 @@ class TaskRunner:
         task: asyncio.Task[Any],
         what: str,
         owner: QObject | None,
-        on_result: Callable[[Any], None] | None,
+        on_result: Callable[[Any], object] | None,
         on_error: Callable[[BaseException], bool | None] | None,
     ) -> None:
         self._tasks.discard(task)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, cast
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -287,9 +287,10 @@ class OrderTicket(QDialog):
     def _type_changed(self) -> None:
         order_type = self.order_type
         pending = order_type.is_pending
-        self._form.setRowVisible(self.price.parentWidget(), pending)
+        # price and stop-limit price each sit in a row widget of their own (with their buttons)
+        self._form.setRowVisible(cast(QWidget, self.price.parentWidget()), pending)
         stop_limit = order_type in (OrderType.BUY_STOP_LIMIT, OrderType.SELL_STOP_LIMIT)
-        self._form.setRowVisible(self.stoplimit.parentWidget(), stop_limit)
+        self._form.setRowVisible(cast(QWidget, self.stoplimit.parentWidget()), stop_limit)
         self._form.setRowVisible(self.deviation, not pending)
         side = order_type.side
         verb = "Buy" if side is Side.BUY else "Sell"
