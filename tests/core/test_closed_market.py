@@ -4,10 +4,7 @@ while the tick stream rightly brings nothing for it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -25,15 +22,6 @@ SATURDAY = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)  # forex closed since Frida
 @pytest.fixture
 def sim_clock() -> ScaledClock:
     return ScaledClock(SATURDAY, speed=1.0)
-
-
-@pytest.fixture
-async def services(client_factory: Any, tmp_path: Path) -> AsyncIterator[Services]:
-    client, _ = await client_factory()
-    await client.login(5001006, "Demo-1006", "SimBroker-Demo")
-    found = await Services(client, tmp_path).start()
-    yield found
-    await found.stop()
 
 
 async def test_a_closed_symbol_shows_its_last_quote_and_streams_nothing(services: Services) -> None:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -28,17 +25,6 @@ from tests.support.services import Services
 from tests.support.sim_fixtures import wait_until
 
 pytestmark = pytest.mark.slow
-
-TEST_ACCOUNT = (5001006, "Demo-1006", "SimBroker-Demo")  # USD hedging, no positions
-
-
-@pytest.fixture
-async def services(client_factory: Any, tmp_path: Path) -> AsyncIterator[Services]:
-    client, _ = await client_factory()
-    await client.login(*TEST_ACCOUNT)
-    found = await Services(client, tmp_path).start()
-    yield found
-    await found.stop()
 
 
 async def test_quotes_ticks_and_live_bars_reach_the_hub(services: Services) -> None:
