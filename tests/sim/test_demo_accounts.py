@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -79,3 +80,18 @@ def test_same_seed_same_demo_books() -> None:
             listener.stop()
 
     assert books() == books()
+
+
+def test_demo_books_made_on_a_weekend_hold_nothing_dated_in_it() -> None:
+    """First run on a Saturday: the seeded pending orders were placed while their markets were open."""
+    saturday = datetime(2025, 6, 7, 12, 0, tzinfo=UTC)
+    listener = serve_in_thread(seed=7, clock=ManualClock(saturday), demo_history=True)
+    try:
+        orders = list(listener.server.ledger.orders.values())
+        positions = list(listener.server.ledger.positions.values())
+    finally:
+        listener.stop()
+    assert orders and positions
+    placed = [datetime.fromtimestamp(o.time_setup_msc / 1000, UTC) for o in orders]
+    opened = [datetime.fromtimestamp(p.time_msc / 1000, UTC) for p in positions]
+    assert all(t.weekday() < 5 and t < saturday for t in placed + opened), placed + opened

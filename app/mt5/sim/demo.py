@@ -456,11 +456,11 @@ class _History:
         b, ledger = self.broker, self.broker.ledger
         symbol, side = str(data["symbol"]), int(data["side"])  # type: ignore[call-overload]
         spec = b.specs[symbol]
-        quote = b.quote(symbol)
-        if quote is None:
+        tick = b.feed.last_tick(symbol, time_ms)
+        if tick is None:
             return
         kind = c.ORDER_TYPE_BUY_LIMIT if side == 0 else c.ORDER_TYPE_SELL_LIMIT
-        price = round(quote[1] * 0.98 if side == 0 else quote[0] * 1.02, spec.digits)
+        price = round(tick.ask * 0.98 if side == 0 else tick.bid * 1.02, spec.digits)
         ledger.put_order(
             Order(
                 ticket=ledger.order_ticket(),
@@ -470,7 +470,7 @@ class _History:
                 volume_initial=spec.volume_min * 10,
                 volume_current=spec.volume_min * 10,
                 price_open=price,
-                time_setup_msc=time_ms,
+                time_setup_msc=min(time_ms, tick.time_msc),  # placed while its market was open
                 reason=c.ORDER_REASON_CLIENT,
                 comment="demo limit",
             )
