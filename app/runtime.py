@@ -28,10 +28,10 @@ from app.logs import LogBus, LogEntry
 from app.models import TerminalState
 from app.mt5.backend import TerminalPlan, plan_terminals
 from app.mt5.client import TerminalClient
-from app.mt5.oslock import TerminalsLock
 from app.mt5.pool import TerminalPool
 from app.mt5.protocol import WorkerSpec
 from app.mt5.sim_service import SimTradeServer
+from app.mt5.terminals_lock import TerminalsLock
 from app.server.service import ApiServer
 
 log = logging.getLogger(__name__)

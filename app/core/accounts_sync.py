@@ -38,12 +38,13 @@ from app.core.storage import Database, database_path
 from app.models import AccountSnapshot, ManagedAccount, TerminalStatus
 from app.mt5.backend import TerminalPlan, plan_terminals
 from app.mt5.client import TerminalClient
-from app.mt5.oslock import TERMINALS_LOCK_FILE, OsLock
 from app.mt5.pool import TerminalPool
 from app.mt5.protocol import WorkerSpec
 from app.mt5.sim.claim import running_server
 from app.mt5.sim.process import ServerProcess, StateDirInUse, start_server_process
 from app.mt5.sim_service import SimTradeServer
+from app.mt5.terminals_lock import TERMINALS_LOCK_FILE
+from app.oslock import OsLock
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,11 @@ from app.config import load_settings
 from app.core.accounts_sync import _SyncRefused, _terminals
 from app.core.credentials import SERVICE_NAME
 from app.mt5.backend import TerminalPlan
-from app.mt5.oslock import TERMINALS_LOCK_FILE, OsLock
 from app.mt5.sim.admin import SimAdmin
 from app.mt5.sim.claim import running_server
 from app.mt5.sim.process import start_server_process
+from app.mt5.terminals_lock import TERMINALS_LOCK_FILE
+from app.oslock import OsLock
 from tests.conftest import app_command, subprocess_env
 from tests.core.test_password_leaks import assert_no_file_holds
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from app.config import SimSettings
-from app.mt5.oslock import OsLock, is_locked
 from app.mt5.sim.claim import INFO_FILE, LOCK_FILE, running_server
 from app.mt5.sim.process import StateDirInUse, start_server_process
 from app.mt5.sim_service import SimTradeServer
+from app.oslock import OsLock, is_locked
 from tests.conftest import subprocess_env
 
 pytestmark = pytest.mark.slow

@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.mt5.oslock import OsLock, is_locked
+from app.oslock import OsLock, is_locked
 
 LOCK_FILE = "server.lock"
 INFO_FILE = "server.json"

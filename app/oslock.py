@@ -1,4 +1,5 @@
-"""An exclusive OS lock on a file, taken without waiting: who runs what on a data dir.
+"""An exclusive OS lock on a file: one audit writer at a time, one app driving a data dir's
+terminals, one sim trade server per state dir.
 
 ``flock`` on POSIX and ``msvcrt.locking`` on Windows: the OS drops the lock when the holding process
 dies, however it dies, so a crash never leaves a stale lock behind (a lock file's mere existence
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
@@ -41,7 +43,12 @@ else:
 
 
 def _open(path: Path) -> int:
-    return os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0)
+    try:
+        return os.open(path, flags, 0o644)
+    except FileNotFoundError:  # the first lock in a new directory
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, flags, 0o644)
 
 
 class OsLock:
@@ -57,13 +64,26 @@ class OsLock:
 
     def try_acquire(self) -> bool:
         """Take the lock if no one holds it; False (at once) when another holder has it."""
+        return self.acquire(timeout=0.0)
+
+    def acquire(self, timeout: float) -> bool:
+        """Take the lock, waiting up to ``timeout`` seconds for another holder to let go (polling,
+        backing off to 5 ms); False if it never did."""
         if self._fd is not None:
             return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = _open(self.path)
-        if not _try_lock(fd):
+        deadline = time.monotonic() + timeout
+        pause = 0.0002
+        try:
+            while not _try_lock(fd):
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    return False
+                time.sleep(pause)
+                pause = min(pause * 2, 0.005)
+        except BaseException:
             os.close(fd)
-            return False
+            raise
         self._fd = fd
         return True
 
@@ -86,28 +106,3 @@ def is_locked(path: Path) -> bool:
         probe.release()
         return False
     return True
-
-
-TERMINALS_LOCK_FILE = "terminals.lock"
-
-
-class TerminalsLock:
-    """Real MetaTrader 5 terminals answer to one process at a time: the app holds
-    ``<data dir>/terminals.lock`` while it drives them, and ``accounts sync`` refuses to drive them
-    meanwhile (it would log the app's terminals in to other accounts). A runtime service."""
-
-    name = "terminals-lock"
-
-    def __init__(self, data_dir: Path) -> None:
-        self.path = data_dir / TERMINALS_LOCK_FILE
-        self._lock = OsLock(self.path)
-
-    async def start(self) -> None:
-        if not self._lock.try_acquire():
-            raise RuntimeError(
-                f"another mt5-console process drives the terminals of this data dir ({self.path.parent}); "
-                "stop it first"
-            )
-
-    async def stop(self) -> None:
-        self._lock.release()
