@@ -19,12 +19,10 @@ from PySide6.QtCore import QItemSelection, QSortFilterProxyModel, Qt, QTimer, Si
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -48,6 +46,7 @@ from app.ui.accounts_model import SORT_ROLE, AccountsTableModel
 from app.ui.equity_curve import EquityCurve
 from app.ui.hub_feed import HubFeed
 from app.ui.service_calls import ServiceCalls, describe_error
+from app.ui.table_view import data_table
 
 log = logging.getLogger(__name__)
 
@@ -173,18 +172,9 @@ class AccountsTab(QWidget):
         self.proxy = _Sorting(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
+        self.table = data_table(self.proxy, fit_contents=True)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)  # a long reason is elided; its tooltip has it whole
-        self.table.verticalHeader().setVisible(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.doubleClicked.connect(lambda _: self.open_edit())
 

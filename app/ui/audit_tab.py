@@ -19,18 +19,17 @@ from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from app.audit import Action, AuditEntry, AuditQuery, AuditSource, VerifyReport, summarize
 from app.ui.table_model import HeaderedTableModel
+from app.ui.table_view import data_table
 
 COLUMNS = ("Time (UTC)", "Actor", "Action", "Account", "Summary")
 PERIODS: dict[str, timedelta | None] = {
@@ -142,14 +141,7 @@ class AuditTab(QWidget):
         filters.addWidget(self.refresh_button)
         filters.addWidget(self.verify_button)
 
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.table = data_table(self.model, fit_contents=True)
 
         self.status = QLabel("")
         self.verify_result = QLabel("Not verified yet")

@@ -22,7 +22,7 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QBrush, QCloseEvent
-from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.core.exposure import SymbolExposure, exposure, floating_by_currency
 from app.core.hub import Event, EventHub, Topic
@@ -33,6 +33,7 @@ from app.ui.accounts_model import DOWN, STALE_BACKGROUND, UP
 from app.ui.hub_feed import HubFeed
 from app.ui.service_calls import ServiceCalls
 from app.ui.table_model import HeaderedTableModel
+from app.ui.table_view import data_table
 
 COLUMNS = (
     "Symbol", "Net volume", "Long", "Short", "Avg price", "Floating P/L", "Accounts", "Positions", "Age",
@@ -145,13 +146,7 @@ class ExposureTab(QWidget):
         self.calls = ServiceCalls(self)
         self.calls.failed.connect(lambda what, text: self.message.setText(f"Could not {what}: {text}"))
         self.model = ExposureTableModel(stale_after, now, self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.table = data_table(self.model, fit_contents=True)
         self.totals = QLabel("")
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)

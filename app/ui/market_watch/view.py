@@ -11,18 +11,17 @@ from collections.abc import Iterable
 from PySide6.QtCore import QModelIndex, QPoint, QStringListModel, Qt, Signal
 from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCompleter,
     QHeaderView,
     QLineEdit,
     QMenu,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from app.models import SymbolSpec
 from app.ui.market_watch.model import Column, QuoteTableModel
+from app.ui.table_view import data_table
 
 
 class MarketWatch(QWidget):
@@ -36,17 +35,10 @@ class MarketWatch(QWidget):
         super().__init__(parent)
         self.setObjectName("MarketWatch")
         self.model = model
-        self.table = QTableView(self)
+        self.table = data_table(model, parent=self)
         self.table.setObjectName("MarketWatchTable")
-        self.table.setModel(model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(22)
         header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)  # the price columns stretch instead
         header.setMinimumSectionSize(36)
         # prices share what is left; the other columns keep the width their contents need
         for column, mode in (

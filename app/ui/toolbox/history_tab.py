@@ -9,14 +9,11 @@ from typing import Any, Protocol
 from PySide6.QtCore import QDateTime, QModelIndex, QPersistentModelIndex, Qt, QTimeZone
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDateTimeEdit,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -24,6 +21,7 @@ from PySide6.QtWidgets import (
 from app.models import Deal
 from app.ui import formatting
 from app.ui.table_model import HeaderedTableModel
+from app.ui.table_view import data_table
 from app.ui.tasks import TaskRunner
 from app.ui.theme import DOWN_COLOUR, UP_COLOUR
 
@@ -140,16 +138,7 @@ class HistoryTab(QWidget):
         self.refresh_button = QPushButton("Show")
         self.refresh_button.clicked.connect(self.refresh)
         self.period.currentIndexChanged.connect(self._period_picked)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(21)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = data_table(self.model)
         self.summary = QLabel("")
         self.summary.setObjectName("HistorySummary")
         self.summary.setTextFormat(Qt.TextFormat.RichText)

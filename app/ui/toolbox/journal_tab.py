@@ -10,18 +10,16 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from app.logs import LogEntry
 from app.ui.table_model import HeaderedTableModel
+from app.ui.table_view import data_table
 
 Index = QModelIndex | QPersistentModelIndex
 HEADERS = ("Time", "Level", "Source", "Message")
@@ -107,17 +105,7 @@ class JournalTab(QWidget):
         self.level.setCurrentIndex(1)
         self.level.currentTextChanged.connect(lambda text: self.proxy.set_min_level(LEVELS[text]))
         self.proxy.set_min_level(LEVELS[self.level.currentText()])
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(20)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        self.table = data_table(self.proxy)
         for column, width in enumerate((150, 70, 170)):
             self.table.setColumnWidth(column, width)
         controls = QHBoxLayout()

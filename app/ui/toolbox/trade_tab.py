@@ -14,19 +14,17 @@ from typing import Any, Protocol
 from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMenu,
     QMessageBox,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from app.models import AccountInfo, Order, OrderResult, Position
 from app.ui import formatting
+from app.ui.table_view import data_table
 from app.ui.tasks import TaskRunner
 from app.ui.toolbox.dialogs import ModifyDialog, VolumeDialog
 from app.ui.toolbox.trade_model import TradeTableModel
@@ -62,17 +60,7 @@ class TradeTab(QWidget):
         self._is_real = is_real
         self._digits = digits
         self.busy: set[int] = set()  # tickets with an action on the way
-        self.table = QTableView(self)
-        self.table.setModel(model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(21)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = data_table(model, parent=self)
         for column, width in enumerate((80, 80, 140, 80, 90, 80, 80, 80, 80, 70, 90)):
             self.table.setColumnWidth(column, width)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
