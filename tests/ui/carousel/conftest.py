@@ -1,5 +1,5 @@
-"""The Accounts and Exposure tabs and the carousel progress widget: async tests run on a qasync loop
-(asyncio on the Qt event loop, as in the app), so an ``await`` lets Qt timers fire; the registry is
+"""The Accounts and Exposure tabs and the carousel progress widget: async tests run on the qasync loop
+of tests/ui/conftest.py (asyncio on the Qt event loop, as in the app); the registry is
 real (a fresh database, an in-memory keyring), the carousel a small fake unless a test needs the real
 one over the simulator."""
 
@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import qasync
-from PySide6.QtWidgets import QApplication
 
 from app.config import AccountsSettings
 from app.core.accounts import AccountRegistry
@@ -22,22 +20,7 @@ from app.core.credentials import SERVICE_NAME, CredentialStore
 from app.core.hub import EventHub, Topic
 from app.core.storage import Database, database_path
 from app.models import AccountSnapshot, CarouselStatus, ManagedAccount, NewAccount
-from app.ui.theme import apply_theme
 from tests.support.keyrings import MemoryKeyring
-
-
-def pytest_asyncio_loop_factories(config: Any, item: Any) -> dict[str, Any]:
-    def qt_loop() -> qasync.QEventLoop:
-        app = QApplication.instance() or QApplication([])
-        return qasync.QEventLoop(app)
-
-    return {"qasync": qt_loop}
-
-
-@pytest.fixture(autouse=True)
-def _themed(qapp: QApplication) -> None:
-    qapp.setQuitOnLastWindowClosed(False)
-    apply_theme(qapp)
 
 
 @dataclass
@@ -112,13 +95,6 @@ async def accounts(data_dir: Path) -> AsyncIterator[Registry]:
 @pytest.fixture
 def carousel(accounts: Registry) -> FakeCarousel:
     return FakeCarousel(accounts.hub)
-
-
-async def until(predicate: Any, within: float = 5.0) -> None:
-    """Wait on the loop (Qt keeps running: qasync) until ``predicate()`` holds."""
-    async with asyncio.timeout(within):
-        while not predicate():  # noqa: ASYNC110 - polling what widgets show: there is no event to await
-            await asyncio.sleep(0.01)
 
 
 @asynccontextmanager

@@ -32,7 +32,8 @@ from app.ui.accounts_model import (
 )
 from app.ui.accounts_tab import AccountsTab
 from tests.support.factories import position, snapshot, utc
-from tests.ui.carousel.conftest import FakeCarousel, Registry, emitted, until
+from tests.support.sim_fixtures import wait_until
+from tests.ui.carousel.conftest import FakeCarousel, Registry, emitted
 
 pytestmark = pytest.mark.gui
 
@@ -79,7 +80,7 @@ async def test_every_account_shows_with_its_latest_figures_and_stale_ones_stand_
     await accounts.registry.set_status(never.id, AccountStatus.ERROR, "login refused (wrong password?)")
 
     tab = build(qtbot, accounts, carousel)
-    await until(lambda: tab.model.rowCount() == 3)
+    await wait_until(lambda: tab.model.rowCount() == 3)
 
     assert [cell(tab, fresh.id, c) for c in (ACCOUNT, TERMINAL, STATUS)] == ["main", "sim-2", "ok"]
     assert cell(tab, fresh.id, BALANCE) == "10,000.00 USD"
@@ -99,19 +100,19 @@ async def test_hub_updates_change_rows_and_a_removed_account_goes(
     qtbot: QtBot, accounts: Registry, carousel: FakeCarousel
 ) -> None:
     tab = build(qtbot, accounts, carousel)
-    await until(lambda: tab.model.rowCount() == 0 and not tab.calls.pending)
+    await wait_until(lambda: tab.model.rowCount() == 0 and not tab.calls.pending)
     one = await accounts.add(6001, alias="one")
-    await until(lambda: tab.model.row_of(one.id) is not None, 2)
+    await wait_until(lambda: tab.model.row_of(one.id) is not None, 2)
     assert cell(tab, one.id, STATUS) == "pending" and cell(tab, one.id, BALANCE) == ""
 
     await visited(accounts, one.id, 0, balance=4_321.0)
-    await until(lambda: cell(tab, one.id, BALANCE) == "4,321.00 USD", 2)
+    await wait_until(lambda: cell(tab, one.id, BALANCE) == "4,321.00 USD", 2)
     await accounts.registry.set_status(one.id, AccountStatus.ERROR, "login timed out after 30 s")
-    await until(lambda: cell(tab, one.id, REASON) == "login timed out after 30 s", 2)
+    await wait_until(lambda: cell(tab, one.id, REASON) == "login timed out after 30 s", 2)
     assert cell(tab, one.id, BALANCE) == "4,321.00 USD"  # the last snapshot stays
 
     await accounts.registry.remove(one.id)
-    await until(lambda: tab.model.rowCount() == 0, 2)
+    await wait_until(lambda: tab.model.rowCount() == 0, 2)
 
 
 def find_dialog(tab: AccountsTab) -> AccountDialog:
@@ -132,7 +133,7 @@ async def test_adding_an_account_sends_the_password_to_the_keyring_only(
     dialog.password.setText("S3cret pass")
     dialog.repeat.setText("S3cret pass")
     dialog.submit()
-    await until(lambda: dialog.errors["server"].isVisible(), 2)
+    await wait_until(lambda: dialog.errors["server"].isVisible(), 2)
     assert dialog.errors["server"].text() == "server must not be empty" and dialog.isVisible()
 
     dialog.server.setText("Broker-Live")
@@ -145,14 +146,14 @@ async def test_adding_an_account_sends_the_password_to_the_keyring_only(
     left: list[tuple[str, str]] = []
     dialog.finished.connect(lambda _: left.append((dialog.password.text(), dialog.repeat.text())))
     qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Save), Qt.MouseButton.LeftButton)
-    await until(lambda: tab.dialog is None, 3)
+    await wait_until(lambda: tab.dialog is None, 3)
 
     assert accounts.password_of("7001@Broker-Live") == "S3cret pass"
     added = await accounts.registry.find(7001, "Broker-Live")
     assert added is not None and (added.alias, added.terminal_id) == ("new one", "sim-2")
     assert left == [("", "")]  # the typed password is forgotten as the dialog closes ...
-    await until(lambda: not shiboken6.isValid(dialog))  # ... and the dialog goes
-    await until(lambda: tab.model.row_of(added.id) is not None, 2)
+    await wait_until(lambda: not shiboken6.isValid(dialog))  # ... and the dialog goes
+    await wait_until(lambda: tab.model.row_of(added.id) is not None, 2)
     assert tab.selected_account() is not None and tab.selected_account().id == added.id  # type: ignore[union-attr]
     shown = [str(tab.model.data(tab.model.index(0, c))) for c in range(tab.model.columnCount())]
     assert "S3cret pass" not in " ".join(shown) + tab.message.text()
@@ -163,7 +164,7 @@ async def test_editing_and_removing_an_account(
 ) -> None:
     account = await accounts.add(8001, alias="before")
     tab = build(qtbot, accounts, carousel)
-    await until(lambda: tab.model.rowCount() == 1, 3)
+    await wait_until(lambda: tab.model.rowCount() == 1, 3)
     tab.select(account.id)
     qtbot.mouseClick(tab.edit_button, Qt.MouseButton.LeftButton)
     dialog = find_dialog(tab)
@@ -173,19 +174,19 @@ async def test_editing_and_removing_an_account(
     dialog.password.setText("changed-pw")
     dialog.repeat.setText("changed-pw")
     dialog.submit()
-    await until(lambda: tab.dialog is None, 3)
+    await wait_until(lambda: tab.dialog is None, 3)
     edited = await accounts.registry.get(account.id)
     assert (edited.alias, edited.enabled) == ("after", False)
     assert accounts.password_of(edited) == "changed-pw"
-    await until(lambda: cell(tab, account.id, STATUS) == "pending (disabled)", 2)
+    await wait_until(lambda: cell(tab, account.id, STATUS) == "pending (disabled)", 2)
 
     tab.select(account.id)
     qtbot.mouseClick(tab.remove_button, Qt.MouseButton.LeftButton)
-    await until(lambda: tab.confirmation is not None, 2)
+    await wait_until(lambda: tab.confirmation is not None, 2)
     box = tab.confirmation
     assert box is not None and "its password from the OS keyring, 0 snapshot(s) and 0 deal(s)" in box.text()
     box.button(QMessageBox.StandardButton.Yes).click()
-    await until(lambda: tab.model.rowCount() == 0, 3)
+    await wait_until(lambda: tab.model.rowCount() == 0, 3)
     assert accounts.password_of(edited) is None and await accounts.registry.list() == []
 
 
@@ -194,12 +195,12 @@ async def test_carousel_controls_sync_now_and_failures_without_a_dialog(
 ) -> None:
     account = await accounts.add(9001, alias="nine")
     tab = build(qtbot, accounts, carousel)
-    await until(lambda: tab.model.rowCount() == 1, 3)
+    await wait_until(lambda: tab.model.rowCount() == 1, 3)
     assert tab.run_button.text() == "Start carousel" and not tab.pause_button.isEnabled()
     assert not tab.sync_button.isEnabled()  # nothing selected
 
     qtbot.mouseClick(tab.run_button, Qt.MouseButton.LeftButton)
-    await until(lambda: tab.run_button.text() == "Stop carousel", 2)
+    await wait_until(lambda: tab.run_button.text() == "Stop carousel", 2)
     assert carousel.calls == ["run gui"] and tab.pause_button.isEnabled()
     qtbot.mouseClick(tab.pause_button, Qt.MouseButton.LeftButton)
     assert carousel.calls[-1] == "pause" and tab.pause_button.text() == "Resume"
@@ -210,7 +211,7 @@ async def test_carousel_controls_sync_now_and_failures_without_a_dialog(
     tab.select(account.id)
     carousel.synced = snapshot(NOW, balance=1_500.0)
     qtbot.mouseClick(tab.sync_button, Qt.MouseButton.LeftButton)
-    await until(lambda: "nine synced: balance 1,500.00 USD" in tab.message.text(), 2)
+    await wait_until(lambda: "nine synced: balance 1,500.00 USD" in tab.message.text(), 2)
     assert carousel.calls[-1] == f"sync {account.id}"
 
     carousel.sync_error = VisitFailed(account.key, "login refused (wrong password, login or server?)")
@@ -225,7 +226,7 @@ async def test_carousel_controls_sync_now_and_failures_without_a_dialog(
     assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
 
     qtbot.mouseClick(tab.run_button, Qt.MouseButton.LeftButton)
-    await until(lambda: tab.run_button.text() == "Start carousel", 2)
+    await wait_until(lambda: tab.run_button.text() == "Start carousel", 2)
     assert carousel.calls[-1] == "halt gui" and tab.carousel_label.text() == "Carousel stopped"
 
 
@@ -237,7 +238,7 @@ async def test_the_equity_curve_follows_the_selected_account(
     for minutes, equity in ((30, 1_000.0), (20, 1_050.0), (10, 990.0)):
         await visited(accounts, account.id, minutes, balance=1_000.0, equity=equity)
     tab = build(qtbot, accounts, carousel)
-    await until(lambda: tab.model.rowCount() == 2, 3)
+    await wait_until(lambda: tab.model.rowCount() == 2, 3)
     async with emitted(tab.curve_loaded) as loaded:
         tab.select(account.id)
     assert loaded == [3]
@@ -247,7 +248,7 @@ async def test_the_equity_curve_follows_the_selected_account(
     assert tab.curve.title.text() == "Equity of curve (USD, 3 snapshots)"
 
     await visited(accounts, account.id, 0, balance=1_000.0, equity=1_010.0)
-    await until(lambda: len(tab.curve.points()[0]) == 4, 2)
+    await wait_until(lambda: len(tab.curve.points()[0]) == 4, 2)
     assert tab.curve.points()[1][-1] == 1_010.0
 
     async with emitted(tab.curve_loaded) as loaded:
@@ -271,7 +272,7 @@ async def test_a_slow_keyring_never_blocks_the_gui_thread(
     timer = QTimer()
     timer.timeout.connect(lambda: ticks.append(1))
     timer.start(20)
-    await until(lambda: tab.dialog is None, 10)
+    await wait_until(lambda: tab.dialog is None, 10)
     timer.stop()
     assert len(ticks) > 20  # the GUI thread went on drawing while the keyring was busy
     assert accounts.password_of("9201@Broker-Demo") == "slow-pw"

@@ -12,7 +12,7 @@ from app.core.hub import EventHub, Topic
 from app.models import CarouselStatus
 from app.ui.carousel_progress import CarouselProgress
 from tests.support.factories import utc
-from tests.ui.carousel.conftest import until
+from tests.support.sim_fixtures import wait_until
 
 pytestmark = pytest.mark.gui
 
@@ -38,7 +38,7 @@ async def test_the_progress_follows_the_carousel(qtbot: QtBot) -> None:
         terminals=("sim-2", "sim-3"),
     )
     hub.publish(Topic.CAROUSEL, running)
-    await until(lambda: widget.bar.isVisible())
+    await wait_until(lambda: widget.bar.isVisible())
     assert (widget.bar.value(), widget.bar.maximum()) == (40, 100)
     assert widget.label.text() == "Carousel: cycle 3, 2 failed" and widget.label.property("role") == "error"
     assert widget.toolTip().splitlines() == [
@@ -52,15 +52,15 @@ async def test_the_progress_follows_the_carousel(qtbot: QtBot) -> None:
         Topic.CAROUSEL,
         CarouselStatus(running=True, cycle=3, last_cycle_s=24.6, next_due=NOW + timedelta(seconds=35)),
     )
-    await until(lambda: not widget.bar.isVisible())
+    await wait_until(lambda: not widget.bar.isVisible())
     assert widget.label.text() == "Carousel: cycle 3 done in 25 s, next in 35 s"
 
     hub.publish(Topic.CAROUSEL, CarouselStatus(running=True, paused=True, cycle=4))
-    await until(lambda: "paused" in widget.label.text())
+    await wait_until(lambda: "paused" in widget.label.text())
     assert widget.label.text() == "Carousel: paused (cycle 4)"
 
     note = "cannot share the live terminal: no password known for the live account 1@X"
     hub.publish(Topic.CAROUSEL, CarouselStatus(running=True, cycle=5, note=note))
-    await until(lambda: widget.label.text().endswith("⚠"))
+    await wait_until(lambda: widget.label.text().endswith("⚠"))
     assert note in widget.toolTip()
     widget.shutdown()

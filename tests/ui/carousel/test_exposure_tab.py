@@ -14,7 +14,8 @@ from app.models import AccountEdit, Side
 from app.ui.accounts_model import STALE_BACKGROUND
 from app.ui.exposure_tab import AGE, COLUMNS, ExposureTab
 from tests.support.factories import position, snapshot, utc
-from tests.ui.carousel.conftest import Registry, until
+from tests.support.sim_fixtures import wait_until
+from tests.ui.carousel.conftest import Registry
 
 pytestmark = pytest.mark.gui
 
@@ -52,7 +53,7 @@ async def test_rows_per_symbol_follow_the_visits(qtbot: QtBot, accounts: Registr
     tab = ExposureTab(accounts.hub, accounts.registry, stale_after=timedelta(minutes=15), now=lambda: NOW)
     qtbot.addWidget(tab)
     tab.show()
-    await until(lambda: tab.model.rowCount() == 2)
+    await wait_until(lambda: tab.model.rowCount() == 2)
 
     assert table(tab) == [
         # break-even of the net 0.6 lots: (1.0 × 1.10 − 0.4 × 1.12) / 0.6
@@ -66,10 +67,10 @@ async def test_rows_per_symbol_follow_the_visits(qtbot: QtBot, accounts: Registr
     # A new visit: the EUR account closed its position; a disabled account no longer counts.
     await accounts.registry.record_visit(eur, replace(snapshot(NOW), currency="EUR"))
     await accounts.registry.edit(usd.id, AccountEdit(enabled=False))
-    await until(lambda: tab.model.rowCount() == 0)
+    await wait_until(lambda: tab.model.rowCount() == 0)
     assert tab.totals.text() == "Floating P/L over 0 symbol(s) in 2 account(s): 0.00"
     await accounts.registry.edit(usd.id, AccountEdit(enabled=True))
-    await until(lambda: tab.model.rowCount() == 2)
+    await wait_until(lambda: tab.model.rowCount() == 2)
     assert table(tab)[0][:5] == ["EURUSD", "+1.00", "1.00", "0.00", "1.10000"]
     await accounts.registry.remove(usd.id)
-    await until(lambda: tab.model.rowCount() == 0)
+    await wait_until(lambda: tab.model.rowCount() == 0)

@@ -17,7 +17,8 @@ from app.mt5.sim.admin import SimAdmin
 from app.ui.accounts_model import REASON, STATUS
 from app.ui.accounts_tab import AccountsTab
 from app.ui.carousel_progress import CarouselProgress
-from tests.ui.carousel.conftest import Registry, until
+from tests.support.sim_fixtures import wait_until
+from tests.ui.carousel.conftest import Registry
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
@@ -37,28 +38,28 @@ async def test_the_tab_drives_the_real_carousel(
     for widget in (tab, progress):
         qtbot.addWidget(widget)
         widget.show()
-    await until(lambda: tab.model.rowCount() == 2)
+    await wait_until(lambda: tab.model.rowCount() == 2)
 
     qtbot.mouseClick(tab.run_button, Qt.MouseButton.LeftButton)
     try:
-        await until(lambda: tab.run_button.text() == "Stop carousel")
+        await wait_until(lambda: tab.run_button.text() == "Stop carousel")
         row = tab.model.row_of
-        await until(lambda: tab.model.row(row(good.id) or 0).account.status is AccountStatus.OK, 20)
-        await until(lambda: tab.model.row(row(bad.id) or 0).account.status is AccountStatus.ERROR, 20)
+        await wait_until(lambda: tab.model.row(row(good.id) or 0).account.status is AccountStatus.OK, 20)
+        await wait_until(lambda: tab.model.row(row(bad.id) or 0).account.status is AccountStatus.ERROR, 20)
         reason = tab.model.data(tab.model.index(row(bad.id) or 0, REASON))
         assert str(reason).startswith("login refused (wrong password, login or server?)")
         assert tab.model.data(tab.model.index(row(good.id) or 0, STATUS)) == "ok"
-        await until(lambda: progress.status.cycle >= 1)
+        await wait_until(lambda: progress.status.cycle >= 1)
         assert progress.label.text().startswith("Carousel: cycle")
 
         tab.select(good.id)
-        await until(lambda: len(tab.curve.points()[0]) >= 1, 10)
+        await wait_until(lambda: len(tab.curve.points()[0]) >= 1, 10)
         qtbot.mouseClick(tab.sync_button, Qt.MouseButton.LeftButton)
-        await until(lambda: "good synced: balance 3,000.00 USD" in tab.message.text(), 20)
+        await wait_until(lambda: "good synced: balance 3,000.00 USD" in tab.message.text(), 20)
     finally:
         qtbot.mouseClick(tab.run_button, Qt.MouseButton.LeftButton)
-        await until(lambda: tab.run_button.text() == "Start carousel", 20)
+        await wait_until(lambda: tab.run_button.text() == "Start carousel", 20)
         await carousel.stop()
-    await until(lambda: progress.label.text() == "Carousel: stopped")
+    await wait_until(lambda: progress.label.text() == "Carousel: stopped")
     tab.shutdown()
     progress.shutdown()
