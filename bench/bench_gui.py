@@ -67,17 +67,6 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def clock_offset_ms(admin: SimAdmin) -> float:
-    """Wall clock minus server clock, from the tightest of several round trips."""
-    best: tuple[float, float] = (float("inf"), 0.0)
-    for _ in range(20):
-        before = time.time() * 1000
-        server_ms = admin.stats()["now"]
-        after = time.time() * 1000
-        best = min(best, (after - before, (before + after) / 2 - server_ms))
-    return best[1]
-
-
 class Recorder:
     """Collects the figures of one round from Qt callbacks (all on the GUI thread)."""
 
@@ -177,7 +166,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     result["positions_in_trade_tab"] = window.trade_model.rowCount()
     rounds = []
     for _ in range(args.rounds):
-        recorder = Recorder(clock_offset_ms(admin))
+        recorder = Recorder(admin.clock_offset_ms())
         timer = QTimer()
         timer.setTimerType(Qt.TimerType.PreciseTimer)
         timer.timeout.connect(recorder.beat)

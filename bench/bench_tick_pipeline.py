@@ -43,17 +43,6 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def clock_offset_ms(admin: SimAdmin) -> float:
-    """Wall clock minus server clock, from the tightest of several round trips."""
-    best: tuple[float, float] = (float("inf"), 0.0)
-    for _ in range(20):
-        before = time.time() * 1000
-        server_ms = admin.stats()["now"]
-        after = time.time() * 1000
-        best = min(best, (after - before, (before + after) / 2 - server_ms))
-    return best[1]
-
-
 async def measure(
     address: str, admin: SimAdmin, rate: int, seconds: float, poll_ms: float
 ) -> dict[str, float]:
@@ -70,7 +59,7 @@ async def measure(
     gc.freeze()  # as the runtime does once started (app/runtime.py)
     admin.storm(rate, SYMBOLS)
     await asyncio.sleep(2.0)  # the storm starts on the next whole second; let it settle
-    offset = clock_offset_ms(admin)
+    offset = admin.clock_offset_ms()
     subscriber.drain()
     worker_pid = client.worker_pid
     assert worker_pid is not None

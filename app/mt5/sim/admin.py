@@ -11,6 +11,7 @@ admin.advance(60)                               # a server started with a manual
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from app.mt5.sim.address import split
@@ -64,6 +65,17 @@ class SimAdmin:
     def stats(self) -> dict[str, Any]:
         """Server time, ticks processed, CPU seconds used, counts of books, storm and faults."""
         return dict(self._call("admin_stats"))
+
+    def clock_offset_ms(self, samples: int = 20) -> float:
+        """Wall clock minus server clock, from the tightest of ``samples`` round trips (benchmarks
+        measure latency from a tick's server time)."""
+        best: tuple[float, float] = (float("inf"), 0.0)
+        for _ in range(samples):
+            before = time.time() * 1000
+            server_ms = self.stats()["now"]
+            after = time.time() * 1000
+            best = min(best, (after - before, (before + after) / 2 - server_ms))
+        return best[1]
 
     def create_account(self, login: int, password: str, **options: Any) -> int:
         """Open an account; options: name, currency, leverage, balance, hedging, real, server,
