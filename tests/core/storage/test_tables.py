@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from app.core.pnl import PnLCalendar
 from app.core.storage import ConflictError, Database, RetentionPolicy, Tx
@@ -92,10 +93,11 @@ def test_deleting_an_account_deletes_its_history(db: Database) -> None:
 
 
 def test_rows_for_an_unknown_account_are_refused(db: Database) -> None:
-    with pytest.raises(Exception, match="FOREIGN KEY"):
+    with pytest.raises(IntegrityError, match="(?i)foreign key"):
         db.call(lambda tx: tx.snapshots.add(999, snapshot(T0)))
-    with pytest.raises(Exception, match="FOREIGN KEY"):
+    with pytest.raises(IntegrityError, match="(?i)foreign key"):
         db.call(lambda tx: tx.deals.upsert(999, [deal(T0)]))
+    assert db.call(lambda tx: (tx.snapshots.count(), tx.deals.count())) == (0, 0)
 
 
 # ----------------------------------------------------------------------------- deals
