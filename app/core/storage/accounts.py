@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from app.core.storage.errors import ConflictError
 from app.core.storage.schema import accounts
@@ -31,6 +33,20 @@ _COLUMNS = (
     accounts.c.updated_ms,
 )
 _SELECT = select(*_COLUMNS)
+# Statements made once (making one costs more than running it): values go as parameters.
+_GET = _SELECT.where(accounts.c.id == bindparam("b_id"))
+_FIND = _SELECT.where(accounts.c.login == bindparam("b_login"), accounts.c.server == bindparam("b_server"))
+
+
+@functools.cache
+def _update(columns: tuple[str, ...]) -> ReturningUpdate[Any]:
+    """``UPDATE accounts SET <columns>, updated_ms WHERE id = :b_id RETURNING ...``."""
+    return (
+        update(accounts)
+        .where(accounts.c.id == bindparam("b_id"))
+        .values({name: bindparam(f"b_{name}") for name in (*columns, "updated_ms")})
+        .returning(*_COLUMNS)
+    )
 
 
 def _optional_time(ms: int | None) -> datetime | None:
@@ -90,14 +106,12 @@ class AccountRows:
         return account_from_row(row)
 
     def get(self, account_id: int) -> ManagedAccount | None:
-        row = self._conn.execute(_SELECT.where(accounts.c.id == account_id)).first()
+        row = self._conn.execute(_GET, {"b_id": account_id}).first()
         return None if row is None else account_from_row(row)
 
     def find(self, login: int, server: str) -> ManagedAccount | None:
         """The account ``login@server`` (the server name compares without regard to case)."""
-        row = self._conn.execute(
-            _SELECT.where(accounts.c.login == login, accounts.c.server == server)
-        ).first()
+        row = self._conn.execute(_FIND, {"b_login": login, "b_server": server}).first()
         return None if row is None else account_from_row(row)
 
     def list(self, *, enabled_only: bool = False) -> list[ManagedAccount]:
@@ -142,10 +156,8 @@ class AccountRows:
         return self._conn.execute(delete(accounts).where(accounts.c.id == account_id)).rowcount == 1
 
     def _set(self, account_id: int, changes: dict[str, object], now: datetime) -> ManagedAccount | None:
+        params = {f"b_{name}": value for name, value in changes.items()}
         row = self._conn.execute(
-            update(accounts)
-            .where(accounts.c.id == account_id)
-            .values(**changes, updated_ms=to_ms(now))
-            .returning(*_COLUMNS)
+            _update(tuple(changes)), {**params, "b_updated_ms": to_ms(now), "b_id": account_id}
         ).first()
         return None if row is None else account_from_row(row)

@@ -3,12 +3,13 @@ once), so fetching deals with an overlap is always safe."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, Select, bindparam, func, select, update
 
 from app.core.storage.schema import deals as _deals
 from app.core.storage.sql import BulkStatement, insert_ignoring_duplicates
@@ -46,6 +47,9 @@ _UPDATE = BulkStatement(
     (*(f"b_{name}" for name in _FIELDS), "b_account", "b_ticket"),
 )
 _CHUNK = 500  # deals looked up and written together
+_STORED = _SELECT.where(
+    _deals.c.account_id == bindparam("b_account"), _deals.c.ticket.in_(bindparam("b_tickets", expanding=True))
+)
 _TRADE_TYPES = tuple(t.value for t in DealType if t.is_trade)
 
 
@@ -102,6 +106,18 @@ class UpsertResult:
         )
 
 
+@functools.cache
+def _list_query(since: bool, until: bool, trades_only: bool) -> Select[Any]:
+    query = _SELECT.where(_deals.c.account_id == bindparam("b_account"))
+    if since:
+        query = query.where(_deals.c.time_ms >= bindparam("b_since"))
+    if until:
+        query = query.where(_deals.c.time_ms < bindparam("b_until"))
+    if trades_only:
+        query = query.where(_deals.c.type.in_(_TRADE_TYPES))
+    return query.order_by(_deals.c.time_ms, _deals.c.ticket)
+
+
 class DealRows:
     """Queries on ``deals``. Used inside a :class:`~app.core.storage.Tx` on the database thread."""
 
@@ -146,9 +162,7 @@ class DealRows:
 
     def _stored(self, account_id: int, tickets: list[int]) -> dict[int, tuple[object, ...]]:
         """The stored values of those of ``tickets`` the account has."""
-        rows = self._conn.execute(
-            _SELECT.where(_deals.c.account_id == account_id, _deals.c.ticket.in_(tickets))
-        )
+        rows = self._conn.execute(_STORED, {"b_account": account_id, "b_tickets": tickets})
         return {row[0]: tuple(row[1:]) for row in rows}
 
     def list(
@@ -160,14 +174,12 @@ class DealRows:
         trades_only: bool = False,
     ) -> list[Deal]:
         """The account's deals in time order (then by ticket), optionally in ``[since, until)``."""
-        query = _SELECT.where(_deals.c.account_id == account_id)
-        if since is not None:
-            query = query.where(_deals.c.time_ms >= to_ms(since))
-        if until is not None:
-            query = query.where(_deals.c.time_ms < to_ms(until))
-        if trades_only:
-            query = query.where(_deals.c.type.in_(_TRADE_TYPES))
-        rows = self._conn.execute(query.order_by(_deals.c.time_ms, _deals.c.ticket))
+        params = {
+            "b_account": account_id,
+            "b_since": None if since is None else to_ms(since),
+            "b_until": None if until is None else to_ms(until),
+        }
+        rows = self._conn.execute(_list_query(since is not None, until is not None, trades_only), params)
         return [deal_from_row(row) for row in rows]
 
     def get(self, account_id: int, ticket: int) -> Deal | None:
