@@ -42,7 +42,8 @@ def _visits(db: Database, accounts: int, deals_per_visit: int) -> float:
         for account_id in ids:
             at = T0 + timedelta(minutes=cycle)
             new = [deal(at - timedelta(seconds=i)) for i in range(deals_per_visit)]
-            db.call(lambda tx, a=account_id, s=snapshot(at), d=new: tx.record_visit(a, s, d))
+            seen = snapshot(at)
+            db.call(lambda tx, a=account_id, s=seen, d=new: tx.record_visit(a, s, d))
     return 3 * accounts / (time.perf_counter() - started)
 
 
@@ -86,7 +87,9 @@ def _exposure(db: Database, accounts: int) -> float:
         db.call(lambda tx, n=n: tx.accounts.insert(NewAccount(20_000 + n, "Bench"), T0).id)
         for n in range(accounts)
     ]
-    db.call(lambda tx: [tx.snapshots.add(a, snapshot(T0 + timedelta(minutes=m))) for a in ids for m in range(10)])
+    db.call(
+        lambda tx: [tx.snapshots.add(a, snapshot(T0 + timedelta(minutes=m))) for a in ids for m in range(10)]
+    )
     times = []
     for _ in range(20):
         started = time.perf_counter()
