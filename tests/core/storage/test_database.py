@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import DBAPIError
 
 from app.core.storage import Database, DatabaseClosedError, Tx, database_path
 from app.models import NewAccount
@@ -94,21 +95,37 @@ async def test_the_blocking_form_is_refused_on_the_event_loop(adb: Database) -> 
         adb.call(lambda tx: None)
 
 
-def test_the_file_is_in_wal_mode_with_foreign_keys_on(db: Database, data_dir: Path) -> None:
-    assert db.call(lambda tx: tx.conn.execute("PRAGMA journal_mode").fetchone()[0]) == "wal"
-    assert db.call(lambda tx: tx.conn.execute("PRAGMA foreign_keys").fetchone()[0]) == 1
-    assert db.path == data_dir / "mt5-console.db"
+def test_the_file_is_in_wal_mode_with_foreign_keys_on(data_dir: Path) -> None:
+    with Database(database_path(data_dir)) as db:
+        assert db.call(lambda tx: tx.conn.exec_driver_sql("PRAGMA journal_mode").scalar()) == "wal"
+        assert db.call(lambda tx: tx.conn.exec_driver_sql("PRAGMA foreign_keys").scalar()) == 1
+        assert db.call(lambda tx: tx.conn.exec_driver_sql("PRAGMA synchronous").scalar()) == 2  # FULL
+        assert db.path == data_dir / "mt5-console.db"
 
 
-def test_another_connection_can_read_while_the_app_holds_it(db: Database, data_dir: Path) -> None:
+def test_another_connection_can_read_while_the_app_holds_it(db: Database, target: Path | str) -> None:
     db.call(lambda tx: tx.accounts.insert(NewAccount(7, "Demo"), utc(2026, 1, 1)))
-    with sqlite3.connect(database_path(data_dir)) as other:
-        assert other.execute("SELECT login FROM accounts").fetchall() == [(7,)]
-    other.close()
+    if isinstance(target, Path):
+        with sqlite3.connect(target) as other:
+            assert other.execute("SELECT login FROM accounts").fetchall() == [(7,)]
+        other.close()
+    else:
+        import psycopg
+
+        with psycopg.connect(target) as pg:
+            assert pg.execute("SELECT login FROM accounts").fetchall() == [(7,)]
 
 
-def test_closed_database_refuses_work_and_reopens(data_dir: Path) -> None:
-    database = Database(database_path(data_dir))
+def test_a_read_only_job_cannot_write(db: Database) -> None:
+    with pytest.raises(DBAPIError, match="(?i)read.only|readonly"):
+        db.call(lambda tx: tx.accounts.insert(NewAccount(1, "Demo"), utc(2026, 1, 1)), readonly=True)
+    assert db.call(lambda tx: tx.accounts.list(), readonly=True) == []
+    db.call(lambda tx: tx.accounts.insert(NewAccount(1, "Demo"), utc(2026, 1, 1)))  # a writer still can
+    assert len(db.call(lambda tx: tx.accounts.list(), readonly=True)) == 1
+
+
+def test_closed_database_refuses_work_and_reopens(target: Path | str) -> None:
+    database = Database(target)
     with pytest.raises(DatabaseClosedError):
         database.call(lambda tx: None)
     with database:
@@ -129,8 +146,8 @@ def test_an_unusable_path_fails_to_open_and_leaves_no_thread(tmp_path: Path) -> 
     assert not database.is_open
 
 
-def test_reopening_while_other_threads_call_never_mixes_connections(data_dir: Path) -> None:
-    database = Database(database_path(data_dir))
+def test_reopening_while_other_threads_call_never_mixes_connections(target: Path | str) -> None:
+    database = Database(target)
     database.open()
     database.call(lambda tx: tx.accounts.insert(NewAccount(1, "Demo"), utc(2026, 1, 1)))
     errors: list[BaseException] = []
