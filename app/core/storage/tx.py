@@ -16,7 +16,9 @@ from sqlalchemy import Connection
 from app.core.pnl import PnLCalendar, period_pnl
 from app.core.storage.accounts import AccountRows
 from app.core.storage.client_orders import ClientOrderRows, KillSwitchRows
+from app.core.storage.cycles import CycleRows
 from app.core.storage.deals import DealRows, UpsertResult
+from app.core.storage.nodes import NodeRows
 from app.core.storage.snapshots import SnapshotRows
 from app.core.times import utc_now
 from app.models import AccountSnapshot, Deal, ManagedAccount
@@ -43,6 +45,8 @@ class Tx:
         self.deals = DealRows(conn)
         self.client_orders = ClientOrderRows(conn)
         self.kill_switches = KillSwitchRows(conn)
+        self.nodes = NodeRows(conn)  # the distributed carousel (app/distributed)
+        self.cycles = CycleRows(conn)
 
     def record_visit(
         self,

@@ -107,6 +107,25 @@ def _seed_second_snapshot(conn: Connection, at: str) -> None:
     )
 
 
+def _seed_nodes_and_cycles(conn: Connection, at: str) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO nodes (name, host, terminals, started_ms, seen_ms) "
+            "VALUES ('n1', 'h', '[\"sim-1\"]', :ms, :ms)"
+        ),
+        {"ms": MS},
+    )
+    conn.execute(text("INSERT INTO node_accounts VALUES ('n1', 1)"))
+    conn.execute(
+        text("INSERT INTO carousel_control (id, running, changed_ms) VALUES (1, 1, :ms)"), {"ms": MS}
+    )
+    conn.execute(text("INSERT INTO cycles (cycle, started_ms) VALUES (1, :ms)"), {"ms": MS})
+    conn.execute(
+        text("INSERT INTO cycle_visits (cycle, account_id, position, state) VALUES (1, 1, 0, 'queued')")
+    )
+    conn.execute(text("INSERT INTO visit_retries VALUES (2, 1, :ms)"), {"ms": MS})
+
+
 # One entry per revision: rows that exercise what it added, given the revision the database is at.
 # A new migration needs one here.
 SEEDS: dict[str, Callable[[Connection, str], None]] = {
@@ -115,6 +134,7 @@ SEEDS: dict[str, Callable[[Connection, str], None]] = {
     "0003": _seed_deals,
     "0004": _seed_orders_and_switches,
     "0005": _seed_second_snapshot,
+    "0006": _seed_nodes_and_cycles,
 }
 REVISIONS = list(SEEDS)
 
@@ -185,6 +205,11 @@ def _check_rows(database: Database, seeded: int) -> None:
     assert [tuple(row) for row in orders] == ([("c1", "rejected", 10016)] if seeded >= 4 else [])
     assert [(s.account, s.loss) for s in switches] == ([("5001@Broker-Demo", 250.0)] if seeded >= 4 else [])
     assert [s.currency for s in snapshots[1]] == (["EUR"] if seeded >= 5 else [])
+    nodes = database.call(lambda tx: tx.nodes.all())
+    assert [(n.name, n.terminals, n.accounts) for n in nodes] == (
+        [("n1", ("sim-1",), frozenset({1}))] if seeded >= 6 else []
+    )
+    assert database.call(lambda tx: tx.cycles.control().running) == (seeded >= 6)
 
 
 def test_every_revision_has_fixture_rows_and_the_first_four_are_the_old_versions() -> None:
