@@ -155,10 +155,14 @@ class CycleRows:
         return number
 
     def finish(self, cycle: int, now: datetime) -> None:
+        """The cycle is over: it ended when its last visit did (``now`` if it had none)."""
+        last = self._conn.execute(
+            select(func.max(cycle_visits.c.finished_ms)).where(cycle_visits.c.cycle == cycle)
+        ).scalar()
         self._conn.execute(
             update(cycles)
             .where(cycles.c.cycle == cycle, cycles.c.finished_ms.is_(None))
-            .values(finished_ms=to_ms(now))
+            .values(finished_ms=to_ms(now) if last is None else last)
         )
 
     def prune(self, keep: int) -> int:

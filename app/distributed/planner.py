@@ -1,0 +1,265 @@
+"""The planner: one node at a time turns the carousel's rules into jobs.
+
+Every node runs a :class:`Planner`; the one holding a PostgreSQL advisory lock (on a connection of its
+own: if that node dies or is cut off, the lock goes with its session and another node takes over)
+plans. Its state is all in the store, so a new planner carries on the cycle where the old one was.
+
+Each tick (``planner_interval_s``):
+
+* **no cycle open**, the carousel running and not paused, ``cycle_interval_s`` since the last one
+  began: a new cycle. The enabled accounts that are not waiting out a retry backoff, in the
+  carousel's order (:func:`app.core.carousel.schedule.order_accounts`: open positions and stale
+  first, failing last, then the least recently seen) become visit jobs whose priority keeps that
+  order, each in its account's queue (only nodes that can log in to it take it) and under its
+  account's lock (never two visits of one account at once). An account that no running node can log
+  in to is marked so at once, and gets no job.
+* **a cycle open**: the visits of dead nodes (no heartbeat for ``heartbeat_timeout_s``) go back to the
+  queue; a visit whose account no running node can log in to any more ends as failed (and its job is
+  cancelled); a visit that has no job yet (a planner that died half-way) gets one; when no visit is
+  left open, the cycle ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import procrastinate
+import psycopg
+from procrastinate import jobs as procrastinate_jobs
+
+from app.config import CarouselSettings, DistributedSettings
+from app.core.carousel.schedule import order_accounts
+from app.core.storage import Database, Tx
+from app.core.storage.cycles import OPEN_STATES, PlannedVisit, VisitRow
+from app.core.storage.nodes import NodeRow
+from app.core.times import utc_now
+from app.distributed.jobs import CONNECT_TIMEOUT_S, conninfo
+from app.distributed.names import (
+    PLANNER_LOCK,
+    VISIT_TASK,
+    account_lock,
+    no_node_reason,
+    visit_queue,
+)
+from app.models import AccountStatus, ManagedAccount
+from app.retry import Backoff
+
+log = logging.getLogger(__name__)
+
+PRUNE_EVERY = 100  # ticks between prunings of old cycles and finished jobs
+JOBS_KEPT_HOURS = 24  # failed and cancelled jobs are kept this long (for a look), then deleted
+
+
+def servable(account: ManagedAccount, nodes: list[NodeRow]) -> bool:
+    """Some running node can log in to the account (on its assigned terminal, if it has one)."""
+    return any(
+        account.id in node.accounts and (not account.terminal_id or account.terminal_id in node.terminals)
+        for node in nodes
+    )
+
+
+class Planner:
+    """See the module docstring. ``run()`` until cancelled; ``tick()`` once (tests)."""
+
+    def __init__(
+        self,
+        url: str,
+        node: str,
+        db: Database,
+        app: procrastinate.App,
+        carousel: CarouselSettings,
+        distributed: DistributedSettings,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._conninfo = conninfo(url)
+        self.node = node
+        self._db = db
+        self._app = app
+        self._carousel = carousel
+        self._settings = distributed
+        self._clock = clock
+        self.leading = False
+        self.cycles_planned = 0
+        self._ticks = 0
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Something changed (a visit ended, the carousel was started): look now."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        backoff = Backoff(initial=1.0, maximum=15.0)
+        while True:
+            try:
+                await self._lead()
+                backoff.reset()
+                await self._sleep(max(self._settings.planner_interval_s, 1.0))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the store went away: try again later
+                self.leading = False
+                delay = backoff.next_delay()
+                log.warning("planner: %s; trying again in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+
+    async def _lead(self) -> None:
+        """Try to become the planner; while it is, plan. Returns when another node plans."""
+        async with await psycopg.AsyncConnection.connect(
+            self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+        ) as conn:
+            cursor = await conn.execute("SELECT pg_try_advisory_lock(%s)", (PLANNER_LOCK,))
+            row = await cursor.fetchone()
+            if row is None or not row[0]:
+                return
+            self.leading = True
+            log.info("node %s plans the carousel's cycles", self.node)
+            try:
+                while True:
+                    await self.tick()
+                    await self._sleep(self._settings.planner_interval_s)
+                    await conn.execute("SELECT 1")  # still holding the lock: the session lives
+            finally:
+                self.leading = False
+
+    async def _sleep(self, seconds: float) -> None:
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+
+    # ------------------------------------------------------------------ one look
+
+    async def tick(self) -> int | None:
+        """Look at the carousel once; returns the number of a cycle it started, if it did."""
+        self._ticks += 1
+        now = self._clock()
+        timeout = self._settings.heartbeat_timeout_s
+        control, latest, live = await self._db.run(
+            lambda tx: (tx.cycles.control(), tx.cycles.latest(), tx.nodes.live(now, timeout)), readonly=True
+        )
+        started = None
+        if latest is not None and latest.finished_at is None:
+            await self._tend(latest.cycle, live, now)
+        elif control.running and not control.paused:
+            interval = timedelta(seconds=self._carousel.cycle_interval_s)
+            if latest is None or now >= latest.started_at + interval:
+                started = await self._plan(live, now)
+        if self._ticks % PRUNE_EVERY == 0:
+            await self._prune()
+        return started
+
+    async def _plan(self, live: list[NodeRow], now: datetime) -> int:
+        settings = self._carousel
+        stale_after = timedelta(seconds=settings.stale_after_s)
+
+        def plan(tx: Tx) -> tuple[int, list[ManagedAccount]]:
+            accounts = tx.accounts.list(enabled_only=True)
+            snapshots = tx.snapshots.latest_all(enabled_only=True)
+            waiting = tx.cycles.not_due(now)
+            due = [a for a in accounts if a.id not in waiting]
+            ordered = order_accounts(due, snapshots, settings.priority, now, stale_after)
+            visits: list[PlannedVisit] = []
+            queued: list[ManagedAccount] = []
+            for account in ordered:
+                if servable(account, live):
+                    visits.append(PlannedVisit(account.id))
+                    queued.append(account)
+                else:
+                    reason = no_node_reason(account.id, account.terminal_id)
+                    visits.append(PlannedVisit(account.id, "failed", reason))
+                    if account.status is not AccountStatus.ERROR or account.status_reason != reason:
+                        tx.accounts.set_status(account.id, AccountStatus.ERROR, reason, now)
+            return tx.cycles.start(self.node, now, visits), queued
+
+        cycle, queued = await self._db.run(plan)
+        self.cycles_planned += 1
+        await self._enqueue(cycle, [(a.id, n) for n, a in enumerate(queued)], len(queued))
+        log.info("cycle %d planned by %s: %d visit(s) queued", cycle, self.node, len(queued))
+        return cycle
+
+    async def _enqueue(self, cycle: int, visits: list[tuple[int, int]], total: int) -> None:
+        """Defer the visits' jobs (``(account_id, position)``), first positions first, and note their ids."""
+        if not visits:
+            return
+        jobs = [
+            procrastinate_jobs.Job(
+                queue=visit_queue(account_id),
+                lock=account_lock(account_id),
+                queueing_lock=None,
+                task_name=VISIT_TASK,
+                priority=total - position,
+                task_kwargs={"account_id": account_id, "cycle": cycle},
+            )
+            for account_id, position in visits
+        ]
+        deferred = await self._app.job_manager.batch_defer_jobs_async(jobs)
+        ids = [(account_id, job.id) for (account_id, _), job in zip(visits, deferred, strict=True)]
+
+        def note(tx: Tx) -> None:
+            for account_id, job_id in ids:
+                if job_id is not None:
+                    tx.cycles.set_job(cycle, account_id, job_id)
+
+        await self._db.run(note)
+
+    async def _tend(self, cycle: int, live: list[NodeRow], now: datetime) -> None:
+        await self._retry_stalled()
+        visits, accounts = await self._db.run(
+            lambda tx: (tx.cycles.visits(cycle, OPEN_STATES), {a.id: a for a in tx.accounts.list()}),
+            readonly=True,
+        )
+        if not visits:
+            await self._db.run(lambda tx: tx.cycles.finish(cycle, now))
+            log.info("cycle %d done", cycle)
+            self.wake()
+            return
+        stranded: list[VisitRow] = []
+        jobless: list[VisitRow] = []
+        for visit in visits:
+            account = accounts.get(visit.account_id)
+            if account is None or not servable(account, live):
+                stranded.append(visit)
+            elif visit.job_id is None and visit.state == "queued":
+                jobless.append(visit)
+        for visit in stranded:
+            await self._strand(cycle, visit, accounts.get(visit.account_id), now)
+        if jobless:
+            await self._enqueue(cycle, [(v.account_id, v.position) for v in jobless], len(visits) + 1)
+
+    async def _strand(
+        self, cycle: int, visit: VisitRow, account: ManagedAccount | None, now: datetime
+    ) -> None:
+        """No running node can make this visit now: end it as failed (its job, if waiting, cancelled)."""
+        if visit.job_id is not None:
+            with contextlib.suppress(Exception):
+                await self._app.job_manager.cancel_job_by_id_async(visit.job_id)
+        reason = no_node_reason(visit.account_id, account.terminal_id if account else None)
+
+        def end(tx: Tx) -> None:
+            if tx.cycles.end(cycle, visit.account_id, "failed", now, reason) and account is not None:
+                tx.accounts.set_status(account.id, AccountStatus.ERROR, reason, now)
+
+        await self._db.run(end)
+        log.warning("cycle %d: %s", cycle, reason.replace("it", f"account {visit.account_id}", 1))
+
+    async def _retry_stalled(self) -> None:
+        """Visits under way on nodes that stopped beating run again, on whichever node takes them."""
+        manager = self._app.job_manager
+        stalled = await manager.get_stalled_jobs(
+            task_name=VISIT_TASK, seconds_since_heartbeat=self._settings.heartbeat_timeout_s
+        )
+        for job in stalled:
+            log.warning("the visit job %s of a node that stopped beating runs again elsewhere", job.id)
+            await manager.retry_job(job)
+
+    async def _prune(self) -> None:
+        keep = self._settings.cycles_kept
+        await self._db.run(lambda tx: tx.cycles.prune(keep))
+        with contextlib.suppress(Exception):
+            await self._app.job_manager.delete_old_jobs(
+                nb_hours=JOBS_KEPT_HOURS, include_failed=True, include_cancelled=True
+            )
