@@ -18,7 +18,13 @@ from app.config import APP_NAME, Settings, SettingsError, load_settings
 
 # Modules that each provide ``register(subparsers, common)``; the parser they add sets ``run``,
 # a callable ``(args, settings) -> int``.
-SUBCOMMANDS: tuple[str, ...] = ("app.core.accounts_cli", "app.audit.cli", "app.mt5.sim.cli", "app.server.cli")
+SUBCOMMANDS: tuple[str, ...] = (
+    "app.core.accounts_cli",
+    "app.audit.cli",
+    "app.mt5.sim.cli",
+    "app.server.cli",
+    "app.distributed.cli",
+)
 
 EXIT_USAGE = 2
 

@@ -371,10 +371,11 @@ class Settings(BaseSettings):
         longest = max(
             self.terminals.login_timeout_s, self.terminals.call_timeout_s, self.carousel.login_timeout_s
         )
-        if self.distributed.heartbeat_timeout_s <= longest:
+        timeout = self.distributed.heartbeat_timeout_s
+        if timeout <= longest:
             raise ValueError(
-                f"distributed.heartbeat_timeout_s ({self.distributed.heartbeat_timeout_s:g} s) must be longer "
-                f"than the longest terminal call ({longest:g} s: terminals.login_timeout_s)"
+                f"distributed.heartbeat_timeout_s ({timeout:g} s) must be longer than the longest "
+                f"terminal call ({longest:g} s: terminals.login_timeout_s)"
             )
         return self
 
