@@ -24,6 +24,7 @@ from app.core.market_data import MarketData
 from app.core.risk import RiskGuard, RiskMonitor
 from app.core.storage import StorageService
 from app.core.trading import TradingService
+from app.distributed.console import DistributedCarousel
 from app.logs import LogBus, LogEntry
 from app.models import TerminalState
 from app.mt5.backend import TerminalPlan, plan_terminals
@@ -133,14 +134,26 @@ class Runtime:
             self.account_state.deals,
             self.market_data.server_time,
         )
-        self.carousel = Carousel(
-            self.accounts,
-            self.pool,
-            self.hub,
-            settings.carousel,
-            audit=self.audit,
-            home_passwords=self.sim_server.demo_password if self.sim_server else None,
-        )
+        self.carousel: Carousel | DistributedCarousel
+        if settings.distributed.enabled and settings.storage.url:
+            # The nodes' carousel (mt5-console node on each machine): this app shows and drives it.
+            self.carousel = DistributedCarousel(
+                settings.storage.url,
+                self.storage.db,
+                self.hub,
+                settings.carousel,
+                settings.distributed,
+                audit=self.audit,
+            )
+        else:
+            self.carousel = Carousel(
+                self.accounts,
+                self.pool,
+                self.hub,
+                settings.carousel,
+                audit=self.audit,
+                home_passwords=self.sim_server.demo_password if self.sim_server else None,
+            )
         # The carousel stops first (before the terminals), so it can put a borrowed live terminal back.
         self.services += [
             self.pool,
