@@ -1,0 +1,79 @@
+"""A console pointed at the store shows the nodes' carousel live and drives it."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from app.config import CarouselSettings, DistributedSettings
+from app.core.hub import EventHub, Topic
+from app.distributed.console import DistributedCarousel
+from app.models import AccountAction, AccountStatus, AccountUpdate, CarouselStatus
+from tests.distributed.conftest import FAST, Cluster
+from tests.support.sim_fixtures import wait_until
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+
+async def _console(cluster: Cluster, hub: EventHub) -> DistributedCarousel:
+    console = DistributedCarousel(
+        cluster.url,
+        cluster.db,
+        hub,
+        CarouselSettings(**FAST["carousel"]),
+        DistributedSettings(**FAST["distributed"]),
+    )
+    await console.start()
+    await asyncio.wait_for(console.listener.connected.wait(), 30)
+    return console
+
+
+async def test_a_console_shows_every_visit_and_the_progress_as_the_nodes_make_them(cluster: Cluster) -> None:
+    accounts = [await cluster.account() for _ in range(4)]
+    cluster.give("n1", *accounts[:2])
+    cluster.give("n2", *accounts[2:])
+    hub = EventHub()
+    console = await _console(cluster, hub)
+    seen = hub.subscribe([Topic.ACCOUNTS, Topic.CAROUSEL])
+    try:
+        await cluster.db.run(lambda tx: tx.cycles.set_control(running=False, by="test", now=_now()))
+        await cluster.node("n1", terminals=1, carousel={"autostart": False})
+        await cluster.node("n2", terminals=1, carousel={"autostart": False})
+        # n1's logins take 3 s: its visit is under way long enough to be seen from here.
+        cluster.admin.set_faults("n1-sim-1", login_latency_s=3.0)
+        await console.run("gui")
+        await wait_until(lambda: any(t == "n1/sim-1" for t, _ in console.status().current), within_s=30)
+        visited: dict[int, AccountUpdate] = {}
+        statuses: list[CarouselStatus] = []
+
+        def collect() -> bool:
+            for event in seen.drain():
+                if event.topic is Topic.ACCOUNTS and event.value.action is AccountAction.VISITED:
+                    visited[event.key] = event.value
+                elif event.topic is Topic.CAROUSEL:
+                    statuses.append(event.value)
+            status = console.status()
+            return len(visited) == 4 and status.cycle >= 1 and status.visited_in_cycle == 4
+
+        await wait_until(collect, within_s=60)
+        assert {update.account.id for update in visited.values()} == {a.id for a in accounts}
+        assert all(u.account.status is AccountStatus.OK and u.snapshot is not None for u in visited.values())
+        assert any(s.current for s in statuses), "the visit under way was published on the hub"
+        status = console.status()
+        assert status.running and status.accounts_in_cycle == 4 and status.errors_in_cycle == 0
+        assert sorted(status.terminals) == ["n1/sim-1", "n2/sim-1"]
+
+        halted = await console.halt("gui")
+        assert not halted.running
+        snapshot = await console.sync_now(accounts[0].id)  # a Sync now runs with the carousel stopped
+        assert snapshot.account_key == accounts[0].key
+    finally:
+        seen.close()
+        await console.stop()
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from app.core.times import utc_now
+
+    return utc_now()
