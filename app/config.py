@@ -270,7 +270,7 @@ class DistributedSettings(_Section):
     announce_interval_s: float = Field(60.0, gt=0, le=3600)  # the keyring is read again this often
     planner_interval_s: float = Field(1.0, gt=0, le=60)  # how often the planner looks at the cycle
     cycles_kept: int = Field(1_000, ge=10, le=1_000_000)  # cycles (and their visits) kept in the store
-    db_connections: int = Field(0, ge=0, le=64)  # a node's store connections (0: one per terminal + 2)
+    db_connections: int = Field(0, ge=0, le=64)  # a node's store connections (0: 3)
 
     @field_validator("node_name")
     @classmethod

@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 QueuesFor = Callable[["NodeLane"], Sequence[str]]
 WAKE_EVERY_S = 1.0  # a lane looks at its terminal at least this often
+# A worker is woken by NOTIFY when a job arrives; it also looks this often, in case a notification
+# was lost (the store restarted under its listening connection).
+POLLING_INTERVAL_S = 2.0
 
 
 class NodeLane:
@@ -38,7 +41,7 @@ class NodeLane:
         heartbeat_interval_s: float,
         heartbeat_timeout_s: float,
         grace_s: float,
-        polling_interval_s: float = 5.0,
+        polling_interval_s: float = POLLING_INTERVAL_S,
     ) -> None:
         self._app = app
         self.place = place
@@ -49,6 +52,7 @@ class NodeLane:
         self._polling_interval_s = polling_interval_s
         self._changed = asyncio.Event()
         self._stopping = False
+        self._renew = False
         self._task: asyncio.Task[None] | None = None
         self.queues: tuple[str, ...] = ()  # what the running worker takes from (empty: no worker)
         self.workers_started = 0
@@ -66,6 +70,12 @@ class NodeLane:
 
     def changed(self) -> None:
         """The lane's queues may differ now: look again."""
+        self._changed.set()
+
+    def renew(self) -> None:
+        """Make the worker again (after the visit under way): the store came back after a loss, and a
+        procrastinate worker's listening connection may not have (it would then only poll)."""
+        self._renew = True
         self._changed.set()
 
     async def stop(self) -> None:
@@ -94,6 +104,7 @@ class NodeLane:
                 await self._wait_for_change(WAKE_EVERY_S)
                 continue
             self.queues = queues
+            self._renew = False
             worker = asyncio.create_task(self._run_worker(queues), name=f"worker-{self.worker_name}")
             self.workers_started += 1
             ended_by_itself = await self._watch(worker, queues)
@@ -116,7 +127,7 @@ class NodeLane:
                 if exc is not None:
                     log.warning("lane %s: worker failed: %s", self.worker_name, exc)
                 return True
-            if self._wanted() != queues:
+            if self._renew or self._wanted() != queues:
                 await self._stop_worker(worker)
                 return False
 

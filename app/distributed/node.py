@@ -39,6 +39,7 @@ from app.retry import Backoff
 
 log = logging.getLogger(__name__)
 
+DB_CONNECTIONS = 3  # the store's connections per node (a visit's statements take milliseconds)
 STOP_BUDGET_S = 9.0  # of the runtime's 10 s per service
 NOTIFY_BATCH_S = 0.2  # account notifications are gathered this long, then read together
 
@@ -70,11 +71,11 @@ class Node:
         self._clock = clock
         dist = settings.distributed
         self.pool = TerminalPool(list(clients))
-        connections = dist.db_connections or len(clients) + 2
+        connections = dist.db_connections or DB_CONNECTIONS
         self.db = Database(url, connections=connections)
         self.credentials = credentials or CredentialStore(timeout_s=settings.accounts.keyring_timeout_s)
         self.registry = AccountRegistry(self.db, self.credentials, settings=settings.accounts, clock=clock)
-        self.app = job_app(url, pool_size=len(clients) + 2)
+        self.app = job_app(url, pool_size=len(clients) + 1)  # each worker fetches and finishes its jobs
         self.visits = NodeVisits(
             self.db, self.registry, settings.carousel, settings.accounts, not_here=self._not_here, clock=clock
         )
@@ -93,7 +94,7 @@ class Node:
         ]
         self.planner = Planner(url, self.node_name, self.db, self.app, settings.carousel, dist, clock=clock)
         self.listener = StoreListener(
-            url, (ACCOUNTS_CHANNEL, CAROUSEL_CHANNEL), self._notified, on_connected=self._refresh_all
+            url, (ACCOUNTS_CHANNEL, CAROUSEL_CHANNEL), self._notified, on_connected=self._connected
         )
         self.accounts: dict[int, ManagedAccount] = {}  # the enabled accounts, as last read
         self.served: set[int] = set()  # those whose password this node's keyring holds
@@ -183,6 +184,15 @@ class Node:
         if account_id in self.served:
             self.served.discard(account_id)
             await self._announce()
+
+    async def _connected(self) -> None:
+        """The store's notifications reach this node (again): read everything; after a loss, the
+        workers are made again (their own listening connections may not have survived it)."""
+        if self.listener.connections > 1:
+            log.info("node %s: the store is back; renewing its workers", self.node_name)
+            for lane in self.lanes:
+                lane.renew()
+        await self._refresh_all()
 
     # ------------------------------------------------------------------ what this node can serve
 

@@ -50,6 +50,8 @@ from app.retry import Backoff
 
 log = logging.getLogger(__name__)
 
+CHECK_EVERY_S = 2.0  # how often an open cycle's visits are looked at closely (stalled, stranded)
+MIN_TICK_GAP_S = 0.1  # wakes closer together than this are one look
 PRUNE_EVERY = 100  # ticks between prunings of old cycles and finished jobs
 JOBS_KEPT_HOURS = 24  # failed and cancelled jobs are kept this long (for a look), then deleted
 
@@ -87,6 +89,8 @@ class Planner:
         self.cycles_planned = 0
         self._ticks = 0
         self._wake = asyncio.Event()
+        self._nodes_seen: list[tuple[str, frozenset[int]]] = []
+        self._checked_at: datetime | None = None
 
     def wake(self) -> None:
         """Something changed (a visit ended, the carousel was started): look now."""
@@ -127,9 +131,11 @@ class Planner:
                 self.leading = False
 
     async def _sleep(self, seconds: float) -> None:
-        self._wake.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds)
+        await asyncio.sleep(min(seconds, MIN_TICK_GAP_S))
+        if not self._wake.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), max(0.0, seconds - MIN_TICK_GAP_S))
+        self._wake.clear()  # what woke it is read by the next look
 
     # ------------------------------------------------------------------ one look
 
@@ -207,16 +213,29 @@ class Planner:
         await self._db.run(note)
 
     async def _tend(self, cycle: int, live: list[NodeRow], now: datetime) -> None:
+        counts = await self._db.run(lambda tx: tx.cycles.counts(cycle), readonly=True)
+        if not any(counts.get(state) for state in OPEN_STATES):
+            await self._db.run(lambda tx: tx.cycles.finish(cycle, now))
+            log.info(
+                "cycle %d done: %s", cycle, ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+            )
+            self.wake()
+            return
+        # The closer look (all open visits, every account) only when the nodes changed, or now and then.
+        nodes = sorted((n.name, n.accounts) for n in live)
+        checked = self._checked_at
+        if (
+            nodes == self._nodes_seen
+            and checked is not None
+            and (now - checked).total_seconds() < CHECK_EVERY_S
+        ):
+            return
+        self._nodes_seen, self._checked_at = nodes, now
         await self._retry_stalled()
         visits, accounts = await self._db.run(
             lambda tx: (tx.cycles.visits(cycle, OPEN_STATES), {a.id: a for a in tx.accounts.list()}),
             readonly=True,
         )
-        if not visits:
-            await self._db.run(lambda tx: tx.cycles.finish(cycle, now))
-            log.info("cycle %d done", cycle)
-            self.wake()
-            return
         stranded: list[VisitRow] = []
         jobless: list[VisitRow] = []
         for visit in visits:
