@@ -100,28 +100,29 @@ class Machines:
         )
         env = {**os.environ, "MT5C_STORAGE__URL": self.url, "XDG_DATA_HOME": str(keyring_home)}
         env.pop("MT5_CONSOLE_TEST_KEYRING", None)
-        process = subprocess.Popen(  # noqa: S603
-            [
-                "dbus-run-session",
-                "--",
-                "sh",
-                "-c",
-                script,
-                "sh",
-                str(keyring_home),
-                sys.executable,
-                "-m",
-                "tests.distributed.node_session",
-                "--",
-                *node_args,
-            ],  # fmt: skip
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=(data_dir / "output.txt").open("w"),  # a pipe nobody reads would fill and block the node
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        with (data_dir / "output.txt").open("w") as output:
+            process = subprocess.Popen(  # noqa: S603
+                [
+                    "dbus-run-session",
+                    "--",
+                    "sh",
+                    "-c",
+                    script,
+                    "sh",
+                    str(keyring_home),
+                    sys.executable,
+                    "-m",
+                    "tests.distributed.node_session",
+                    "--",
+                    *node_args,
+                ],  # fmt: skip
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=output,  # a pipe nobody reads would fill up and block the node
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
         assert process.stdin is not None
         process.stdin.write(json.dumps({str(a): password(self.accounts[a]) for a in account_ids}))
         process.stdin.close()
