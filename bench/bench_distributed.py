@@ -155,12 +155,14 @@ def main() -> int:
     parser.add_argument("--nodes", default="1,2,4", help="node counts to measure, comma-separated")
     parser.add_argument("--terminals", type=int, default=4, help="sim terminals per node")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--keep", type=Path, help="keep the nodes' data dirs (their logs) under this dir")
     args = parser.parse_args()
     counts = [int(n) for n in args.nodes.split(",")]
     results: list[dict[str, float]] = []
     # Per node: its job pool, one listening connection per worker, its store connections, listener, planner.
     connections = 20 + max(counts) * (2 * args.terminals + 6)
-    with running_cluster(max_connections=connections) as cluster, tempfile.TemporaryDirectory() as tmp:
+    with running_cluster(max_connections=connections) as cluster, tempfile.TemporaryDirectory() as scratch:
+        tmp = str(args.keep) if args.keep else scratch
         sim = start_server_process(None, port=0, extra_args=WEDNESDAY)
         try:
             with SimAdmin(str(sim.address)) as admin:
