@@ -222,8 +222,9 @@ class DistributedCarousel:
     # ------------------------------------------------------------------ the store's news
 
     def _notified(self, channel: str, payload: str) -> None:
-        if channel == ACCOUNTS_CHANNEL and payload.isdigit():
-            self._ids.add(int(payload))
+        account_id = payload.partition(":")[0]
+        if channel == ACCOUNTS_CHANNEL and account_id.isdigit():
+            self._ids.add(int(account_id))
         else:
             self._progress = True
         if self._pending is None or self._pending.done():

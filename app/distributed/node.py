@@ -264,7 +264,7 @@ class Node:
         self.planner.wake()
 
     def _notified(self, channel: str, payload: str) -> None:
-        if channel == ACCOUNTS_CHANNEL and payload.isdigit():
+        if channel == ACCOUNTS_CHANNEL and payload.isdigit():  # not "id:status": a visit changes nothing here
             self._pending_ids.add(int(payload))
         elif channel == CAROUSEL_CHANNEL:
             self.planner.wake()

@@ -51,7 +51,7 @@ from app.retry import Backoff
 log = logging.getLogger(__name__)
 
 CHECK_EVERY_S = 2.0  # how often an open cycle's visits are looked at closely (stalled, stranded)
-MIN_TICK_GAP_S = 0.1  # wakes closer together than this are one look
+MIN_TICK_GAP_S = 0.5  # wakes closer together than this are one look
 PRUNE_EVERY = 100  # ticks between prunings of old cycles and finished jobs
 JOBS_KEPT_HOURS = 24  # failed and cancelled jobs are kept this long (for a look), then deleted
 

@@ -1,7 +1,8 @@
 """The distributed carousel (app/distributed): nodes and the accounts each can log in to, the
 carousel's on/off switch, its cycles and their visits, and the retry backoff of failing accounts.
-On PostgreSQL, triggers NOTIFY every console of a changed account (``mt5c_accounts``, the account id)
-and of the carousel's progress (``mt5c_carousel``).
+On PostgreSQL, triggers NOTIFY every console of a changed account (``mt5c_accounts``: the account
+id, with ``:status`` when only its status or visit times changed) and of the carousel's progress
+(``mt5c_carousel``: the table).
 
 Revision ID: 0006
 Revises: 0005
@@ -103,6 +104,11 @@ def _create_notify_triggers() -> None:
         BEGIN
             IF TG_OP = 'DELETE' THEN
                 PERFORM pg_notify('mt5c_accounts', OLD.id::text);
+            ELSIF TG_OP = 'UPDATE' AND NEW.enabled = OLD.enabled
+                    AND NEW.terminal_id IS NOT DISTINCT FROM OLD.terminal_id THEN
+                -- a visit or a status: "id:status" (nodes, which care only about what they may serve,
+                -- need not read it)
+                PERFORM pg_notify('mt5c_accounts', NEW.id::text || ':status');
             ELSE
                 PERFORM pg_notify('mt5c_accounts', NEW.id::text);
             END IF;
