@@ -108,7 +108,7 @@ def _create_notify_triggers() -> None:
                     AND NEW.terminal_id IS NOT DISTINCT FROM OLD.terminal_id THEN
                 -- a visit or a status: "id:status" (nodes, which care only about what they may serve,
                 -- need not read it)
-                PERFORM pg_notify('mt5c_accounts', NEW.id::text || ':status');
+                PERFORM pg_notify('mt5c_accounts', NEW.id::text || ':' || 'status');
             ELSE
                 PERFORM pg_notify('mt5c_accounts', NEW.id::text);
             END IF;
