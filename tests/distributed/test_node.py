@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from app.core.storage.cycles import PlannedVisit
+from app.distributed.visits import VisitPlace
 from app.models import AccountStatus
 from tests.distributed.conftest import Cluster
 from tests.support.sim_fixtures import wait_until
@@ -49,3 +53,57 @@ async def test_a_node_visits_what_its_keyring_holds_and_marks_the_rest(cluster: 
     }
     assert {v.node for v in visits if v.state == "done"} == {"n1"}
     await wait_until(lambda: node.visits.stored >= 3)
+
+
+async def test_a_visit_run_twice_stores_nothing_twice(cluster: Cluster) -> None:
+    account = await cluster.account()
+    cluster.admin.deposit(account.login, 50.0, "a deal to fetch")
+    cluster.give("n1", account)
+    node = await cluster.node("n1", terminals=1, carousel={"autostart": False})
+    await cluster.db.run(lambda tx: tx.cycles.start("test", _now(), [PlannedVisit(account.id)]))
+    place = VisitPlace("n1", node.pool.clients[0])
+
+    first = await node.visits.run(place, account.id, 1, 0)
+    # The same job again: its node died after storing, before the job engine heard of it.
+    again = await node.visits.run(place, account.id, 1, 0)
+    assert first.startswith("stored") and again == "ended already"
+    counts = await cluster.db.run(
+        lambda tx: (tx.snapshots.count(account.id), tx.deals.count(account.id)), readonly=True
+    )
+    assert counts == (1, 2)  # one snapshot; the opening balance and the deposit, once each
+    # A visit that is not a cycle's (a "Sync now") stores a new snapshot; the deals stay one row each.
+    assert (await node.visits.run(place, account.id, 0, 0)).startswith("stored")
+    assert await cluster.db.run(lambda tx: tx.deals.count(account.id), readonly=True) == 2
+
+
+async def test_a_password_set_on_a_running_node_is_served_at_once(cluster: Cluster) -> None:
+    account = await cluster.account()
+    node = await cluster.node("n1", terminals=1, carousel={"autostart": False})
+    assert node.served == set()
+    cluster.give("n1", account)  # what `accounts set-password` does, then it tells the nodes:
+    await cluster.db.run(
+        lambda tx: tx.conn.exec_driver_sql(f"SELECT pg_notify('mt5c_accounts', '{account.id}')")
+    )
+
+    async def announced() -> bool:
+        nodes = await cluster.db.run(lambda tx: tx.nodes.all(), readonly=True)
+        return nodes[0].accounts == {account.id}
+
+    flag = {"ok": False}
+
+    async def poll() -> None:
+        flag["ok"] = await announced()
+
+    for _ in range(100):
+        await poll()
+        if flag["ok"]:
+            break
+        await asyncio.sleep(0.1)
+    assert flag["ok"], "the node announced the account it can log in to now"
+    assert node.served == {account.id}
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from app.core.times import utc_now
+
+    return utc_now()
