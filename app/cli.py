@@ -23,7 +23,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "app.audit.cli",
     "app.mt5.sim.cli",
     "app.server.cli",
-    "app.distributed.cli",
+    "app.node_cli",
 )
 
 EXIT_USAGE = 2

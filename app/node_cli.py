@@ -1,4 +1,6 @@
-"""``mt5-console node``: run this machine's share of the distributed carousel, headless.
+"""``mt5-console node``: run this machine's share of the distributed carousel, headless (the entry point
+of :mod:`app.distributed`; like :mod:`app.headless` it sits above the layers, since ``--serve`` runs a
+whole console's runtime beside the node).
 
 Its terminals (``[terminals]``: real MetaTrader 5 installs, or simulated ones) and one worker per
 terminal visit the accounts of the PostgreSQL store (``storage.url``) whose password this machine's
@@ -17,6 +19,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -26,6 +29,7 @@ from app.core.storage import StorageError
 from app.mt5.backend import plan_terminals
 from app.mt5.client import TerminalClient
 from app.mt5.protocol import WorkerSpec
+from app.server.service import ServerStartError
 from app.shutdown import install_stop_signals, remove_stop_signals
 
 log = logging.getLogger(__name__)
@@ -48,6 +52,13 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--terminal", action="append", metavar="PATH", dest="terminals", help="a terminal64.exe (repeatable)"
     )
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="also run the headless console here: the REST + Socket.IO server over the whole carousel",
+    )
+    parser.add_argument("--host", default=None, help="with --serve: the server's bind address")
+    parser.add_argument("--port", type=int, default=None, help="with --serve: the server's port")
     parser.set_defaults(run=run_node)
 
 
@@ -65,6 +76,11 @@ def node_settings(args: argparse.Namespace, settings: Settings) -> Settings:
         data["terminals"]["sim_terminals"] = args.sim_terminals
     if args.terminals:
         data["terminals"]["paths"] = args.terminals
+    if getattr(args, "serve", False):
+        data["server"]["enabled"] = True
+        for key in ("host", "port"):
+            if getattr(args, key, None) is not None:
+                data["server"][key] = getattr(args, key)
     return _validated(data)
 
 
@@ -88,8 +104,11 @@ def run_node(args: argparse.Namespace, settings: Settings) -> int:
     runner = asyncio.Runner(loop_factory=asyncio.SelectorEventLoop if sys.platform == "win32" else None)
     try:
         with runner:
-            return runner.run(_serve(settings))
-    except (CredentialError, StorageError, OSError) as exc:
+            return runner.run(_serve_with_console(settings) if args.serve else _serve(settings))
+    except SettingsError as exc:
+        sys.stderr.write(f"{APP_NAME}: {exc}\n")
+        return EXIT_USAGE
+    except (CredentialError, StorageError, ServerStartError, OSError) as exc:
         sys.stderr.write(f"{APP_NAME}: the node cannot start: {exc}\n")
         return EXIT_FAILED
 
@@ -113,6 +132,32 @@ async def _serve(settings: Settings) -> int:
         )
         await stop.wait()
         log.info("stopping node %s", node.node_name)
+    return EXIT_OK
+
+
+async def _serve_with_console(settings: Settings) -> int:
+    """The node inside the headless console's runtime (``--serve``): the server shows the whole
+    carousel; the runtime's live terminal is its own, the node's terminals the carousel's."""
+    from app.distributed.node import Node
+    from app.headless import serve
+    from app.logs import LogBus
+    from app.runtime import build_runtime
+
+    bus = next((h for h in logging.getLogger().handlers if isinstance(h, LogBus)), None) or LogBus()
+    node_settings, console_settings = _split_terminals(settings)
+    runtime = build_runtime(console_settings, bus, headless=True)
+    node_name = settings.distributed.node_name or _default_name()
+    address = settings.distributed.sim_server
+    sim = runtime.sim_server
+
+    def path(terminal_id: str) -> str | None:
+        where = address or (sim.address if sim is not None else None)
+        return f"sim://{where}/{node_name}-{terminal_id}" if where else None
+
+    clients = _clients(node_settings, node_name, path)
+    node = Node(node_settings, clients, credentials=runtime.credentials, node_name=node_name)
+    runtime.add(node)
+    await serve(runtime)
     return EXIT_OK
 
 
@@ -146,6 +191,52 @@ async def _terminals(settings: Settings, stack: AsyncExitStack) -> list[Terminal
     return [
         TerminalClient(spec, call_timeout=limits.call_timeout_s, login_timeout=limits.login_timeout_s)
         for spec in specs
+    ]
+
+
+def _split_terminals(settings: Settings) -> tuple[Settings, Settings]:
+    """With ``--serve`` the console needs a live terminal of its own: one sim terminal, or the first
+    ``--terminal`` path (two processes must never drive one terminal); the node has the others."""
+    terminals = settings.terminals
+    if plan_terminals(terminals).kind == "sim":
+        console = terminals.model_copy(update={"sim_terminals": 1})
+        return settings, settings.model_copy(update={"terminals": console})
+    if len(terminals.paths) < 2:
+        raise SettingsError(
+            "node --serve with MetaTrader 5 terminals needs two --terminal paths at least: the first for "
+            "the console's live trading, the others for the carousel"
+        )
+    node = terminals.model_copy(update={"paths": terminals.paths[1:]})
+    console = terminals.model_copy(update={"paths": terminals.paths[:1]})
+    return (
+        settings.model_copy(update={"terminals": node}),
+        settings.model_copy(update={"terminals": console}),
+    )
+
+
+def _clients(settings: Settings, node: str, path: Callable[[str], str | None]) -> list[TerminalClient]:
+    """The node's terminals beside a console's own (``--serve``): sim terminals reach their server
+    through ``path`` once it is known."""
+    plan = plan_terminals(settings.terminals)
+    limits = settings.terminals
+    if plan.kind == "sim":
+        return [
+            TerminalClient(
+                WorkerSpec(f"sim-{n}", "sim", log_level=settings.logging.level),
+                call_timeout=limits.call_timeout_s,
+                login_timeout=limits.login_timeout_s,
+                path_provider=path,
+            )
+            for n in range(1, plan.size + 1)
+        ]
+    paths: list[str | None] = list(plan.paths) or [None]
+    return [
+        TerminalClient(
+            WorkerSpec(f"mt5-{n}", "real", path=p, log_level=settings.logging.level),
+            call_timeout=limits.call_timeout_s,
+            login_timeout=limits.login_timeout_s,
+        )
+        for n, p in enumerate(paths, start=1)
     ]
 
 
