@@ -56,7 +56,7 @@ heartbeat_interval_s = 5
 heartbeat_timeout_s = 90
 planner_interval_s = 0.5
 [logging]
-level = "INFO"
+level = "WARNING"
 """
 
 

@@ -46,7 +46,7 @@ from app.distributed.names import (
     no_node_reason,
     sync_queue,
 )
-from app.distributed.planner import servable
+from app.distributed.planner import cycle_jobs, servable
 from app.models import (
     AccountAction,
     AccountSnapshot,
@@ -317,18 +317,19 @@ class DistributedCarousel:
         latest = await self._db.run(lambda tx: tx.cycles.latest(), readonly=True)
         if latest is None or latest.finished_at is not None:
             return
-        waiting = await self._db.run(lambda tx: tx.cycles.visits(latest.cycle, ["queued"]), readonly=True)
         await self._ensure_open()
-        now = self._clock()
-        for visit in waiting:
-            if visit.job_id is not None:
-                with contextlib.suppress(Exception):
-                    await self.app.job_manager.cancel_job_by_id_async(visit.job_id)
-        cycle, ids = latest.cycle, [v.account_id for v in waiting]
+        cycle, now = latest.cycle, self._clock()
+        jobs = await cycle_jobs(self.app, cycle)
+        cancelled = []
+        for account_id, job_id in jobs.items():
+            with contextlib.suppress(Exception):
+                if await self.app.job_manager.cancel_job_by_id_async(job_id):
+                    cancelled.append(account_id)
 
         def cancel(tx: Tx) -> None:
-            for account_id in ids:
-                tx.cycles.end(cycle, account_id, "cancelled", now, "the carousel was stopped")
+            for visit in tx.cycles.visits(cycle, ["queued"]):
+                if visit.account_id in cancelled or visit.account_id not in jobs:
+                    tx.cycles.end(cycle, visit.account_id, "cancelled", now, "the carousel was stopped")
 
         await self._db.run(cancel)
 

@@ -26,6 +26,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import procrastinate
 import psycopg
@@ -50,10 +51,23 @@ from app.retry import Backoff
 
 log = logging.getLogger(__name__)
 
+CANDIDATE_EVERY_S = 2.0  # a node that does not plan asks for the planner's lock this often
 CHECK_EVERY_S = 2.0  # how often an open cycle's visits are looked at closely (stalled, stranded)
 MIN_TICK_GAP_S = 0.5  # wakes closer together than this are one look
 PRUNE_EVERY = 100  # ticks between prunings of old cycles and finished jobs
 JOBS_KEPT_HOURS = 24  # failed and cancelled jobs are kept this long (for a look), then deleted
+
+
+async def cycle_jobs(app: procrastinate.App, cycle: int) -> dict[int, int]:
+    """The waiting and running visit jobs of ``cycle``: job id by account id."""
+    found: dict[int, int] = {}
+    for status in ("todo", "doing"):
+        for job in await app.job_manager.list_jobs_async(task=VISIT_TASK, status=status):
+            args = job.task_kwargs
+            account_id = args.get("account_id")
+            if args.get("cycle") == cycle and isinstance(account_id, int) and job.id is not None:
+                found[account_id] = job.id
+    return found
 
 
 def servable(account: ManagedAccount, nodes: list[NodeRow]) -> bool:
@@ -93,16 +107,15 @@ class Planner:
         self._checked_at: datetime | None = None
 
     def wake(self) -> None:
-        """Something changed (a visit ended, the carousel was started): look now."""
-        self._wake.set()
+        """Something changed (a visit ended, the carousel was started): the planner looks now."""
+        if self.leading:
+            self._wake.set()
 
     async def run(self) -> None:
         backoff = Backoff(initial=1.0, maximum=15.0)
         while True:
             try:
-                await self._lead()
-                backoff.reset()
-                await self._sleep(max(self._settings.planner_interval_s, 1.0))
+                await self._candidate(backoff)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the store went away: try again later
@@ -111,24 +124,30 @@ class Planner:
                 log.warning("planner: %s; trying again in %.1f s", exc, delay)
                 await asyncio.sleep(delay)
 
-    async def _lead(self) -> None:
-        """Try to become the planner; while it is, plan. Returns when another node plans."""
+    async def _candidate(self, backoff: Backoff) -> None:
+        """On one connection: ask for the planner's lock every ``CANDIDATE_EVERY_S``; plan while it is
+        held (the lock is the session's: it goes with the connection if this node dies or is cut off)."""
         async with await psycopg.AsyncConnection.connect(
             self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
         ) as conn:
-            cursor = await conn.execute("SELECT pg_try_advisory_lock(%s)", (PLANNER_LOCK,))
-            row = await cursor.fetchone()
-            if row is None or not row[0]:
-                return
-            self.leading = True
-            log.info("node %s plans the carousel's cycles", self.node)
-            try:
-                while True:
-                    await self.tick()
-                    await self._sleep(self._settings.planner_interval_s)
-                    await conn.execute("SELECT 1")  # still holding the lock: the session lives
-            finally:
-                self.leading = False
+            backoff.reset()
+            while True:
+                cursor = await conn.execute("SELECT pg_try_advisory_lock(%s)", (PLANNER_LOCK,))
+                row = await cursor.fetchone()
+                if row is not None and row[0]:
+                    await self._lead(conn)
+                await asyncio.sleep(CANDIDATE_EVERY_S)
+
+    async def _lead(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        self.leading = True
+        log.info("node %s plans the carousel's cycles", self.node)
+        try:
+            while True:
+                await self.tick()
+                await self._sleep(self._settings.planner_interval_s)
+                await conn.execute("SELECT 1")  # still holding the lock: the session lives
+        finally:
+            self.leading = False
 
     async def _sleep(self, seconds: float) -> None:
         await asyncio.sleep(min(seconds, MIN_TICK_GAP_S))
@@ -188,7 +207,8 @@ class Planner:
         return cycle
 
     async def _enqueue(self, cycle: int, visits: list[tuple[int, int]], total: int) -> None:
-        """Defer the visits' jobs (``(account_id, position)``), first positions first, and note their ids."""
+        """Defer the visits' jobs (``(account_id, position)``), first positions first. (Their ids are
+        not written back: that would hold the visits' rows while the first of them are claimed.)"""
         if not visits:
             return
         jobs = [
@@ -202,15 +222,7 @@ class Planner:
             )
             for account_id, position in visits
         ]
-        deferred = await self._app.job_manager.batch_defer_jobs_async(jobs)
-        ids = [(account_id, job.id) for (account_id, _), job in zip(visits, deferred, strict=True)]
-
-        def note(tx: Tx) -> None:
-            for account_id, job_id in ids:
-                if job_id is not None:
-                    tx.cycles.set_job(cycle, account_id, job_id)
-
-        await self._db.run(note)
+        await self._app.job_manager.batch_defer_jobs_async(jobs)
 
     async def _tend(self, cycle: int, live: list[NodeRow], now: datetime) -> None:
         counts = await self._db.run(lambda tx: tx.cycles.counts(cycle), readonly=True)
@@ -236,26 +248,27 @@ class Planner:
             lambda tx: (tx.cycles.visits(cycle, OPEN_STATES), {a.id: a for a in tx.accounts.list()}),
             readonly=True,
         )
+        jobs = await cycle_jobs(self._app, cycle)
         stranded: list[VisitRow] = []
         jobless: list[VisitRow] = []
         for visit in visits:
             account = accounts.get(visit.account_id)
             if account is None or not servable(account, live):
                 stranded.append(visit)
-            elif visit.job_id is None and visit.state == "queued":
-                jobless.append(visit)
+            elif visit.state == "queued" and visit.account_id not in jobs:
+                jobless.append(visit)  # a planner that died between planning and deferring
         for visit in stranded:
-            await self._strand(cycle, visit, accounts.get(visit.account_id), now)
+            await self._strand(cycle, visit, accounts.get(visit.account_id), jobs.get(visit.account_id), now)
         if jobless:
             await self._enqueue(cycle, [(v.account_id, v.position) for v in jobless], len(visits) + 1)
 
     async def _strand(
-        self, cycle: int, visit: VisitRow, account: ManagedAccount | None, now: datetime
+        self, cycle: int, visit: VisitRow, account: ManagedAccount | None, job_id: int | None, now: datetime
     ) -> None:
         """No running node can make this visit now: end it as failed (its job, if waiting, cancelled)."""
-        if visit.job_id is not None:
+        if job_id is not None:
             with contextlib.suppress(Exception):
-                await self._app.job_manager.cancel_job_by_id_async(visit.job_id)
+                await self._app.job_manager.cancel_job_by_id_async(job_id)
         reason = no_node_reason(visit.account_id, account.terminal_id if account else None)
 
         def end(tx: Tx) -> None:

@@ -107,7 +107,6 @@ async def test_a_cycle_becomes_jobs_in_the_carousels_order_each_under_its_accoun
     ]
     visits = {v.account_id: v for v in await db.run(lambda tx: tx.cycles.visits(1), readonly=True)}
     assert visits[orphan].state == "failed" and "no node can log in to it" in visits[orphan].reason
-    assert all(visits[a].job_id is not None for a in (quiet, busy, never))
     orphaned = await db.run(lambda tx: tx.accounts.get(orphan), readonly=True)
     assert orphaned.status is AccountStatus.ERROR and "set-password" in orphaned.status_reason
 

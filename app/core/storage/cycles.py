@@ -48,7 +48,6 @@ class VisitRow:
     account_id: int
     position: int
     state: VisitState
-    job_id: int | None
     node: str
     terminal: str
     reason: str
@@ -69,7 +68,6 @@ _VISIT_COLUMNS = (
     cycle_visits.c.account_id,
     cycle_visits.c.position,
     cycle_visits.c.state,
-    cycle_visits.c.job_id,
     cycle_visits.c.node,
     cycle_visits.c.terminal,
     cycle_visits.c.reason,
@@ -189,13 +187,6 @@ class CycleRows:
             )
         ).first()
         return None if row is None else VisitRow(*row)
-
-    def set_job(self, cycle: int, account_id: int, job_id: int) -> None:
-        self._conn.execute(
-            update(cycle_visits)
-            .where(cycle_visits.c.cycle == cycle, cycle_visits.c.account_id == account_id)
-            .values(job_id=job_id)
-        )
 
     def claim(self, cycle: int, account_id: int, node: str, terminal: str, now: datetime) -> bool:
         """Mark the visit under way on ``node``/``terminal``; False when it has ended already (a job run

@@ -202,7 +202,6 @@ cycle_visits = Table(
     Column("account_id", Int64, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
     Column("position", Integer, nullable=False),  # its place in the cycle's order
     Column("state", Text, nullable=False),
-    Column("job_id", Int64),
     Column("node", Text, nullable=False, server_default=""),
     Column("terminal", Text, nullable=False, server_default=""),
     Column("started_ms", Int64),

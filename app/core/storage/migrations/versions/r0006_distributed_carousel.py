@@ -74,7 +74,6 @@ def upgrade() -> None:
         sa.Column("account_id", Int64, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
         sa.Column("position", sa.Integer, nullable=False),
         sa.Column("state", sa.Text, nullable=False),
-        sa.Column("job_id", Int64),
         sa.Column("node", sa.Text, nullable=False, server_default=""),
         sa.Column("terminal", sa.Text, nullable=False, server_default=""),
         sa.Column("started_ms", Int64),
