@@ -103,7 +103,7 @@ class Planner:
         self.cycles_planned = 0
         self._ticks = 0
         self._wake = asyncio.Event()
-        self._nodes_seen: list[tuple[str, frozenset[int]]] = []
+        self._nodes_seen: list[tuple[str, int]] = []
         self._checked_at: datetime | None = None
 
     def wake(self) -> None:
@@ -163,15 +163,16 @@ class Planner:
         self._ticks += 1
         now = self._clock()
         timeout = self._settings.heartbeat_timeout_s
-        control, latest, live = await self._db.run(
-            lambda tx: (tx.cycles.control(), tx.cycles.latest(), tx.nodes.live(now, timeout)), readonly=True
+        control, latest = await self._db.run(
+            lambda tx: (tx.cycles.control(), tx.cycles.latest()), readonly=True
         )
         started = None
         if latest is not None and latest.finished_at is None:
-            await self._tend(latest.cycle, live, now)
+            await self._tend(latest.cycle, now)
         elif control.running and not control.paused:
             interval = timedelta(seconds=self._carousel.cycle_interval_s)
             if latest is None or now >= latest.started_at + interval:
+                live = await self._db.run(lambda tx: tx.nodes.live(now, timeout), readonly=True)
                 started = await self._plan(live, now)
         if self._ticks % PRUNE_EVERY == 0:
             await self._prune()
@@ -224,8 +225,11 @@ class Planner:
         ]
         await self._app.job_manager.batch_defer_jobs_async(jobs)
 
-    async def _tend(self, cycle: int, live: list[NodeRow], now: datetime) -> None:
-        counts = await self._db.run(lambda tx: tx.cycles.counts(cycle), readonly=True)
+    async def _tend(self, cycle: int, now: datetime) -> None:
+        timeout = self._settings.heartbeat_timeout_s
+        counts, nodes = await self._db.run(
+            lambda tx: (tx.cycles.counts(cycle), tx.nodes.live_summary(now, timeout)), readonly=True
+        )
         if not any(counts.get(state) for state in OPEN_STATES):
             await self._db.run(lambda tx: tx.cycles.finish(cycle, now))
             log.info(
@@ -234,7 +238,6 @@ class Planner:
             self.wake()
             return
         # The closer look (all open visits, every account) only when the nodes changed, or now and then.
-        nodes = sorted((n.name, n.accounts) for n in live)
         checked = self._checked_at
         if (
             nodes == self._nodes_seen
@@ -244,8 +247,12 @@ class Planner:
             return
         self._nodes_seen, self._checked_at = nodes, now
         await self._retry_stalled()
-        visits, accounts = await self._db.run(
-            lambda tx: (tx.cycles.visits(cycle, OPEN_STATES), {a.id: a for a in tx.accounts.list()}),
+        visits, accounts, live = await self._db.run(
+            lambda tx: (
+                tx.cycles.visits(cycle, OPEN_STATES),
+                {a.id: a for a in tx.accounts.list()},
+                tx.nodes.live(now, timeout),
+            ),
             readonly=True,
         )
         jobs = await cycle_jobs(self._app, cycle)

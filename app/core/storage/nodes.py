@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from app.core.storage.schema import accounts as accounts_table
 from app.core.storage.schema import node_accounts, nodes
@@ -136,6 +136,19 @@ class NodeRows:
     def live(self, now: datetime, timeout_s: float) -> list[NodeRow]:
         """The nodes heard from within ``timeout_s`` that have not stopped."""
         return [node for node in self.all() if node.alive(now, timeout_s)]
+
+    def live_summary(self, now: datetime, timeout_s: float) -> list[tuple[str, int]]:
+        """The running nodes and how many accounts each can log in to: a cheap way to see that the
+        nodes changed (a node came, went, or announced other accounts)."""
+        since = to_ms(now) - int(timeout_s * 1000)
+        rows = self._conn.execute(
+            select(nodes.c.name, func.count(node_accounts.c.account_id))
+            .select_from(nodes.outerjoin(node_accounts, node_accounts.c.node == nodes.c.name))
+            .where(nodes.c.stopped_ms.is_(None), nodes.c.seen_ms >= since)
+            .group_by(nodes.c.name)
+            .order_by(nodes.c.name)
+        )
+        return [(name, int(count)) for name, count in rows]
 
     def forget(self, name: str) -> None:
         self._conn.execute(delete(nodes).where(nodes.c.name == name))
