@@ -77,7 +77,13 @@ class Node:
         self.registry = AccountRegistry(self.db, self.credentials, settings=settings.accounts, clock=clock)
         self.app = job_app(url, pool_size=len(clients) + 1)  # each worker fetches and finishes its jobs
         self.visits = NodeVisits(
-            self.db, self.registry, settings.carousel, settings.accounts, not_here=self._not_here, clock=clock
+            self.db,
+            self.registry,
+            settings.carousel,
+            settings.accounts,
+            not_here=self._not_here,
+            known=lambda account_id: self.accounts.get(account_id),
+            clock=clock,
         )
         register_visit_task(self.app, self._run_job)
         grace = settings.carousel.stop_grace_s

@@ -17,6 +17,8 @@ twice stores nothing twice.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -25,7 +27,7 @@ from datetime import datetime
 from app.config import AccountsSettings, CarouselSettings
 from app.core.accounts import AccountRegistry
 from app.core.carousel.errors import TerminalUnavailable, VisitFailed
-from app.core.carousel.visit import Collected, Visitor
+from app.core.carousel.visit import Collected, LatestDeal, Visitor
 from app.core.credentials import CredentialMissing
 from app.core.pnl import PnLCalendar
 from app.core.storage import Database, Tx
@@ -49,6 +51,14 @@ class VisitPlace:
         return self.terminal.terminal_id
 
 
+async def _discard(work: asyncio.Future[object] | asyncio.Future[Collected] | None) -> None:
+    """Let a terminal step that is no longer wanted finish (a login is never cut off half-way), and
+    forget its outcome."""
+    if work is not None:
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await work
+
+
 class _EndedAlready(Exception):
     """Another run of this job ended the visit first: roll back, store nothing."""
 
@@ -65,6 +75,7 @@ class NodeVisits:
         accounts: AccountsSettings,
         *,
         not_here: Callable[[int], Awaitable[None]],
+        known: Callable[[int], ManagedAccount | None] = lambda _: None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._db = db
@@ -72,41 +83,42 @@ class NodeVisits:
         self._settings = carousel
         self._accounts = accounts
         self._not_here = not_here
+        self._known = known
         self._clock = clock
         self._visitor = Visitor(registry, carousel, clock)
         self.stored = 0  # visits this node stored (its status line says so)
 
     async def run(self, place: VisitPlace, account_id: int, cycle: int, attempt: int) -> str:
-        """Make the visit; returns what became of it, in a few words (the job's result: no secret)."""
+        """Make the visit; returns what became of it, in a few words (the job's result: no secret).
+
+        The store's part at the start (claim the visit, read the account and its newest deal) runs
+        while the terminal logs in, when this node knows the account already: a round trip to a
+        distant store is then off the visit's path."""
         now = self._clock()
 
         def start(tx: Tx) -> tuple[bool, ManagedAccount | None, datetime | None]:
-            """Claim the visit and read what it needs, in one transaction (a round trip saved is a
-            visit sooner: the store may be far away)."""
             if cycle and not tx.cycles.claim(cycle, account_id, place.node, place.terminal_id, now):
                 return False, None, None
             return True, tx.accounts.get(account_id), tx.deals.latest_time(account_id)
 
-        claimed, account, latest_deal = await self._db.run(start)
-        if not claimed:
-            return "ended already"
-        if account is None:
-            await self._end(cycle, account_id, "cancelled", "the account was removed")
-            return "account removed"
-        if not account.enabled:
-            await self._end(cycle, account_id, "cancelled", "the account is disabled")
-            return "account disabled"
+        claim = asyncio.ensure_future(self._db.run(start))
+        known = self._known(account_id)
+        collecting: asyncio.Future[Collected] | None = None
         try:
-            try:
-                password = await self._registry.password(account)
-            except CredentialMissing:
-                await self._not_here(account_id)
-                raise TerminalUnavailable(f"node {place.node} has no password for {account.key}") from None
-            except Exception as exc:  # noqa: BLE001 - the keyring's trouble, in the Visitor's words
-                raise VisitFailed(account.key, str(exc)) from None
-            collected = await self._visitor.collect(
-                place.terminal, account, password, latest_deal=latest_deal
-            )
+            if known is not None and known.enabled:
+                collecting = asyncio.ensure_future(self._collect(place, known, self._latest_deal(claim)))
+            claimed, account, latest_deal = await claim
+            if not claimed or account is None or not account.enabled or (known and account.key != known.key):
+                await _discard(collecting)
+                if not claimed:
+                    return "ended already"
+                what = "removed" if account is None else "disabled"
+                await self._end(cycle, account_id, "cancelled", f"the account is {what}")
+                return f"account {what}"
+            if collecting is None:
+                collecting = asyncio.ensure_future(self._collect(place, account, latest_deal))
+            collected = await collecting
+            collecting = None
             return await self._store(account, collected, cycle)
         except TerminalUnavailable as exc:
             if attempt + 1 < VISIT_TRIES:
@@ -115,11 +127,33 @@ class NodeVisits:
                     await self._db.run(lambda tx: tx.cycles.requeue(cycle, account_id, note))
                 raise  # the job engine puts it back in the queue
             reason = f"no terminal could visit it: {exc}"
-            await self._failed(account, cycle, reason)
+            await self._failed(account_id, cycle, reason)
             return f"failed: {reason}"
         except VisitFailed as exc:
-            await self._failed(account, cycle, exc.reason)
+            await self._failed(account_id, cycle, exc.reason)
             return f"failed: {exc.reason}"
+        finally:
+            await _discard(collecting)
+            if not claim.done():
+                claim.cancel()
+
+    async def _latest_deal(
+        self, claim: asyncio.Future[tuple[bool, ManagedAccount | None, datetime | None]]
+    ) -> datetime | None:
+        return (await asyncio.shield(claim))[2]
+
+    async def _collect(
+        self, place: VisitPlace, account: ManagedAccount, latest_deal: LatestDeal
+    ) -> Collected:
+        """The password from this node's keyring, then the Visitor's login, check, snapshot, deals."""
+        try:
+            password = await self._registry.password(account)
+        except CredentialMissing:
+            await self._not_here(account.id)
+            raise TerminalUnavailable(f"node {place.node} has no password for {account.key}") from None
+        except Exception as exc:  # noqa: BLE001 - the keyring's trouble, in the Visitor's words
+            raise VisitFailed(account.key, str(exc)) from None
+        return await self._visitor.collect(place.terminal, account, password, latest_deal=latest_deal)
 
     async def _store(self, account: ManagedAccount, collected: Collected, cycle: int) -> str:
         calendar = PnLCalendar.for_server(self._accounts, account.server)
@@ -148,17 +182,17 @@ class NodeVisits:
         self.stored += 1
         return f"stored: {len(collected.deals)} deal(s) fetched"
 
-    async def _failed(self, account: ManagedAccount, cycle: int, reason: str) -> None:
+    async def _failed(self, account_id: int, cycle: int, reason: str) -> None:
         now = self._clock()
         settings = self._settings
 
         def record(tx: Tx) -> None:
-            tx.accounts.set_status(account.id, AccountStatus.ERROR, reason, now)
-            tx.cycles.failed(account.id, now, settings.retry_initial_s, settings.retry_max_s)
+            tx.accounts.set_status(account_id, AccountStatus.ERROR, reason, now)
+            tx.cycles.failed(account_id, now, settings.retry_initial_s, settings.retry_max_s)
             if cycle:
-                tx.cycles.end(cycle, account.id, "failed", now, reason)
+                tx.cycles.end(cycle, account_id, "failed", now, reason)
 
-        log.warning("visit of %s failed: %s", account.key, reason)
+        log.warning("visit of account %d failed: %s", account_id, reason)
         await self._db.run(record)
 
     async def _end(self, cycle: int, account_id: int, state: str, reason: str) -> None:

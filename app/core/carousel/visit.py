@@ -9,6 +9,7 @@ fault and is raised as :class:`TerminalUnavailable` so that the account can go t
 from __future__ import annotations
 
 import asyncio
+import inspect
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -48,6 +49,7 @@ class _Unread:
 
 
 UNREAD = _Unread()
+LatestDeal = datetime | None | _Unread | Awaitable[datetime | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +102,12 @@ class Visitor:
         account: ManagedAccount,
         password: Secret | None,
         *,
-        latest_deal: datetime | None | _Unread = UNREAD,
+        latest_deal: LatestDeal = UNREAD,
     ) -> Collected:
         """Log in (unless ``password`` is None: the terminal is on the account already), check that the
         terminal is on the account, take the snapshot and fetch the deals. ``latest_deal``: the time of
-        the account's newest stored deal, if the caller has read it already (else it is read here)."""
+        the account's newest stored deal, if the caller reads it (a value, or an awaitable that gives
+        it, awaited only when the deals are fetched); else it is read here."""
         if password is not None:
             info = await self._login(terminal, account, password)
         else:
@@ -190,7 +193,7 @@ class Visitor:
         )
 
     async def _deals(
-        self, terminal: TerminalClient, account: ManagedAccount, latest: datetime | None | _Unread
+        self, terminal: TerminalClient, account: ManagedAccount, latest: LatestDeal
     ) -> tuple[tuple[Deal, ...], datetime | None, datetime]:
         since = await self._deals_since(account, latest)
         synced_at = self._now()
@@ -203,9 +206,7 @@ class Visitor:
         deals = await self._step(account, "fetching deals", self._settings.deals_timeout_s, fetch)
         return tuple(deals), since, synced_at
 
-    async def _deals_since(
-        self, account: ManagedAccount, latest: datetime | None | _Unread
-    ) -> datetime | None:
+    async def _deals_since(self, account: ManagedAccount, latest: LatestDeal) -> datetime | None:
         """Where the deal fetch starts: a little (the overlap) before both the last sync and the newest
         stored deal — whichever is earlier, since the trade server's clock is not ours. None: from the
         beginning (the first visit), or ``history_days`` back."""
@@ -214,6 +215,8 @@ class Visitor:
             latest = await asyncio.wait_for(
                 self._registry.latest_deal_time(account.id), self._settings.store_timeout_s
             )
+        elif inspect.isawaitable(latest):
+            latest = await asyncio.wait_for(latest, self._settings.store_timeout_s)
         marks = [m for m in (account.last_deal_sync_at, latest) if m is not None]
         if marks:
             return min(marks) - overlap
