@@ -22,8 +22,6 @@ from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
-import procrastinate
-
 from app.audit import Action, AuditAppender
 from app.config import CarouselSettings, DistributedSettings
 from app.core.accounts import UnknownAccountError
@@ -34,19 +32,18 @@ from app.core.storage import Database, Tx
 from app.core.storage.cycles import Control, CycleRow, VisitRow
 from app.core.storage.nodes import NodeRow
 from app.core.times import utc_now
-from app.distributed.jobs import job_app
+from app.distributed.jobs import ConsoleJobs
 from app.distributed.listener import StoreListener
 from app.distributed.names import (
     ACCOUNTS_CHANNEL,
     CAROUSEL_CHANNEL,
     SYNC_PRIORITY,
     SYNC_QUEUEING_LOCK,
-    VISIT_TASK,
     account_lock,
     no_node_reason,
     sync_queue,
 )
-from app.distributed.planner import cycle_jobs, servable
+from app.distributed.planner import servable
 from app.models import (
     AccountAction,
     AccountSnapshot,
@@ -85,7 +82,7 @@ class DistributedCarousel:
         self._hub = hub
         self._audit = audit
         self._clock = clock
-        self.app: procrastinate.App = job_app(url, pool_size=2)
+        self.jobs = ConsoleJobs(url)
         self.listener = StoreListener(
             url, (ACCOUNTS_CHANNEL, CAROUSEL_CHANNEL), self._notified, on_connected=self._read_everything
         )
@@ -96,32 +93,19 @@ class DistributedCarousel:
         self._progress = False
         self._pending: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[object]] = set()
-        self._open = False
 
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
         self._hub.publish(Topic.CAROUSEL, self._status)
-        try:
-            await self.app.open_async()
-            self._open = True
-        except Exception as exc:  # noqa: BLE001 - the store is away: the listener keeps trying
-            log.warning("the job engine could not be reached yet: %s", exc)
         await self.listener.start()
 
     async def stop(self) -> None:
         for task in [*self._tasks, *([self._pending] if self._pending else [])]:
             task.cancel()
         await self.listener.stop()
-        if self._open:
-            with contextlib.suppress(Exception):
-                await self.app.close_async()
-            self._open = False
-
-    async def _ensure_open(self) -> None:
-        if not self._open:
-            await self.app.open_async()
-            self._open = True
+        with contextlib.suppress(Exception):
+            await self.jobs.close()
 
     # ------------------------------------------------------------------ commands
 
@@ -172,18 +156,13 @@ class DistributedCarousel:
             raise UnknownAccountError(f"no account with id {account_id}")
         if not servable(account, nodes):
             raise NoTerminalError(no_node_reason(account.id, account.terminal_id))
-        await self._ensure_open()
-        deferrer = self.app.configure_task(
-            VISIT_TASK,
+        job_id = await self.jobs.defer(
+            account_id,
             queue=sync_queue(account_id),
             lock=account_lock(account_id),
             queueing_lock=SYNC_QUEUEING_LOCK.format(account_id),
             priority=SYNC_PRIORITY,
-        )
-        try:
-            job_id: int | None = await deferrer.defer_async(account_id=account_id, cycle=0)
-        except procrastinate.exceptions.AlreadyEnqueued:
-            job_id = None  # one is waiting already: its outcome is this one's
+        )  # None: one is waiting already, and its outcome is this one's
         settings = self.settings
         limit = settings.login_timeout_s + settings.snapshot_timeout_s + settings.deals_timeout_s
         limit += settings.store_timeout_s + SYNC_MARGIN_S
@@ -199,12 +178,12 @@ class DistributedCarousel:
             if latest is not None and (since is None or latest.taken_at > since):
                 return latest
             if job_id is not None:
-                status = await self.app.job_manager.get_job_status_async(job_id)
-                if status.value in ("succeeded", "failed", "cancelled", "aborted"):
+                status = await self.jobs.status(job_id)
+                if status in ("succeeded", "failed", "cancelled", "aborted"):
                     if account.status is AccountStatus.ERROR:
                         raise VisitFailed(account.key, account.status_reason)
-                    if status.value != "succeeded":
-                        raise CarouselError(f"the visit of {account.key} ended: {status.value}")
+                    if status != "succeeded":
+                        raise CarouselError(f"the visit of {account.key} ended: {status}")
         raise CarouselError(f"no node visited {account_id} within {limit:g} s")
 
     # ------------------------------------------------------------------ what the views want
@@ -317,13 +296,12 @@ class DistributedCarousel:
         latest = await self._db.run(lambda tx: tx.cycles.latest(), readonly=True)
         if latest is None or latest.finished_at is not None:
             return
-        await self._ensure_open()
         cycle, now = latest.cycle, self._clock()
-        jobs = await cycle_jobs(self.app, cycle)
+        jobs = await self.jobs.cycle_jobs(cycle)
         cancelled = []
         for account_id, job_id in jobs.items():
             with contextlib.suppress(Exception):
-                if await self.app.job_manager.cancel_job_by_id_async(job_id):
+                if await self.jobs.cancel(job_id):
                     cancelled.append(account_id)
 
         def cancel(tx: Tx) -> None:

@@ -38,7 +38,7 @@ from app.core.storage import Database, Tx
 from app.core.storage.cycles import OPEN_STATES, PlannedVisit, VisitRow
 from app.core.storage.nodes import NodeRow
 from app.core.times import utc_now
-from app.distributed.jobs import CONNECT_TIMEOUT_S, conninfo
+from app.distributed.jobs import CONNECT_TIMEOUT_S, conninfo, jobs_of_cycle
 from app.distributed.names import (
     PLANNER_LOCK,
     VISIT_TASK,
@@ -60,14 +60,10 @@ JOBS_KEPT_HOURS = 24  # failed and cancelled jobs are kept this long (for a look
 
 async def cycle_jobs(app: procrastinate.App, cycle: int) -> dict[int, int]:
     """The waiting and running visit jobs of ``cycle``: job id by account id."""
-    found: dict[int, int] = {}
-    for status in ("todo", "doing"):
-        for job in await app.job_manager.list_jobs_async(task=VISIT_TASK, status=status):
-            args = job.task_kwargs
-            account_id = args.get("account_id")
-            if args.get("cycle") == cycle and isinstance(account_id, int) and job.id is not None:
-                found[account_id] = job.id
-    return found
+    manager = app.job_manager
+    todo = await manager.list_jobs_async(task=VISIT_TASK, status="todo")
+    doing = await manager.list_jobs_async(task=VISIT_TASK, status="doing")
+    return jobs_of_cycle([*todo, *doing], cycle)
 
 
 def servable(account: ManagedAccount, nodes: list[NodeRow]) -> bool:
