@@ -16,8 +16,6 @@ SYNC_PRIORITY = 1_000_000  # before any visit of a cycle (whose priorities are 1
 ACCOUNTS_CHANNEL = "mt5c_accounts"  # payload: the changed account's id (+ ":status": a visit, a status)
 CAROUSEL_CHANNEL = "mt5c_carousel"  # payload: the table that changed
 
-# pg_try_advisory_lock key held by the node that plans the cycles ("mt5cpl").
-PLANNER_LOCK = 0x6D74_3563_706C
 # pg_advisory_xact_lock key held while the job engine's schema is made ("mt5cjs").
 JOB_SCHEMA_LOCK = 0x6D74_3563_6A73
 

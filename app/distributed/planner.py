@@ -1,8 +1,11 @@
 """The planner: one node at a time turns the carousel's rules into jobs.
 
-Every node runs a :class:`Planner`; the one holding a PostgreSQL advisory lock (on a connection of its
-own: if that node dies or is cut off, the lock goes with its session and another node takes over)
-plans. Its state is all in the store, so a new planner carries on the cycle where the old one was.
+Every node runs a :class:`Planner`; the one holding the planner's lease in the store (renewed on each
+look, for ``heartbeat_timeout_s``) plans. A node that dies or is cut off stops renewing it, and another
+node takes over when it runs out — a session lock would not do: the server keeps the session of a
+cut-off node open for as long as its connection seems alive. The planner's state is all in the store,
+so a new planner carries on the cycle where the old one was; should two ever plan at once, a cycle's
+number is its key, so they cannot both start one.
 
 Each tick (``planner_interval_s``):
 
@@ -26,10 +29,8 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 import procrastinate
-import psycopg
 from procrastinate import jobs as procrastinate_jobs
 
 from app.config import CarouselSettings, DistributedSettings
@@ -38,9 +39,8 @@ from app.core.storage import Database, Tx
 from app.core.storage.cycles import OPEN_STATES, PlannedVisit, VisitRow
 from app.core.storage.nodes import NodeRow
 from app.core.times import utc_now
-from app.distributed.jobs import CONNECT_TIMEOUT_S, conninfo, jobs_of_cycle
+from app.distributed.jobs import jobs_of_cycle
 from app.distributed.names import (
-    PLANNER_LOCK,
     VISIT_TASK,
     account_lock,
     no_node_reason,
@@ -51,7 +51,7 @@ from app.retry import Backoff
 
 log = logging.getLogger(__name__)
 
-CANDIDATE_EVERY_S = 2.0  # a node that does not plan asks for the planner's lock this often
+CANDIDATE_EVERY_S = 2.0  # a node that does not plan asks for the planner's lease this often
 CHECK_EVERY_S = 2.0  # how often an open cycle's visits are looked at closely (stalled, stranded)
 MIN_TICK_GAP_S = 0.5  # wakes closer together than this are one look
 PRUNE_EVERY = 100  # ticks between prunings of old cycles and finished jobs
@@ -88,7 +88,7 @@ class Planner:
         *,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        self._conninfo = conninfo(url)
+        self.url = url  # the store (the planner works through `db` on it)
         self.node = node
         self._db = db
         self._app = app
@@ -109,41 +109,39 @@ class Planner:
 
     async def run(self) -> None:
         backoff = Backoff(initial=1.0, maximum=15.0)
-        while True:
-            try:
-                await self._candidate(backoff)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - the store went away: try again later
-                self.leading = False
-                delay = backoff.next_delay()
-                log.warning("planner: %s; trying again in %.1f s", exc, delay)
-                await asyncio.sleep(delay)
-
-    async def _candidate(self, backoff: Backoff) -> None:
-        """On one connection: ask for the planner's lock every ``CANDIDATE_EVERY_S``; plan while it is
-        held (the lock is the session's: it goes with the connection if this node dies or is cut off)."""
-        async with await psycopg.AsyncConnection.connect(
-            self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
-        ) as conn:
-            backoff.reset()
-            while True:
-                cursor = await conn.execute("SELECT pg_try_advisory_lock(%s)", (PLANNER_LOCK,))
-                row = await cursor.fetchone()
-                if row is not None and row[0]:
-                    await self._lead(conn)
-                await asyncio.sleep(CANDIDATE_EVERY_S)
-
-    async def _lead(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        self.leading = True
-        log.info("node %s plans the carousel's cycles", self.node)
         try:
             while True:
+                try:
+                    await self._candidate()
+                    backoff.reset()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - the store went away: try again later
+                    self.leading = False
+                    delay = backoff.next_delay()
+                    log.warning("planner: %s; trying again in %.1f s", exc, delay)
+                    await asyncio.sleep(delay)
+        finally:
+            if self.leading:
+                self.leading = False
+                with contextlib.suppress(Exception):  # let another node take over at once
+                    await asyncio.wait_for(self._db.run(lambda tx: tx.cycles.give_up_lease(self.node)), 2)
+
+    def _take_lease(self, tx: Tx) -> bool:
+        return tx.cycles.take_lease(self.node, self._clock(), self._settings.heartbeat_timeout_s)
+
+    async def _candidate(self) -> None:
+        """Hold the planner's lease (renewed on every look) and plan; or ask for it again shortly."""
+        while True:
+            leading = await self._db.run(self._take_lease)
+            if leading and not self.leading:
+                log.info("node %s plans the carousel's cycles", self.node)
+            self.leading = leading
+            if leading:
                 await self.tick()
                 await self._sleep(self._settings.planner_interval_s)
-                await conn.execute("SELECT 1")  # still holding the lock: the session lives
-        finally:
-            self.leading = False
+            else:
+                await asyncio.sleep(CANDIDATE_EVERY_S)
 
     async def _sleep(self, seconds: float) -> None:
         await asyncio.sleep(min(seconds, MIN_TICK_GAP_S))

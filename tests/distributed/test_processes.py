@@ -198,6 +198,8 @@ def test_three_nodes_survive_a_killed_node_and_a_restarted_store(machines: Machi
         machines.admin.deposit(login, 100.0, "top-up")
     restarted_in = _restart_the_store_mid_cycle(machines, after_cycle=victim_cycle)
     _every_account_visited_in_the_next_cycle(machines, restarted_in, ids)
+    resumed_in = _a_node_cut_off_holds_up_no_other(machines, ids)
+    _every_account_visited_in_the_next_cycle(machines, resumed_in, ids)
     _no_lost_visit(machines.db)
     _no_duplicate_deal(machines.db, ids)
     _no_password_anywhere(machines)
@@ -262,6 +264,34 @@ def _every_account_visited_in_the_next_cycle(machines: Machines, restarted_in: i
     visits = _visits(db, after.cycle)
     assert {v.account_id: v.state for v in visits} == dict.fromkeys(ids, "done"), "every account visited"
     assert {v.node for v in visits} <= {"n2", "n3"}
+
+
+def _a_node_cut_off_holds_up_no_other(machines: Machines, ids: list[int]) -> int:
+    """n3 frozen (SIGSTOP: no heartbeat, no statement, as if cut off): n2 goes on visiting what it can,
+    and cycles keep ending; the accounts only n3 could log in to are shown as such. Then n3 comes back
+    (SIGCONT); the number of the cycle under way then is returned."""
+    db = machines.db
+    n3 = machines.node_pid("n3")
+    os.kill(n3, signal.SIGSTOP)
+    try:
+        only_n3 = {a for i, a in enumerate(ids) if i % 3 == 1}  # n2 lacks these, and n1 is dead
+        stopped_at = _cycle(db).cycle
+
+        def a_cycle_without_n3() -> Any:
+            finished = db.call(lambda tx: tx.cycles.last_finished(), readonly=True)
+            if finished is None or finished.cycle <= stopped_at + 1:
+                return None
+            return finished
+
+        cycle = wait_for("cycles going on without n3", a_cycle_without_n3, within_s=120)
+        states = {v.account_id: (v.state, v.reason) for v in _visits(db, cycle.cycle)}
+        assert {a for a, (state, _) in states.items() if state == "done"} == set(ids) - only_n3
+        assert all(
+            states[a][0] == "failed" and "no node can log in to it" in states[a][1] for a in only_n3
+        ), states
+    finally:
+        os.kill(n3, signal.SIGCONT)
+    return int(_cycle(db).cycle)
 
 
 def _no_lost_visit(db: Database) -> None:

@@ -11,7 +11,7 @@ from typing import Literal
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from app.core.storage.schema import carousel_control, cycle_visits, cycles, visit_retries
+from app.core.storage.schema import carousel_control, cycle_visits, cycles, planner_lease, visit_retries
 from app.core.storage.sql import upsert
 from app.core.times import from_ms, to_ms
 
@@ -114,6 +114,42 @@ class CycleRows:
         )
         self._conn.execute(statement, values)
         return self.control()
+
+    # ------------------------------------------------------------------ who plans
+
+    def take_lease(self, node: str, now: datetime, lease_s: float) -> bool:
+        """Plan for ``lease_s`` more: True when ``node`` holds the planner's lease (it had it, or the
+        holder let it run out). Taken inside a transaction: of two nodes asking at once, one gets it."""
+        row = self._conn.execute(
+            select(planner_lease.c.holder, planner_lease.c.until_ms)
+            .where(planner_lease.c.id == 1)
+            .with_for_update()
+        ).first()
+        until = to_ms(now) + int(lease_s * 1000)
+        if row is None:
+            statement = upsert(self._conn.dialect.name, planner_lease, ("id",), ("holder", "until_ms"))
+            self._conn.execute(statement, {"id": 1, "holder": node, "until_ms": until})
+            return self.lease_holder(now) == node
+        holder, until_ms = row
+        if holder != node and until_ms >= to_ms(now):
+            return False
+        self._conn.execute(
+            update(planner_lease).where(planner_lease.c.id == 1).values(holder=node, until_ms=until)
+        )
+        return True
+
+    def give_up_lease(self, node: str) -> None:
+        self._conn.execute(
+            update(planner_lease)
+            .where(planner_lease.c.id == 1, planner_lease.c.holder == node)
+            .values(until_ms=0)
+        )
+
+    def lease_holder(self, now: datetime) -> str | None:
+        row = self._conn.execute(select(planner_lease.c.holder, planner_lease.c.until_ms)).first()
+        if row is None or row[1] < to_ms(now):
+            return None
+        return str(row[0])
 
     # ------------------------------------------------------------------ cycles
 

@@ -184,6 +184,19 @@ carousel_control = Table(
     sqlite_strict=True,
 )
 
+# Which node plans the cycles, until when: a lease it renews on every look. A node that dies or is cut
+# off stops renewing, and another takes over once it runs out (a session lock would stay held as long
+# as the cut-off node's connection looks open to the server).
+planner_lease = Table(
+    "planner_lease",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("holder", Text, nullable=False),
+    Column("until_ms", Int64, nullable=False),
+    CheckConstraint("id = 1", name="one_row"),
+    sqlite_strict=True,
+)
+
 cycles = Table(
     "cycles",
     metadata,

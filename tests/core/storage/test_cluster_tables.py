@@ -105,3 +105,14 @@ def test_a_failing_account_waits_longer_after_each_failure(db: Database) -> None
     assert db.call(lambda tx: tx.cycles.not_due(T0 + timedelta(seconds=99))) == {a.id}
     db.call(lambda tx: tx.cycles.succeeded(a.id))
     assert db.call(lambda tx: tx.cycles.retry_schedule()) == {}
+
+
+def test_the_planners_lease_is_one_nodes_until_it_runs_out(db: Database) -> None:
+    assert db.call(lambda tx: tx.cycles.take_lease("n1", T0, 10))
+    assert not db.call(lambda tx: tx.cycles.take_lease("n2", T0 + timedelta(seconds=5), 10))
+    assert db.call(lambda tx: tx.cycles.take_lease("n1", T0 + timedelta(seconds=9), 10))  # renewed
+    later = T0 + timedelta(seconds=20)  # n1 stopped renewing (dead, or cut off): n2 takes over
+    assert db.call(lambda tx: tx.cycles.take_lease("n2", later, 10))
+    assert db.call(lambda tx: tx.cycles.lease_holder(later)) == "n2"
+    db.call(lambda tx: tx.cycles.give_up_lease("n2"))
+    assert db.call(lambda tx: tx.cycles.take_lease("n1", later, 10))  # at once

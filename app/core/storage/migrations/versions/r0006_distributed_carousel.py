@@ -1,5 +1,6 @@
 """The distributed carousel (app/distributed): nodes and the accounts each can log in to, the
-carousel's on/off switch, its cycles and their visits, and the retry backoff of failing accounts.
+carousel's on/off switch, the planner's lease, its cycles and their visits, and the retry backoff of
+failing accounts.
 On PostgreSQL, triggers NOTIFY every console of a changed account (``mt5c_accounts``: the account
 id, with ``:status`` when only its status or visit times changed) and of the carousel's progress
 (``mt5c_carousel``: the table).
@@ -58,6 +59,14 @@ def upgrade() -> None:
         sa.CheckConstraint("id = 1", name="one_row"),
         sa.CheckConstraint("running IN (0, 1)", name="running"),
         sa.CheckConstraint("paused IN (0, 1)", name="paused"),
+        sqlite_strict=True,
+    )
+    op.create_table(
+        "planner_lease",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("holder", sa.Text, nullable=False),
+        sa.Column("until_ms", Int64, nullable=False),
+        sa.CheckConstraint("id = 1", name="one_row"),
         sqlite_strict=True,
     )
     op.create_table(
@@ -139,7 +148,15 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS accounts_notify ON accounts")
         op.execute("DROP FUNCTION IF EXISTS mt5c_notify_account()")
-    for table in ("visit_retries", "cycle_visits", "cycles", "carousel_control", "node_accounts", "nodes"):
+    for table in (
+        "visit_retries",
+        "cycle_visits",
+        "cycles",
+        "planner_lease",
+        "carousel_control",
+        "node_accounts",
+        "nodes",
+    ):
         op.drop_table(table)  # their triggers go with them
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS mt5c_notify_carousel()")
