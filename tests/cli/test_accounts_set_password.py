@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import uuid
 from pathlib import Path
 
@@ -14,22 +13,9 @@ from app.core.credentials import SERVICE_NAME
 from app.core.storage import Database, database_path
 from app.core.times import utc_now
 from app.models import NewAccount
-from tests.conftest import app_command, subprocess_env
+from tests.cli.test_accounts_cli import accounts
 
 pytestmark = pytest.mark.slow
-
-
-def accounts(
-    data_dir: Path, *args: str, stdin: str | None = None, **env: str
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        app_command("accounts", *args, "--data-dir", str(data_dir)),
-        input=stdin,
-        env=subprocess_env(**env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 @pytest.mark.keyring

@@ -227,19 +227,16 @@ class CycleRows:
     def claim(self, cycle: int, account_id: int, node: str, terminal: str, now: datetime) -> bool:
         """Mark the visit under way on ``node``/``terminal``; False when it has ended already (a job run
         again after its visit was stored, or a cancelled one): then there is nothing to do."""
-        done = self._conn.execute(
-            update(cycle_visits)
-            .where(
-                cycle_visits.c.cycle == cycle,
-                cycle_visits.c.account_id == account_id,
-                cycle_visits.c.state.in_(OPEN_STATES),
-            )
-            .values(state="visiting", node=node, terminal=terminal, started_ms=to_ms(now))
+        return self._update_open(
+            cycle, account_id, state="visiting", node=node, terminal=terminal, started_ms=to_ms(now)
         )
-        return bool(done.rowcount)
 
     def end(self, cycle: int, account_id: int, state: VisitState, now: datetime, reason: str = "") -> bool:
         """End an open visit (done, failed or cancelled); False if it had ended already."""
+        return self._update_open(cycle, account_id, state=state, reason=reason, finished_ms=to_ms(now))
+
+    def _update_open(self, cycle: int, account_id: int, **values: object) -> bool:
+        """Change the visit if it is still open (queued or under way); whether it was."""
         done = self._conn.execute(
             update(cycle_visits)
             .where(
@@ -247,7 +244,7 @@ class CycleRows:
                 cycle_visits.c.account_id == account_id,
                 cycle_visits.c.state.in_(OPEN_STATES),
             )
-            .values(state=state, reason=reason, finished_ms=to_ms(now))
+            .values(**values)
         )
         return bool(done.rowcount)
 
