@@ -40,6 +40,9 @@ export class Live {
       this.lastDisconnected = info;
       if (info && info.reconnect === false) this._endSession("revoked", info.reason);
     });
+    this.socket.io.on("open", () => {
+      this.socket.io.engine?.on("upgrade", () => this.status === "live" && this._setStatus("live"));
+    });
     this.socket.onAny((event, ...args) => {
       const set = this.handlers.get(event);
       if (set) for (const fn of set) fn(...args);
