@@ -217,23 +217,30 @@ class Dashboard {
   async loadInitial() {
     const { api, store } = this;
     const quiet = (p) => p.catch((e) => (e.status === 401 ? null : toast(e.message, "error")));
-    const [symbols, quotes] = await Promise.all([
-      api.get("/api/symbols").catch(() => []),
-      api.get("/api/quotes").catch(() => []),
-      this.refreshAccount(),
+    // Each answer is shown as it comes: the account and the quotes do not wait for the slower reads.
+    const symbols = api.get("/api/symbols").catch(() => []).then((list) => {
+      for (const s of list ?? []) store.symbols.set(s.name, s);
+      store.emit("symbols", store.symbols);
+      return list ?? [];
+    });
+    const quotes = api.get("/api/quotes").catch(() => []).then((list) => {
+      for (const q of list ?? []) store.setQuote(q);
+      this.markFirstPaint();
+    });
+    await Promise.all([
+      symbols,
+      quotes,
+      this.refreshAccount().then(() => this.markFirstPaint()),
       quiet(api.get("/api/positions").then((p) => store.setPositions(p))),
       quiet(api.get("/api/orders").then((o) => store.setOrders(o))),
       quiet(api.get("/api/accounts").then((list) => list.forEach((a) => store.setManaged(a)))),
-      quiet(api.get("/api/carousel").then((c) => { store.carousel = c; store.emit("carousel", c); })).catch(() => null),
+      api.get("/api/carousel").then((c) => { store.carousel = c; store.emit("carousel", c); }).catch(() => null),
       api.health().then((hh) => { $("#server-version").textContent = `MT5 Trading Console ${hh.version} · terminal ${hh.terminal_state}`; }).catch(() => null),
     ]);
     if (this.stopped) return;
-    for (const s of symbols ?? []) store.symbols.set(s.name, s);
-    store.emit("symbols", store.symbols);
-    for (const q of quotes ?? []) store.setQuote(q);
-    const first = store.selected ?? [...store.quotes.keys()].sort()[0] ?? symbols?.find((s) => s.subscribed)?.name;
+    const list = await symbols;
+    const first = store.selected ?? [...store.quotes.keys()].sort()[0] ?? list.find((s) => s.subscribed)?.name;
     if (first) store.select(first);
-    this.markFirstPaint();
     this.journal.load();
     this.loadDayOpens();
   }

@@ -137,6 +137,7 @@ export function mountChart({ store, api, live, quotesFor, el }) {
         chart.timeScale().setVisibleLogicalRange({ from: range.from + added / 2, to: range.to + added / 2 });
       } else chart.timeScale().scrollToRealTime();
       showLegend(bars[bars.length - 1]);
+      if (!performance.getEntriesByName("mt5c:chart").length) performance.mark("mt5c:chart");
       host.dataset.symbol = symbol;
       host.dataset.timeframe = timeframe;
       host.dataset.bars = String(bars.length);
