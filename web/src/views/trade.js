@@ -89,22 +89,20 @@ export function mountTrade({ store, api, el, permissions }) {
     return tr;
   }
 
+  /** Show ``texts`` in the row's cells (the first ones; the actions cell stays). */
+  function show(tr, item, texts) {
+    tr.item = item;
+    texts.forEach((text, i) => setText(tr.children[i], text));
+  }
+
   function updatePosition(tr, p) {
-    tr.item = p;
     const d = store.digits(p.symbol);
-    const c = tr.children;
-    setText(c[0], String(p.ticket));
-    setText(c[1], p.symbol);
-    setText(c[2], p.type);
-    c[2].className = p.type;
-    setText(c[3], volume(p.volume));
-    setText(c[4], price(p.price_open, d));
-    setText(c[5], price(p.price_current, d));
-    setText(c[6], p.sl ? price(p.sl, d) : "");
-    setText(c[7], p.tp ? price(p.tp, d) : "");
-    setText(c[8], money(p.swap));
-    setText(c[9], money(p.profit, { signed: true }));
-    c[9].className = `num ${signClass(p.profit)}`;
+    show(tr, p, [
+      String(p.ticket), p.symbol, p.type, volume(p.volume), price(p.price_open, d), price(p.price_current, d),
+      p.sl ? price(p.sl, d) : "", p.tp ? price(p.tp, d) : "", money(p.swap), money(p.profit, { signed: true }),
+    ]);
+    tr.children[2].className = p.type;
+    tr.children[9].className = `num ${signClass(p.profit)}`;
   }
 
   function orderRow(o) {
@@ -117,17 +115,11 @@ export function mountTrade({ store, api, el, permissions }) {
   }
 
   function updateOrder(tr, o) {
-    tr.item = o;
     const d = store.digits(o.symbol);
-    const c = tr.children;
-    setText(c[0], String(o.ticket));
-    setText(c[1], o.symbol);
-    setText(c[2], o.type.replace("_", " "));
-    setText(c[3], volume(o.volume));
-    setText(c[4], price(o.price_open, d));
-    setText(c[5], o.sl ? price(o.sl, d) : "");
-    setText(c[6], o.tp ? price(o.tp, d) : "");
-    setText(c[7], dateTime(o.time_setup));
+    show(tr, o, [
+      String(o.ticket), o.symbol, o.type.replace("_", " "), volume(o.volume), price(o.price_open, d),
+      o.sl ? price(o.sl, d) : "", o.tp ? price(o.tp, d) : "", dateTime(o.time_setup),
+    ]);
   }
 
   const renderPositions = perFrame((list) => {
