@@ -4,6 +4,7 @@ browser (both paths are given, so Selenium Manager has nothing to fetch)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -63,10 +64,16 @@ def start(
     return driver
 
 
+# Chromium logs every 4xx answer of a fetch; the page shows those refusals itself (an order ticket's
+# verdict while the trader types, say), so they are not problems of the page.
+REFUSED_API_CALL = re.compile(r"/api/\S* - Failed to load resource: the server responded with a status of 4")
+
+
 def console_problems(driver: webdriver.Chrome) -> list[str]:
     """The page's console errors and CSP violations since the last call."""
     return [
         entry["message"]
         for entry in driver.get_log("browser")
-        if entry.get("level") == "SEVERE" or "Content Security Policy" in entry.get("message", "")
+        if (entry.get("level") == "SEVERE" or "Content Security Policy" in entry.get("message", ""))
+        and not REFUSED_API_CALL.search(entry.get("message", ""))
     ]

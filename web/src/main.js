@@ -248,6 +248,7 @@ class Dashboard {
   async refreshAccount() {
     try {
       this.store.setAccount(await this.api.get("/api/account"));
+      if ($("#banner").classList.contains("info")) banner(null); // the terminal is ready now
     } catch (error) {
       if (error.status === 503) banner("The terminal is connecting: the account appears when it is ready.", "info");
     }
