@@ -21,6 +21,7 @@ from app import __version__
 from app.core.accounts import AccountError
 from app.core.credentials import CredentialError
 from app.models import TerminalError
+from app.server import dashboard
 from app.server.auth import AuthError
 from app.server.context import ServerContext
 from app.server.deps import current_user
@@ -100,7 +101,8 @@ def create_api(ctx: ServerContext) -> FastAPI:
 
 
 def create_app(ctx: ServerContext) -> tuple[ASGIApp, RealtimeGateway]:
-    """REST and Socket.IO on one ASGI app, with the size limit and the CORS allow-list around them."""
+    """REST and Socket.IO on one ASGI app, with the size limit and the CORS allow-list around them, and
+    the web dashboard's files at ``/``."""
     settings = ctx.settings.server
     api = create_api(ctx)
     gateway = RealtimeGateway(ctx)
@@ -113,5 +115,6 @@ def create_app(ctx: ServerContext) -> tuple[ASGIApp, RealtimeGateway]:
             allow_headers=["Authorization", "Content-Type"],
             max_age=600,
         )
+    rest = dashboard.mount(rest)  # the web dashboard at / (static files, not part of the API)
     combined: Any = socketio.ASGIApp(gateway.sio, other_asgi_app=rest, socketio_path="socket.io")
     return combined, gateway

@@ -34,6 +34,7 @@ from app.models import AccountAction, AccountUpdate
 from app.server.auth import AuthError, User
 from app.server.context import ServerContext
 from app.server.errors import ApiError, to_api_error
+from app.server.origins import origin_policy
 from app.server.schemas import (
     MAX_SYMBOL_LENGTH,
     AccountOut,
@@ -140,7 +141,7 @@ class RealtimeGateway:
         self.ctx = ctx
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
-            cors_allowed_origins=list(settings.cors_origins) or None,  # None: same origin only
+            cors_allowed_origins=origin_policy(settings.cors_origins),  # same origin + the allow-list
             max_http_buffer_size=settings.max_body_bytes,
             logger=False,
             engineio_logger=False,

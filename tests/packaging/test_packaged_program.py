@@ -7,6 +7,7 @@ skipped, since building takes a minute and a half.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 from pathlib import Path
@@ -50,7 +51,13 @@ def test_serve_on_the_simulator_answers_health_and_stops_on_sigterm(tmp_path: Pa
         url = proc.wait_for("serving on http://", timeout=60).split("serving on ", 1)[1].strip()
         proc.wait_for("logged_in", timeout=60)  # a worker process of the packaged program is connected
         health = httpx.get(f"{url}/api/health", timeout=10)
+        page = httpx.get(f"{url}/", timeout=10)  # the web dashboard, carried by the packaged program
+        scripts = re.findall(r'src="(/assets/app-[^"]+\.js)"', page.text)
+        script = httpx.get(f"{url}{scripts[0]}", timeout=10) if scripts else None
         code = proc.stop(signal.SIGTERM)
+    assert page.status_code == 200 and "MT5 Trading Console" in page.text, page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert script is not None and script.status_code == 200 and "immutable" in script.headers["cache-control"]
     assert health.status_code == 200
     body = health.json()
     assert body["version"] == __version__ and body["mt5_connected"] is True
