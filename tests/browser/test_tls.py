@@ -3,26 +3,15 @@ test): the page, its REST calls and its socket (WSS) all work on the https origi
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.browser import chromium
 from tests.browser.conftest import Page, Served, require_browser, start_served
+from tests.support.tls import self_signed
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.keyring]
-
-
-def self_signed(directory: Path) -> tuple[Path, Path]:
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    return cert, key
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import ssl
 import subprocess
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 
 from app import __version__
 from tests.support.process import RunningProcess
+from tests.support.tls import self_signed
 
 pytestmark = pytest.mark.packaging
 
@@ -74,3 +76,31 @@ def test_the_window_opens_offscreen_and_closes_cleanly(tmp_path: Path) -> None:
         code = proc.stop(signal.SIGTERM)
     assert code == 0, proc.output
     assert "Traceback" not in proc.output and " ERROR " not in proc.output
+
+
+@needs_build
+def test_serve_over_tls_and_verify_the_audit_chain(tmp_path: Path) -> None:
+    """The packaged program's one OpenSSL (build.spec links the system's names to psycopg's copy)
+    serves HTTPS, and hashlib's SHA-256 on it checks the audit chain the run wrote."""
+    cert, key = self_signed(tmp_path)
+    data = tmp_path / "data"
+    env = clean_env(MT5C_SERVER__TLS_CERT=str(cert), MT5C_SERVER__TLS_KEY=str(key))
+    command = [PROGRAM, "--serve", "--sim", "--port", "0", "--data-dir", str(data)]
+    with RunningProcess(command, env) as proc:
+        url = proc.wait_for("serving on https://", timeout=60).split("serving on ", 1)[1].strip()
+        health = httpx.get(f"{url}/api/health", timeout=10, verify=ssl.create_default_context(cafile=cert))
+        maps = Path(f"/proc/{proc.proc.pid}/maps").read_text()
+        code = proc.stop(signal.SIGTERM)
+    openssl = {Path(line.split()[-1]).resolve() for line in maps.splitlines() if "libcrypto" in line}
+    # Python's ssl and hashlib run on the one OpenSSL the program carries for libpq
+    assert [p.parent.name for p in openssl] == ["psycopg_binary.libs"], openssl
+    assert health.status_code == 200 and health.json()["version"] == __version__
+    assert code == 0, proc.output
+    verify = subprocess.run(
+        [PROGRAM, "audit", "verify", "--data-dir", str(data)],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert verify.returncode == 0 and verify.stdout.startswith("OK: "), verify.stdout + verify.stderr
