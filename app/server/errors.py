@@ -1,7 +1,9 @@
 """One error shape for every failure: ``{"error": message, "details": {...}?, "code": "..."?}``.
 
-The app's exceptions map to statuses here, once, for REST and Socket.IO alike. Nothing else leaves
-the server: an unexpected exception is logged with its traceback and answered with a plain 500.
+The app's exceptions map to statuses here, once, for REST and Socket.IO alike. :data:`EXPECTED` lists
+the classes this table answers: they are answers, not crashes — no traceback, and the keep-alive
+connection stays. Nothing else leaves the server: an unexpected exception is logged once with its
+traceback and answered with a plain 500.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from app.core.accounts import DuplicateAccountError, InvalidAccountError, UnknownAccountError
+from app.core.accounts import AccountError, DuplicateAccountError, InvalidAccountError, UnknownAccountError
 from app.core.carousel.errors import CarouselError, NoTerminalError, VisitFailed
 from app.core.credentials import CredentialError
 from app.models import (
@@ -52,6 +54,20 @@ class ApiError(Exception):
         if self.details:
             body["details"] = self.details
         return body
+
+
+EXPECTED: tuple[type[Exception], ...] = (
+    ApiError,
+    AuthError,
+    TerminalError,
+    AccountError,
+    CredentialError,
+    CarouselError,
+)
+"""Every exception class :func:`to_api_error` has an answer for (their subclasses included)."""
+
+
+_ACCOUNT_FIELDS = {"terminal": "terminal_id"}  # the registry's field names -> the API's
 
 
 def not_found(what: str) -> ApiError:
@@ -100,7 +116,8 @@ def to_api_error(exc: BaseException) -> ApiError:
     if isinstance(exc, TerminalError):
         return _terminal_error(exc)
     if isinstance(exc, InvalidAccountError):
-        return ApiError(422, str(exc), "invalid_account", {"field": exc.field})
+        field = _ACCOUNT_FIELDS.get(exc.field, exc.field)
+        return ApiError(422, str(exc), "invalid_account", {"field": field})
     if isinstance(exc, UnknownAccountError):
         return ApiError(404, str(exc), "not_found")
     if isinstance(exc, DuplicateAccountError):

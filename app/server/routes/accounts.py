@@ -7,13 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from app.core.money import currency_digits
 from app.models import NewAccount
 from app.server.deps import Ctx, CurrentUser
-from app.server.schemas import DealOut, ManagedAccountOut, NewAccountIn, SnapshotOut, utc
+from app.server.params import QueryDatetime, QueryInt
+from app.server.schemas import DealOut, Digits, ManagedAccountOut, NewAccountIn, SnapshotOut
 
 router = APIRouter(prefix="/api/accounts", tags=["accounts"])
 
-AccountId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+AccountId = Annotated[QueryInt, Path(ge=1, le=2**63 - 1)]
 
 
 async def _view(ctx: Ctx, account_id: int | None = None) -> list[ManagedAccountOut]:
@@ -50,7 +52,7 @@ async def remove_account(account_id: AccountId, ctx: Ctx, user: CurrentUser) -> 
 
 @router.get("/{account_id}/deals", response_model=list[DealOut])
 async def account_deals(
-    account_id: AccountId, ctx: Ctx, days: Annotated[int, Query(ge=1, le=36_500)] = 30
+    account_id: AccountId, ctx: Ctx, days: Annotated[QueryInt, Query(ge=1, le=36_500)] = 30
 ) -> list[DealOut]:
     """The account's stored deals of the last ``days`` days (as the carousel fetched them)."""
     await ctx.services.accounts.get(account_id)
@@ -58,19 +60,22 @@ async def account_deals(
     deals = await ctx.services.storage.db.run(
         lambda tx: tx.deals.list(account_id, since=since), readonly=True
     )
-    return [DealOut.of(d) for d in deals]
+    snapshot = (await ctx.services.accounts.latest_snapshots()).get(account_id)
+    await ctx.know_symbols()
+    money = currency_digits(snapshot.currency if snapshot else None)
+    return [DealOut.of(d, Digits(ctx.digits(d.symbol).price, money)) for d in deals]
 
 
 @router.get("/{account_id}/snapshots", response_model=list[SnapshotOut])
 async def account_snapshots(
     account_id: AccountId,
     ctx: Ctx,
-    since: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
+    since: QueryDatetime | None = None,
+    limit: Annotated[QueryInt, Query(ge=1, le=10_000)] = 500,
 ) -> list[SnapshotOut]:
     """The account's snapshot history (the newest ``limit``, oldest first)."""
     await ctx.services.accounts.get(account_id)
-    start = utc(since) if since else None
+    start = since
     rows = await ctx.services.storage.db.run(
         lambda tx: tx.snapshots.history(account_id, since=start, limit=limit), readonly=True
     )
