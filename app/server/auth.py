@@ -99,7 +99,7 @@ def set_admin_password(data_dir: Path, password: str | Secret) -> None:
     text = check_new_password(password.reveal() if isinstance(password, Secret) else password)
     record = {"hash": _hasher.hash(text), "set_at": datetime.now(UTC).isoformat().replace("+00:00", "Z")}
     path = password_path(data_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
