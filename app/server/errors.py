@@ -78,8 +78,24 @@ def unavailable(message: str, code: str = "unavailable") -> ApiError:
     return ApiError(503, message, code)
 
 
+NEW_ATTEMPT = "new_attempt"  # nothing was sent: the same uuid again is processed anew
+SAME_ANSWER = "same_answer"  # refused for good: the same uuid again gets this answer, nothing is sent
+LOOKED_UP = "looked_up"  # the order may have left: the same uuid again only looks it up, never resends
+
+
+def resend_of(exc: TerminalError) -> str:
+    """What sending the same uuid again does after ``exc`` — by its class, the same way every time."""
+    if isinstance(exc, AmbiguousOutcomeError):
+        return LOOKED_UP
+    if isinstance(exc, OrderValidationError | RiskLimitError | TradingDisabledError):
+        return NEW_ATTEMPT  # refused before anything was recorded: judged again
+    if isinstance(exc, RejectedError):
+        return SAME_ANSWER
+    return NEW_ATTEMPT  # temporary, not ready, timeout: nothing reached the trade server
+
+
 def _terminal_error(exc: TerminalError) -> ApiError:  # noqa: C901 - one flat table, most specific first
-    details: dict[str, Any] = {}
+    details: dict[str, Any] = {"resend": resend_of(exc)}
     if exc.code is not None:
         details["retcode"] = exc.code
     if isinstance(exc, OrderValidationError):

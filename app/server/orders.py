@@ -64,12 +64,25 @@ def audit_note(body: PlaceRequest) -> str:
     return "; ".join(parts)
 
 
+VERDICTS = {
+    "filled": "sent and filled",
+    "pending": "sent and placed as a pending order",
+    "done": "sent and carried out",
+    "rejected": "sent and rejected",
+}
+
+
 def describe(result: OrderResult) -> str:
     what = f"{result.retcode_name or result.retcode}: order {result.order}"
     if result.deal:
         what += f", deal {result.deal} at {result.price:g}"
+    verdict = VERDICTS.get(str(result.extra.get("verdict", "")))
+    if verdict:
+        what += f"; its outcome was lost and found again: {verdict}"
     if result.duplicate:
         what += f" (uuid {result.client_id} was placed before: this is its first outcome, nothing was sent)"
+    elif result.extra.get("resent") == "not_sent":
+        what += f" (uuid {result.client_id} had not been sent before — the app stopped first — so it was now)"
     return what
 
 

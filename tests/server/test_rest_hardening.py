@@ -198,3 +198,33 @@ async def test_amounts_and_prices_carry_no_float_noise(running: Running, token: 
         digits = symbols.get(row["symbol"], 0) if row["symbol"] else 0
         prices = [row[k] for k in ("price_open", "price_current", "sl", "tp", "price") if k in row]
         assert all(_decimals(p) <= digits for p in prices if math.isfinite(p)), (row, digits)
+
+
+async def test_the_error_code_says_whether_a_uuid_may_be_sent_again(running: Running, token: str) -> None:
+    from app.mt5.sim.admin import SimAdmin
+
+    sim = running.runtime.sim_server
+    assert sim is not None
+    async with running.client(token) as http:
+        with SimAdmin(sim.address) as admin:
+            admin.set_faults("sim-1", requote_probability=1.0)
+            order = {"symbol": "EURUSD", "side": "buy", "volume": 0.01, "uuid": "requoted-then-placed"}
+            requoted = await http.post("/api/place", json=order)
+            admin.clear_faults()
+        assert requoted.status_code == 409, requoted.text
+        assert (
+            requoted.json()["code"] == "temporary" and requoted.json()["details"]["resend"] == "new_attempt"
+        )
+        placed = await http.post("/api/place", json=order)  # the same uuid: a new attempt, placed
+        assert placed.status_code == 200 and placed.json()["success"] is True, placed.text
+        again = await http.post("/api/place", json=order)
+        assert (
+            again.json()["ticket"] == placed.json()["ticket"] and "placed before" in again.json()["message"]
+        )
+        await http.post("/api/close", json={"order_id": placed.json()["ticket"]})
+
+        too_big = {"symbol": "EURUSD", "side": "buy", "volume": 90.0, "uuid": "refused-for-good"}
+        for _ in range(2):  # order_check refuses it (no money): the same answer both times, nothing sent
+            refused = await http.post("/api/place", json=too_big)
+            assert refused.status_code == 422 and refused.json()["code"] == "rejected", refused.text
+            assert refused.json()["details"]["resend"] == "same_answer"

@@ -14,12 +14,20 @@ from app.core.times import from_ms, to_ms
 from app.models import OrderRequest, OrderResult
 
 ClientOrderState = Literal["sending", "done", "rejected", "unknown"]
+Verdict = Literal["not_sent", "filled", "pending", "done", "rejected", "unknown"]
+"""What reconciliation found for an order cut off from its answer; ``not_sent`` frees its id."""
+_COLUMNS = (
+    "client_id, account, action, tag, state, request, result, message, code, created_ms, updated_ms, "
+    "sent_ms, verdict"
+)
 
 
 @dataclass(frozen=True, slots=True)
 class ClientOrder:
     """One client id's order: ``sending`` until the terminal answers; ``unknown`` when the answer was
-    lost and the order could not be found yet (never sent again: looked up again)."""
+    lost and the order could not be found yet (never sent again: looked up again). ``sent_at``: when it
+    was handed to ``order_send`` (None: never — nothing can have reached the server). ``verdict``: what
+    reconciliation found; ``not_sent`` means the id is free to be sent again."""
 
     client_id: str
     account: str
@@ -32,10 +40,26 @@ class ClientOrder:
     code: int | None
     created_at: datetime
     updated_at: datetime
+    sent_at: datetime | None = None
+    verdict: Verdict | None = None
 
 
 def _row(row: tuple[Any, ...]) -> ClientOrder:
-    client_id, account, action, tag, state, request, result, message, code, created, updated = row
+    (
+        client_id,
+        account,
+        action,
+        tag,
+        state,
+        request,
+        result,
+        message,
+        code,
+        created,
+        updated,
+        sent,
+        verdict,
+    ) = row
     return ClientOrder(
         client_id,
         account,
@@ -48,6 +72,8 @@ def _row(row: tuple[Any, ...]) -> ClientOrder:
         code,
         from_ms(created),
         from_ms(updated),
+        from_ms(sent) if sent is not None else None,
+        verdict,
     )
 
 
@@ -57,8 +83,7 @@ class ClientOrderRows:
 
     def get(self, client_id: str) -> ClientOrder | None:
         row = self.conn.execute(
-            "SELECT client_id, account, action, tag, state, request, result, message, code, created_ms, "
-            "updated_ms FROM client_orders WHERE client_id = ?",
+            f"SELECT {_COLUMNS} FROM client_orders WHERE client_id = ?",  # noqa: S608 - our own columns
             (client_id,),
         ).fetchone()
         return _row(row) if row else None
@@ -79,6 +104,13 @@ class ClientOrderRows:
             ),
         )
 
+    def mark_sent(self, client_id: str, now: datetime) -> None:
+        """The order is being handed to ``order_send`` (written before it is)."""
+        self.conn.execute(
+            "UPDATE client_orders SET sent_ms = ?, updated_ms = ? WHERE client_id = ?",
+            (to_ms(now), to_ms(now), client_id),
+        )
+
     def finish(
         self,
         client_id: str,
@@ -88,25 +120,33 @@ class ClientOrderRows:
         result: OrderResult | None = None,
         message: str = "",
         code: int | None = None,
+        verdict: Verdict | None = None,
     ) -> None:
         self.conn.execute(
-            "UPDATE client_orders SET state = ?, result = ?, message = ?, code = ?, updated_ms = ? "
-            "WHERE client_id = ?",
+            "UPDATE client_orders SET state = ?, result = ?, message = ?, code = ?, updated_ms = ?, "
+            "verdict = ? WHERE client_id = ?",
             (
                 state,
                 json.dumps(result_to_json(result)) if result is not None else None,
                 message,
                 code,
                 to_ms(now),
+                verdict,
                 client_id,
             ),
+        )
+
+    def forget(self, client_id: str) -> None:
+        """Drop an id whose order never left (verdict ``not_sent``): it is about to be sent anew."""
+        self.conn.execute(
+            "DELETE FROM client_orders WHERE client_id = ? AND verdict = 'not_sent'", (client_id,)
         )
 
     def unsettled(self) -> list[ClientOrder]:
         """Orders whose outcome is not known (``sending`` after a crash, or ``unknown``)."""
         rows = self.conn.execute(
-            "SELECT client_id, account, action, tag, state, request, result, message, code, created_ms, "
-            "updated_ms FROM client_orders WHERE state IN ('sending', 'unknown') ORDER BY created_ms"
+            f"SELECT {_COLUMNS} FROM client_orders "  # noqa: S608 - our own columns
+            "WHERE state IN ('sending', 'unknown') ORDER BY created_ms"
         ).fetchall()
         return [_row(r) for r in rows]
 

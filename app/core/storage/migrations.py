@@ -147,6 +147,19 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        5,
+        "client orders: when each was handed to order_send, and what reconciliation found",
+        (
+            # NULL: order_send was never called for it, so an order cut off by a crash provably never left
+            "ALTER TABLE client_orders ADD COLUMN sent_ms INTEGER",
+            # NULL, or not_sent (the id may be sent again) / filled / pending / done / rejected / unknown
+            "ALTER TABLE client_orders ADD COLUMN verdict TEXT",
+        ),
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

@@ -61,12 +61,22 @@ def _seed_v4(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO kill_switches VALUES ('5001@Broker-Demo', ?, 250.0, 'daily loss')", (MS,))
 
 
+def _seed_v5(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "INSERT INTO client_orders (client_id, account, action, tag, state, request, result, message, code, "
+        "created_ms, updated_ms, sent_ms, verdict) VALUES ('c2', '5001@Broker-Demo', 'deal', '#BBBBBBBBBB', "
+        """'unknown', '{"action": "deal"}', NULL, '', NULL, ?, ?, ?, 'unknown')""",
+        (MS, MS, MS),
+    )
+
+
 # One entry per migration: rows that exercise what it added. A new migration needs one here.
 SEEDS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _seed_v1,
     2: _seed_v2,
     3: _seed_v3,
     4: _seed_v4,
+    5: _seed_v5,
 }
 
 
