@@ -45,6 +45,7 @@ from app.audit import Action, AuditTrail, OrderAudit
 from app.config import TradingSettings
 from app.core.account_state import AccountState
 from app.core.client_ids import comment_with_tag, is_valid_client_id, new_client_id, tag_for
+from app.core.money import rounded
 from app.core.order_rules import (
     Market,
     check_close_volume,
@@ -319,8 +320,9 @@ class TradingService:
             await audit.result(retcode=exc.code, ticket=None, latency_ms=0.0, outcome="refused",
                                message=str(exc))  # fmt: skip
             raise
-        await audit.check(retcode=check.retcode, margin=check.margin, margin_free=check.margin_free,
-                          comment=check.comment)  # fmt: skip
+        money = ctx.account.currency_digits  # amounts enter the trail in the account currency's digits
+        await audit.check(retcode=check.retcode, margin=rounded(check.margin, money),
+                          margin_free=rounded(check.margin_free, money), comment=check.comment)  # fmt: skip
         if not check.ok:
             message = f"{check.retcode_name}: {check.comment}"
             await self._settle(request.client_id, "rejected", message=message, code=check.retcode)
@@ -354,8 +356,9 @@ class TradingService:
             )
             return await self._reconcile(request, tag, sent_at, audit)
         latency = (time.perf_counter() - started) * 1000
+        price = rounded(result.price, ctx.spec.digits) if ctx.spec is not None else result.price
         await audit.result(retcode=result.retcode, ticket=result.order or None, latency_ms=latency,
-                           deal=result.deal, volume=result.volume, price=result.price,
+                           deal=result.deal, volume=result.volume, price=price,
                            outcome="done" if result.ok else "refused", message=result.comment)  # fmt: skip
         return await self._finish(request, result)
 

@@ -187,7 +187,20 @@ async def test_amounts_and_prices_carry_no_float_noise(running: Running, token: 
         positions = (await http.get("/api/positions")).json()
         history = (await http.get("/api/history", params={"days": 365})).json()
         symbols = {s["name"]: s["digits"] for s in (await http.get("/api/symbols")).json()}
+        for volume in (0.07, 0.13):  # orders whose margin and fill price the trail records
+            placed = await http.post(
+                "/api/place", json={"symbol": "GBPUSD", "side": "sell", "volume": volume}
+            )
+            assert placed.status_code == 200, placed.text
+            await http.post("/api/close", json={"order_id": placed.json()["ticket"]})
+        checks = (await http.get("/api/audit", params={"action": "order.check"})).json()
+        results = (await http.get("/api/audit", params={"action": "order.result"})).json()
         await remove_all_accounts(http)
+    assert checks and results
+    for entry in checks:
+        assert _decimals(entry["payload"]["margin"]) <= 2 and _decimals(entry["payload"]["margin_free"]) <= 2
+    for entry in results:
+        assert _decimals(entry["payload"].get("price") or 0.0) <= 5, entry["payload"]
     money = ("balance", "equity", "margin", "free_margin", "profit", "open_pl", "swap", "commission")
     money += ("day_pl", "week_pl", "month_pl", "total_pl")
     amounts = [(k, v) for row in [managed, account, *snapshots, *positions, *history] for k, v in row.items()]
