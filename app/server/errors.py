@@ -94,8 +94,16 @@ def resend_of(exc: TerminalError) -> str:
     return NEW_ATTEMPT  # temporary, not ready, timeout: nothing reached the trade server
 
 
+def order_error(exc: TerminalError) -> ApiError:
+    """The answer to a failed order command: as any terminal error, plus ``details.resend`` — what
+    sending the same uuid again will do."""
+    error = _terminal_error(exc)
+    error.details = {**(error.details or {}), "resend": resend_of(exc)}
+    return error
+
+
 def _terminal_error(exc: TerminalError) -> ApiError:  # noqa: C901 - one flat table, most specific first
-    details: dict[str, Any] = {"resend": resend_of(exc)}
+    details: dict[str, Any] = {}
     if exc.code is not None:
         details["retcode"] = exc.code
     if isinstance(exc, OrderValidationError):

@@ -34,6 +34,8 @@ from app.models.market import msc_to_datetime
 
 MAX_SYMBOL_LENGTH = 32
 SYMBOL_PATTERN = r"^[A-Za-z0-9._#&+-]+$"
+NO_CONTROL_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
+SERVER_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x1f\x7f-\x9f\s][^\x00-\x1f\x7f-\x9f]*$"
 MAX_NOTE_LENGTH = 500
 
 
@@ -268,9 +270,11 @@ class PlaceRequest(_In):
     same uuid again returns the first outcome and sends nothing.
     """
 
-    symbol: str = Field(min_length=1, max_length=MAX_SYMBOL_LENGTH, pattern=SYMBOL_PATTERN)
+    symbol: str = Field(
+        min_length=1, max_length=MAX_SYMBOL_LENGTH, pattern=SYMBOL_PATTERN, examples=["EURUSD"]
+    )
     side: Literal["buy", "sell"]
-    volume: float = Field(gt=0, le=1_000_000)
+    volume: float = Field(gt=0, le=1_000_000, examples=[0.01])
     type: Literal["market", "limit", "stop"] = "market"
     price: float | None = Field(default=None, gt=0, le=1e12)
     sl: float | None = Field(default=None, ge=0, le=1e9)
@@ -518,16 +522,49 @@ class AuditVerifyOut(_Out):
         )
 
 
+# ----------------------------------------------------------------------------- terminals
+
+
+class TerminalOut(_Out):
+    """A terminal of the pool: what an account's ``terminal_id`` may name, and how it is doing."""
+
+    id: str
+    live: bool
+    status: str
+    connected: bool
+    login: int | None
+    server: str
+    ping_ms: float | None
+    reason: str
+
+    @classmethod
+    def of(cls, state: TerminalState, live: bool) -> TerminalOut:
+        return cls(
+            id=state.terminal_id,
+            live=live,
+            status=state.status.value,
+            connected=state.connected,
+            login=state.login,
+            server=state.server,
+            ping_ms=None if state.ping_ms is None else round(state.ping_ms, 1),
+            reason=state.reason,
+        )
+
+
 # ----------------------------------------------------------------------------- managed accounts
 
 
 class NewAccountIn(_In):
-    login: int = Field(ge=1, le=2**63 - 1)
-    server: str = Field(min_length=1, max_length=128)
-    password: str = Field(min_length=1, max_length=256)
-    broker: str = Field(default="", max_length=64)
-    alias: str = Field(default="", max_length=64)
-    terminal_id: str | None = Field(default=None, max_length=64)
+    """A managed account: the registry's rules, stated in the schema (no control characters; a server
+    name with more than spaces; ``terminal_id`` one of the pool's, which the answer to a wrong one
+    lists)."""
+
+    login: int = Field(ge=1, le=2**63 - 1, examples=[5001006])
+    server: str = Field(min_length=1, max_length=128, pattern=SERVER_PATTERN, examples=["SimBroker-Demo"])
+    password: str = Field(min_length=1, max_length=256, pattern=NO_CONTROL_PATTERN, examples=["Demo-1006"])
+    broker: str = Field(default="", max_length=64, pattern=NO_CONTROL_PATTERN)
+    alias: str = Field(default="", max_length=64, pattern=NO_CONTROL_PATTERN)
+    terminal_id: str | None = Field(default=None, max_length=64, pattern=NO_CONTROL_PATTERN)
     enabled: bool = True
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from app.core.money import currency_digits
 from app.models import NewAccount
 from app.server.deps import Ctx, CurrentUser
 from app.server.params import QueryDatetime, QueryInt
+from app.server.routes import link, linked
 from app.server.schemas import DealOut, Digits, ManagedAccountOut, NewAccountIn, SnapshotOut
 
 router = APIRouter(prefix="/api/accounts", tags=["accounts"])
@@ -30,11 +31,29 @@ async def list_accounts(ctx: Ctx) -> list[ManagedAccountOut]:
     return await _view(ctx)
 
 
-@router.post("", response_model=ManagedAccountOut, status_code=201)
-async def add_account(body: NewAccountIn, ctx: Ctx, user: CurrentUser) -> ManagedAccountOut:
-    """Register an account; its password goes straight to the OS keyring and is never shown again."""
+_THE_ACCOUNT = {"parameters": {"account_id": "$response.body#/id"}}
+_ADDED = linked(
+    201,
+    GetAccount=link("/api/accounts/{account_id}", "get", **_THE_ACCOUNT),
+    AccountDeals=link("/api/accounts/{account_id}/deals", "get", **_THE_ACCOUNT),
+    AccountSnapshots=link("/api/accounts/{account_id}/snapshots", "get", **_THE_ACCOUNT),
+    SyncAccount=link("/api/accounts/{account_id}/sync", "post", **_THE_ACCOUNT),
+    RemoveAccount=link("/api/accounts/{account_id}", "delete", **_THE_ACCOUNT),
+)
+_ADDED["responses"]["201"]["headers"] = {
+    "Location": {"description": "the new account's URL", "schema": {"type": "string"}}
+}
+
+
+@router.post("", response_model=ManagedAccountOut, status_code=201, openapi_extra=_ADDED)
+async def add_account(
+    body: NewAccountIn, ctx: Ctx, user: CurrentUser, response: Response
+) -> ManagedAccountOut:
+    """Register an account; its password goes straight to the OS keyring and is never shown again.
+    It is ``pending`` until a login verifies the password (at once, in the background)."""
     new = NewAccount(body.login, body.server, body.broker, body.alias, body.terminal_id, body.enabled)
     account = await ctx.services.accounts.add(new, body.password, actor=user.actor)
+    response.headers["Location"] = f"/api/accounts/{account.id}"
     return ManagedAccountOut.of(account, None, False)
 
 

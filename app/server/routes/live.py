@@ -15,6 +15,7 @@ from app.server import orders
 from app.server.deps import Ctx, CurrentUser
 from app.server.errors import ApiError, unavailable
 from app.server.params import EARLIEST, QueryDatetime, QueryInt
+from app.server.routes import link, linked
 from app.server.schemas import (
     AccountOut,
     CloseRequest,
@@ -73,7 +74,15 @@ async def history(
     return [DealOut.of(d, ctx.digits(d.symbol)) for d in deals]
 
 
-@router.post("/place", response_model=PlaceResponse)
+_THE_TICKET = {"requestBody": {"order_id": "$response.body#/ticket"}}
+_PLACED = linked(
+    200,
+    ClosePosition=link("/api/close", "post", **_THE_TICKET),
+    ModifyOrder=link("/api/modify", "post", **_THE_TICKET),
+)
+
+
+@router.post("/place", response_model=PlaceResponse, openapi_extra=_PLACED)
 async def place(body: PlaceRequest, ctx: Ctx, user: CurrentUser) -> PlaceResponse:
     """Place (or with ``dry_run`` only check) an order; the same ``uuid`` twice places it once."""
     return await orders.place(ctx.services.trading, body, user, ctx.settings.server.min_confidence)

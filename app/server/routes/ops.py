@@ -11,12 +11,20 @@ from fastapi import APIRouter, Query
 from app.audit import AuditQuery, AuditReader, audit_dir, verify_trail
 from app.server.deps import Ctx
 from app.server.params import QueryDatetime, QueryInt
-from app.server.schemas import AuditEntryOut, AuditVerifyOut, LogOut, log_json
+from app.server.schemas import AuditEntryOut, AuditVerifyOut, LogOut, TerminalOut, log_json
 
 router = APIRouter(prefix="/api", tags=["operations"])
 
 Level = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 Text = Annotated[str | None, Query(max_length=200)]
+
+
+@router.get("/terminals", response_model=list[TerminalOut])
+async def terminals(ctx: Ctx) -> list[TerminalOut]:
+    """The pool's terminals (the live one first): the ids an account may be assigned to."""
+    pool = ctx.services.pool
+    live = pool.live.terminal_id
+    return [TerminalOut.of(state, state.terminal_id == live) for state in pool.states()]
 
 
 @router.get("/logs", response_model=list[LogOut])
