@@ -39,6 +39,7 @@ from app.models import AccountAction, AccountUpdate
 from app.server.auth import AuthError, Revocation, User
 from app.server.context import ServerContext
 from app.server.errors import ApiError, to_api_error
+from app.server.noise import LibraryNoiseFilter, NoiseLog
 from app.server.schemas import (
     MAX_SYMBOL_LENGTH,
     AccountOut,
@@ -51,7 +52,7 @@ from app.server.schemas import (
     iso,
     quote_json,
 )
-from app.server.sio_guard import GuardedServer, LibraryNoiseFilter, NoiseLog
+from app.server.sio_guard import GuardedServer
 
 log = logging.getLogger(__name__)
 

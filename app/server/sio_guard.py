@@ -12,39 +12,33 @@ cannot parse. Three guards, from the outside in:
 * :class:`GuardedServer` (python-socketio) answers a Socket.IO packet it cannot decode (``4Z``,
   ``40{bad``) or an event with a reserved or missing name with an ``error`` event; the connection and
   its subscriptions stay as they were.
-* :class:`NoiseLog` is where all of it is told: one line per client address per minute, with a count,
-  never a traceback. A logging filter puts whatever the two libraries still log through it.
+* :class:`~app.server.noise.NoiseLog` is where all of it is told: one line per client address per
+  minute, with a count, never a traceback. A logging filter puts whatever the two libraries still log
+  through it.
 """
 
 from __future__ import annotations
 
 import binascii
-import contextvars
 import logging
-import time
-from collections import OrderedDict
-from collections.abc import Callable
 from typing import Any
 
 import socketio
 from socketio import packet as sio_packet
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.server.noise import NoiseLog, client_address
+
 log = logging.getLogger(__name__)
 
 RESERVED_EVENTS = frozenset(
     {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
 )
-LIBRARY_LOGGERS = ("engineio.server", "socketio.server")
-NOISE_WINDOW_S = 60.0
-MAX_ADDRESSES = 10_000
 # What an Engine.IO 4 client may send: close, pong, message, upgrade — and ping, on a WebSocket (the
 # upgrade probe). python-engineio answers anything else sent by long-polling by disconnecting, which
 # waits forever on packets the client will never poll for.
 _POLLING_TYPES = frozenset("1345")
 _WEBSOCKET_TYPES = frozenset("12345")
-
-client_address: contextvars.ContextVar[str] = contextvars.ContextVar("socketio_client", default="unknown")
 
 
 def error_body(message: str, code: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -55,63 +49,6 @@ def error_frame(message: str, code: str) -> str:
     """An Engine.IO message carrying a Socket.IO ``error`` event for the default namespace."""
     event = sio_packet.Packet(sio_packet.EVENT, data=["error", error_body(message, code)]).encode()
     return "4" + str(event)
-
-
-class NoiseLog:
-    """At most one line per client address per ``window_s``: "what, how many times since the last
-    line". Bounded: the oldest addresses are forgotten beyond ``max_addresses``."""
-
-    def __init__(
-        self,
-        window_s: float = NOISE_WINDOW_S,
-        *,
-        max_addresses: int = MAX_ADDRESSES,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.window_s = window_s
-        self.max_addresses = max_addresses
-        self._clock = clock
-        self._seen: OrderedDict[str, tuple[float, int]] = OrderedDict()  # address -> (last line, muted)
-
-    def note(self, what: str, address: str | None = None) -> None:
-        address = address or client_address.get()
-        now = self._clock()
-        last = self._seen.get(address)
-        if last is not None and now - last[0] < self.window_s:
-            self._seen[address] = (last[0], last[1] + 1)
-            self._seen.move_to_end(address)
-            return
-        muted = last[1] if last is not None else 0
-        self._seen[address] = (now, 0)
-        self._seen.move_to_end(address)
-        while len(self._seen) > self.max_addresses:
-            self._seen.popitem(last=False)
-        more = f" ({muted} more since the last line)" if muted else ""
-        log.warning("socket.io from %s: %s — ignored%s", address, what[:200], more)
-
-
-class LibraryNoiseFilter(logging.Filter):
-    """On python-engineio's and python-socketio's loggers: their records go through :class:`NoiseLog`
-    (one line, no traceback) instead of out as they are."""
-
-    def __init__(self, noise: NoiseLog) -> None:
-        super().__init__()
-        self.noise = noise
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        what = record.getMessage()
-        if record.exc_info and record.exc_info[1] is not None:
-            what += f": {type(record.exc_info[1]).__name__}: {record.exc_info[1]}"
-        self.noise.note(what)
-        return False
-
-    def install(self) -> None:
-        for name in LIBRARY_LOGGERS:
-            logging.getLogger(name).addFilter(self)
-
-    def remove(self) -> None:
-        for name in LIBRARY_LOGGERS:
-            logging.getLogger(name).removeFilter(self)
 
 
 def is_engineio_packet(text: str, *, websocket: bool = False) -> bool:

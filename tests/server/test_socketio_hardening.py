@@ -153,3 +153,18 @@ async def test_a_refused_connection_carries_json_with_a_code(
     assert refusal["data"]["code"] == code and isinstance(refusal["data"]["error"], str)
     assert refusal["message"] == refusal["data"]["error"]  # readable text, not a Python repr
     assert not refusal["message"].startswith("{")
+
+
+async def test_malformed_http_requests_cost_at_most_a_line(running: Running, server_log: Captured) -> None:
+    host, port = running.url.removeprefix("http://").rsplit(":", 1)
+    for _ in range(30):
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(b"\x00\xffNOT HTTP AT ALL\r\n\r\n")
+        await writer.drain()
+        await reader.read()  # the server answers 400 and closes
+        writer.close()
+        await writer.wait_closed()
+    async with running.client() as http:
+        assert (await http.get("/api/health")).status_code == 200
+    noise = server_log.noise()
+    assert len(noise) <= 1 and not any(r.exc_info for r in noise), [r.getMessage() for r in noise]
