@@ -76,7 +76,11 @@ async def start_runtime(tmp: Path, *, password: bool = True, **server: Any) -> R
         headless=True,
         credentials=CredentialStore(keyring),
     )
-    await runtime.start()
+    try:
+        await runtime.start()
+    except BaseException:
+        logging.getLogger("app").removeHandler(log_bus)
+        raise
     assert runtime.server.url is not None
     await wait_until(lambda: runtime.account_state.account is not None, within_s=60)
     return Running(runtime, runtime.server.url, data_dir, keyring, log_bus)
