@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -83,13 +84,15 @@ from app.models import (
 from app.models.trading import DEFAULT_DEVIATION
 from app.mt5.client import TerminalClient
 from app.mt5.pool import TerminalPool
+from app.retry import Backoff
 
 log = logging.getLogger(__name__)
 
 # An unknown order looked up again: its time on the terminal's clock is not stored, so look back far.
 REPLAY_LOOKBACK = timedelta(days=7)
-# At start, orders cut off by a crash are settled once the terminal answers: it is asked this long.
-RESTART_PATIENCE_S = 60.0
+# At start, orders cut off by a crash are settled once the terminal answers: it is asked until it does
+# (every second at first, then less often), for as long as the app runs.
+RESTART_PATIENCE_S = math.inf
 NOT_SENT = (
     "not sent: the app stopped before the order was handed to the terminal, so it never left; "
     "its uuid may be sent again"
@@ -465,6 +468,7 @@ class TradingService:
         """What the terminal shows for a stored order, asking for up to ``patience_s`` while it cannot
         answer; and whether it answered at all."""
         deadline = time.monotonic() + patience_s
+        backoff = Backoff(initial=1.0, maximum=30.0)
         while True:
             try:
                 terminal = self._pool.live
@@ -475,7 +479,7 @@ class TradingService:
                 if time.monotonic() >= deadline:
                     log.info("looking up %s failed: %s", stored.client_id, exc)
                     return None, False
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(backoff.next_delay())
 
     async def _record_found(self, stored: ClientOrder, found: OrderResult) -> OrderResult:
         verdict = verdict_of(stored.request, found)

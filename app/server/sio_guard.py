@@ -27,6 +27,7 @@ import socketio
 from socketio import packet as sio_packet
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.server.limits import replaying
 from app.server.noise import NoiseLog, client_address
 
 log = logging.getLogger(__name__)
@@ -121,16 +122,7 @@ class FrameGuard:
         except UnicodeDecodeError:
             text = None
         if text is not None and (not text or all(is_engineio_packet(p) for p in text.split("\x1e"))):
-            replayed = False
-
-            async def replay() -> Message:
-                nonlocal replayed
-                if not replayed:
-                    replayed = True
-                    return {"type": "http.request", "body": body, "more_body": False}
-                return await receive()
-
-            await self.app(scope, replay, send)
+            await self.app(scope, replaying(body, receive), send)
             return
         self.noise.note(f"a long-polling payload that is no Engine.IO packet ({body[:16]!r})")
         await _plain(send, 400, b"bad request: not an Engine.IO payload")

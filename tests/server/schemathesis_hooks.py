@@ -15,24 +15,20 @@ SYMBOLS = ("EURUSD", "GBPUSD", "USDJPY")  # the test server's (tests/server/conf
 TERMINALS = (None, "sim-1")
 
 
-def _pick(seed: str, choices: tuple[Any, ...]) -> tuple[bool, Any]:
-    number = zlib.crc32(seed.encode("utf-8", "surrogatepass"))
-    return number % 3 != 0, choices[number % len(choices)]
+def _realistic(body: Any, field: str, choices: tuple[Any, ...]) -> Any:
+    """``body`` with its ``field`` replaced by one of ``choices`` two times in three."""
+    if isinstance(body, dict) and isinstance(body.get(field), str):
+        number = zlib.crc32(body[field].encode("utf-8", "surrogatepass"))
+        if number % 3:
+            body[field] = choices[number % len(choices)]
+    return body
 
 
 @schemathesis.hook("map_body").apply_to(path="/api/place", method="POST")
 def real_symbols(ctx: Any, body: Any) -> Any:
-    if isinstance(body, dict) and isinstance(body.get("symbol"), str):
-        replace, symbol = _pick(body["symbol"], SYMBOLS)
-        if replace:
-            body["symbol"] = symbol
-    return body
+    return _realistic(body, "symbol", SYMBOLS)
 
 
 @schemathesis.hook("map_body").apply_to(path="/api/accounts", method="POST")
 def real_terminals(ctx: Any, body: Any) -> Any:
-    if isinstance(body, dict) and isinstance(body.get("terminal_id"), str):
-        replace, terminal = _pick(body["terminal_id"], TERMINALS)
-        if replace:
-            body["terminal_id"] = terminal
-    return body
+    return _realistic(body, "terminal_id", TERMINALS)

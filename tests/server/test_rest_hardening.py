@@ -6,43 +6,18 @@ password is never shown as ok; amounts carry no float noise."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from app.server.ratelimit import RateLimiter
-from tests.server.conftest import ADMIN, PASSWORD, Running
+from tests.server.conftest import ADMIN, PASSWORD, Captured, Running
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 
 LIVE_LOGIN, LIVE_PASSWORD, DEMO_SERVER = 5001001, "Demo-1001", "SimBroker-Demo"
-
-
-class Captured(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-    def text(self) -> str:
-        return "\n".join(
-            record.getMessage() + ("\nTraceback" if record.exc_info else "") for record in self.records
-        )
-
-
-@pytest.fixture
-def server_log() -> Iterator[Captured]:
-    handler = Captured()
-    root = logging.getLogger()
-    root.addHandler(handler)
-    yield handler
-    root.removeHandler(handler)
 
 
 async def place(http: httpx.AsyncClient, order: dict[str, Any]) -> httpx.Response:

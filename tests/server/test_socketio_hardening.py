@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -16,35 +14,11 @@ import pytest
 import socketio
 from websockets.asyncio.client import connect as ws_connect
 
-from tests.server.conftest import Running
+from tests.server.conftest import Captured, Running
 from tests.server.test_socketio import Recorder
 from tests.support.sim_fixtures import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
-
-
-class Captured(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-    def noise(self) -> list[logging.LogRecord]:
-        """What the server side wrote at INFO or above: the Socket.IO and Engine.IO layers, uvicorn,
-        asyncio (lost task errors) and the app's server package."""
-        sources = ("engineio", "socketio", "uvicorn", "asyncio", "app.server")
-        return [r for r in self.records if r.levelno >= logging.INFO and r.name.startswith(sources)]
-
-
-@pytest.fixture
-def server_log() -> Iterator[Captured]:
-    handler = Captured()
-    root = logging.getLogger()
-    root.addHandler(handler)
-    yield handler
-    root.removeHandler(handler)
 
 
 async def _handshake(http: httpx.AsyncClient) -> str:
