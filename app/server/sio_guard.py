@@ -27,7 +27,7 @@ import socketio
 from socketio import packet as sio_packet
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.server.limits import replaying
+from app.server.limits import read_body, replaying
 from app.server.noise import NoiseLog, client_address
 
 log = logging.getLogger(__name__)
@@ -102,21 +102,10 @@ class FrameGuard:
         return guarded
 
     async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await _plain(send, 413, b"payload too large")
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        body, over = await read_body(receive, self.max_bytes)
+        if over is not None:
+            await _plain(send, 413, b"payload too large")
+            return
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
