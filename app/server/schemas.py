@@ -366,8 +366,8 @@ def quote_json(q: Quote) -> dict[str, Any]:
     """The ``quotes`` event and ``/api/quotes`` item, built directly (it is the hot path)."""
     return {
         "symbol": q.symbol,
-        "bid": rounded(q.bid, q.digits),
-        "ask": rounded(q.ask, q.digits),
+        "bid": round(q.bid, q.digits),  # prices sit on the symbol's grid: round() is exact and fast here
+        "ask": round(q.ask, q.digits),
         "spread": q.spread_points,
         "timestamp": iso(msc_to_datetime(q.time_msc)),
     }
