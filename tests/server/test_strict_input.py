@@ -120,11 +120,12 @@ async def test_every_typed_parameter_refuses_a_loose_spelling(running: Running, 
 
 async def test_a_boolean_volume_opens_nothing(running: Running, token: str) -> None:
     async with running.client(token) as http:
-        before = (await http.get("/api/positions")).json()
+        before = {p["ticket"] for p in (await http.get("/api/positions")).json()}
         answer = await http.post("/api/place", json={"symbol": "EURUSD", "side": "buy", "volume": True})
         assert answer.status_code == 422, answer.text[:300]
         assert answer.json()["details"]["field"] == "volume"
-        assert (await http.get("/api/positions")).json() == before
+        await running.runtime.account_state.refresh()
+        assert {p["ticket"] for p in (await http.get("/api/positions")).json()} == before
 
 
 @pytest.mark.parametrize(
