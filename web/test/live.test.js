@@ -87,6 +87,11 @@ test("an auth refusal at connect, or disconnected {reconnect: false}, ends the s
   socket.fire("connect");
   socket.fire("disconnected", { reason: "user removed", reconnect: false });
   assert.deepEqual(seen.ended, ["revoked"]);
+  ({ socket, live, seen } = make()); // the server names why: the page says it in the same words as a 401
+  live.connect();
+  socket.fire("connect");
+  socket.fire("disconnected", { reason: "password changed", reconnect: false, code: "token_revoked" });
+  assert.deepEqual(seen.ended, ["token_revoked"]);
 });
 
 test("a refusal that is not about auth (the server shutting down) is retried", async () => {

@@ -38,7 +38,7 @@ export class Live {
     this.socket.on("connect_error", (error) => this._refused(error));
     this.socket.on("disconnected", (info) => {
       this.lastDisconnected = info;
-      if (info && info.reconnect === false) this._endSession("revoked", info.reason);
+      if (info && info.reconnect === false) this._endSession(info.code ?? "revoked", info.reason);
     });
     this.socket.io.on("open", () => {
       this.socket.io.engine?.on("upgrade", () => this.status === "live" && this._setStatus("live"));
