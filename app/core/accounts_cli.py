@@ -228,8 +228,13 @@ def _database(settings: Settings) -> Database:
 
 
 def _registry(db: Database, settings: Settings, trail: AuditTrail | None = None) -> AccountRegistry:
+    from app.mt5.backend import plan_terminals
+
     hook = account_change_recorder(trail) if trail is not None else None
-    return AccountRegistry(db, _credentials(settings), settings=settings.accounts, on_change=hook)
+    terminals = plan_terminals(settings.terminals).terminal_ids  # what the app's pool will have
+    return AccountRegistry(
+        db, _credentials(settings), settings=settings.accounts, on_change=hook, terminals=lambda: terminals
+    )
 
 
 def _trail(settings: Settings) -> AuditTrail:

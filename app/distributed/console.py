@@ -186,6 +186,23 @@ class DistributedCarousel:
                         raise CarouselError(f"the visit of {account.key} ended: {status}")
         raise CarouselError(f"no node visited {account_id} within {limit:g} s")
 
+    def verify(self, account: ManagedAccount) -> None:
+        """An added or changed password is checked by a visit now, in the background (the registry
+        calls this), on a node that can log in to the account; where none can yet (its keyring does
+        not hold the password, or it has not read it yet), the account stays pending until a cycle
+        visits it."""
+        self._spawn(self._verify(account))
+
+    async def _verify(self, account: ManagedAccount) -> None:
+        try:
+            await self.sync_now(account.id)
+        except (VisitFailed, UnknownAccountError):
+            pass  # recorded on the account (or it is gone)
+        except CarouselError as exc:  # no node now: the next cycle verifies it
+            log.info("carousel: could not verify %s now: %s", account.key, exc)
+        except Exception:
+            log.exception("carousel: verifying %s failed", account.key)
+
     # ------------------------------------------------------------------ what the views want
 
     def staleness(self, account: ManagedAccount) -> timedelta | None:

@@ -17,12 +17,16 @@ from app.core.times import from_ms, to_ms
 from app.models import OrderRequest, OrderResult
 
 ClientOrderState = Literal["sending", "done", "rejected", "unknown"]
+Verdict = Literal["not_sent", "filled", "pending", "done", "rejected", "unknown"]
+"""What reconciliation found for an order cut off from its answer; ``not_sent`` frees its id."""
 
 
 @dataclass(frozen=True, slots=True)
 class ClientOrder:
     """One client id's order: ``sending`` until the terminal answers; ``unknown`` when the answer was
-    lost and the order could not be found yet (never sent again: looked up again)."""
+    lost and the order could not be found yet (never sent again: looked up again). ``sent_at``: when it
+    was handed to ``order_send`` (None: never — nothing can have reached the server). ``verdict``: what
+    reconciliation found; ``not_sent`` means the id is free to be sent again."""
 
     client_id: str
     account: str
@@ -35,6 +39,8 @@ class ClientOrder:
     code: int | None
     created_at: datetime
     updated_at: datetime
+    sent_at: datetime | None = None
+    verdict: Verdict | None = None
 
 
 _ORDER_COLUMNS = (
@@ -49,11 +55,27 @@ _ORDER_COLUMNS = (
     client_orders.c.code,
     client_orders.c.created_ms,
     client_orders.c.updated_ms,
+    client_orders.c.sent_ms,
+    client_orders.c.verdict,
 )
 
 
 def _row(row: Sequence[Any]) -> ClientOrder:
-    client_id, account, action, tag, state, request, result, message, code, created, updated = row
+    (
+        client_id,
+        account,
+        action,
+        tag,
+        state,
+        request,
+        result,
+        message,
+        code,
+        created,
+        updated,
+        sent,
+        verdict,
+    ) = row
     return ClientOrder(
         client_id,
         account,
@@ -66,6 +88,8 @@ def _row(row: Sequence[Any]) -> ClientOrder:
         code,
         from_ms(created),
         from_ms(updated),
+        from_ms(sent) if sent is not None else None,
+        verdict,
     )
 
 
@@ -92,6 +116,14 @@ class ClientOrderRows:
             )
         )
 
+    def mark_sent(self, client_id: str, now: datetime) -> None:
+        """The order is being handed to ``order_send`` (written before it is)."""
+        self.conn.execute(
+            update(client_orders)
+            .where(client_orders.c.client_id == client_id)
+            .values(sent_ms=to_ms(now), updated_ms=to_ms(now))
+        )
+
     def finish(
         self,
         client_id: str,
@@ -101,6 +133,7 @@ class ClientOrderRows:
         result: OrderResult | None = None,
         message: str = "",
         code: int | None = None,
+        verdict: Verdict | None = None,
     ) -> None:
         self.conn.execute(
             update(client_orders)
@@ -111,6 +144,15 @@ class ClientOrderRows:
                 message=message,
                 code=code,
                 updated_ms=to_ms(now),
+                verdict=verdict,
+            )
+        )
+
+    def forget(self, client_id: str) -> None:
+        """Drop an id whose order never left (verdict ``not_sent``): it is about to be sent anew."""
+        self.conn.execute(
+            delete(client_orders).where(
+                client_orders.c.client_id == client_id, client_orders.c.verdict == "not_sent"
             )
         )
 

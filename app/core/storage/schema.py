@@ -118,6 +118,8 @@ client_orders = Table(
     Column("code", Integer),
     Column("created_ms", Int64, nullable=False),
     Column("updated_ms", Int64, nullable=False),
+    Column("sent_ms", Int64),  # handed to order_send at (NULL: never)
+    Column("verdict", Text),  # reconciliation's finding after a crash; 'not_sent' frees the id
     CheckConstraint("state IN ('sending', 'done', 'rejected', 'unknown')", name="state"),
     CheckConstraint("json_valid(request)", name="request").ddl_if(dialect="sqlite"),
     CheckConstraint("result IS NULL OR json_valid(result)", name="result").ddl_if(dialect="sqlite"),

@@ -18,14 +18,17 @@ from app.models import NewAccount
 from tests.support.factories import deal, utc
 
 
-async def _max_loop_stall(work: asyncio.Future[Any], tick_s: float = 0.005) -> float:
-    """Run a heartbeat on the loop until ``work`` is done; return the longest gap between beats."""
-    worst, last = 0.0, time.perf_counter()
+async def _max_loop_stall(work: asyncio.Future[Any], tick_s: float = 0.005) -> tuple[float, float]:
+    """Run a heartbeat on the loop until ``work`` is done; return the longest gap between beats and
+    the time the work took. A loop blocked by the work would show one gap as long as the work itself;
+    a loop that only waits for a busy, shared CPU shows gaps much shorter than that."""
+    started = last = time.perf_counter()
+    worst = 0.0
     while not work.done():
         await asyncio.sleep(tick_s)
         now = time.perf_counter()
         worst, last = max(worst, now - last - tick_s), now
-    return worst
+    return worst, last - started
 
 
 async def test_a_slow_statement_does_not_block_the_event_loop(adb: Database) -> None:
@@ -35,19 +38,19 @@ async def test_a_slow_statement_does_not_block_the_event_loop(adb: Database) -> 
 
     started = time.perf_counter()
     work = asyncio.ensure_future(adb.run(slow))
-    stall = await _max_loop_stall(work)
+    stall, took = await _max_loop_stall(work)
     assert await work == "done"
     assert time.perf_counter() - started >= 0.5
-    assert stall < 0.1, f"the loop stalled for {stall:.3f} s"
+    assert stall < took / 3, f"the loop stalled for {stall:.3f} s of the job's {took:.3f} s"
 
 
 async def test_a_big_write_does_not_block_the_event_loop(adb: Database) -> None:
     account = await adb.run(lambda tx: tx.accounts.insert(NewAccount(1, "Demo"), utc(2026, 1, 1)))
     deals = [deal(utc(2026, 1, 1), ticket=t) for t in range(20_000)]
     work = asyncio.ensure_future(adb.run(lambda tx: tx.deals.upsert(account.id, deals)))
-    stall = await _max_loop_stall(work)
+    stall, took = await _max_loop_stall(work)
     assert (await work).inserted == 20_000
-    assert stall < 0.1, f"the loop stalled for {stall:.3f} s"
+    assert stall < took / 3, f"the loop stalled for {stall:.3f} s of the job's {took:.3f} s"
 
 
 async def test_every_job_runs_on_the_one_database_thread_in_order(adb: Database) -> None:

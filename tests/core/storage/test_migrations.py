@@ -107,6 +107,17 @@ def _seed_second_snapshot(conn: Connection, at: str) -> None:
     )
 
 
+def _seed_order_verdicts(conn: Connection, at: str) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO client_orders (client_id, account, action, tag, state, request, result, message, "
+            "code, created_ms, updated_ms, sent_ms, verdict) VALUES ('c2', '5001@Broker-Demo', 'deal', "
+            """'#BBBBBBBBBB', 'unknown', '{"action": "deal"}', NULL, '', NULL, :ms, :ms, :ms, 'unknown')"""
+        ),
+        {"ms": MS},
+    )
+
+
 def _seed_nodes_and_cycles(conn: Connection, at: str) -> None:
     conn.execute(
         text(
@@ -134,7 +145,8 @@ SEEDS: dict[str, Callable[[Connection, str], None]] = {
     "0003": _seed_deals,
     "0004": _seed_orders_and_switches,
     "0005": _seed_second_snapshot,
-    "0006": _seed_nodes_and_cycles,
+    "0006": _seed_order_verdicts,
+    "0007": _seed_nodes_and_cycles,
 }
 REVISIONS = list(SEEDS)
 
