@@ -94,13 +94,14 @@ def start_nodes(
             "node", "--name", f"node-{n}", "--sim", "--sim-terminals", str(terminals),
             "--sim-server", address,
         ]  # fmt: skip
-        processes.append(
-            subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
-        )
+        with (data_dir / "stderr.txt").open("wb") as errors:  # a pipe nobody reads would block the node
+            processes.append(
+                subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=errors)  # noqa: S603
+            )
     return processes
 
 
-def wait_for_workers(db: Database, wanted: int, processes: list[subprocess.Popen[bytes]]) -> None:
+def wait_for_workers(db: Database, wanted: int, processes: list[subprocess.Popen[bytes]], root: Path) -> None:
     deadline = time.monotonic() + 600
     while True:
         workers = db.call(
@@ -115,7 +116,8 @@ def wait_for_workers(db: Database, wanted: int, processes: list[subprocess.Popen
             return
         for process in processes:
             if process.poll() is not None:
-                raise RuntimeError(f"a node exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+                errors = "".join(p.read_text(errors="replace") for p in root.glob("node-*/stderr.txt"))
+                raise RuntimeError(f"a node exited: {errors[-2000:]}")
         if time.monotonic() > deadline:
             raise RuntimeError(f"only {workers} of {wanted} workers up after 10 minutes")
         time.sleep(0.5)
@@ -171,25 +173,34 @@ def main() -> int:
                 for count in counts:
                     url = cluster.create_database()
                     register(url, logins)
-                    processes = start_nodes(
-                        url, str(sim.address), count, args.terminals, Path(tmp) / f"k{count}"
-                    )
+                    nodes_root = Path(tmp) / f"k{count}"
+                    processes = start_nodes(url, str(sim.address), count, args.terminals, nodes_root)
                     try:
                         with Database(url) as db:
-                            wait_for_workers(db, count * args.terminals, processes)
+                            wait_for_workers(db, count * args.terminals, processes, nodes_root)
                             took, done, failed = one_cycle(db, args.accounts)
                     finally:
                         stop(processes)
                     cluster.drop_database(url)
                     ideal = args.accounts * args.latency / (args.terminals * count)
                     over = (took / ideal - 1) * 100
+                    load = os.getloadavg()[0]
                     print(
-                        f"{count} node(s): cycle {took:.1f} s, ideal {ideal:.1f} s ({over:+.1f}%)", flush=True
+                        f"{count} node(s): cycle {took:.1f} s, ideal {ideal:.1f} s ({over:+.1f}%)"
+                        f"   [load average {load:.1f} at the end]",
+                        flush=True,
                     )
                     if failed or done != args.accounts:
                         print(f"   {done} visited, {failed} failed", flush=True)
                     results.append(
-                        {"nodes": count, "cycle_s": took, "ideal_s": ideal, "done": done, "failed": failed}
+                        {
+                            "nodes": count,
+                            "cycle_s": took,
+                            "ideal_s": ideal,
+                            "done": done,
+                            "failed": failed,
+                            "load": load,
+                        }
                     )
         finally:
             sim.stop()
