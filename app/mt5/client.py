@@ -90,6 +90,8 @@ class TerminalClient:
         self.cursors: dict[str, TickCursor] = {}
         self._recovery: asyncio.Task[None] | None = None
         self._health: asyncio.Task[None] | None = None
+        self._kick_recovery = asyncio.Event()  # set by reconnect_now(): skip the backoff's wait
+        self._kick_health = asyncio.Event()  # ... and look at the connection now
         self.restarts = 0
 
     # ------------------------------------------------------------------ listeners
@@ -234,6 +236,21 @@ class TerminalClient:
             self._recover(restart_worker), name=f"recover-{self.terminal_id}"
         )
 
+    def reconnect_now(self) -> None:
+        """The terminal's trade server is back (the sim server was restarted): check the connection
+        now and, if it is lost, reconnect at once instead of after the rest of the backoff."""
+        self._backoff.reset()
+        self._kick_recovery.set()
+        self._kick_health.set()
+
+    async def _pause(self, delay: float, kick: asyncio.Event) -> None:
+        """Sleep ``delay`` seconds, or less if ``kick`` is set meanwhile (or already)."""
+        try:
+            await asyncio.wait_for(kick.wait(), delay)
+        except TimeoutError:
+            pass
+        kick.clear()
+
     async def _recover(self, restart_worker: bool) -> None:
         while not self._stopping:
             delay = self._backoff.next_delay()
@@ -246,7 +263,7 @@ class TerminalClient:
                 restart_worker = False
             else:
                 log.info("terminal %s: reconnecting in %.1fs", self.terminal_id, delay)
-                await asyncio.sleep(delay)
+                await self._pause(delay, self._kick_recovery)
             try:
                 await self._connect()
                 return
@@ -275,7 +292,7 @@ class TerminalClient:
 
     async def _health_loop(self) -> None:
         while not self._stopping:
-            await asyncio.sleep(self.health_interval)
+            await self._pause(self.health_interval, self._kick_health)
             if not self._ready.is_set():
                 continue
             try:

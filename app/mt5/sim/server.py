@@ -199,8 +199,11 @@ class TradeServer:
                 else handler(**args)
             )
             faults = self.faults.get(terminal)
-            if faults.timeout_after_execute and faults.applies(function) and not op.startswith("admin_"):
-                raise errors.ipc_timeout()
+            if faults.applies(function) and not op.startswith("admin_"):
+                if faults.hold_answer:
+                    self.faults.wait_released(terminal, faults.hang_s)
+                if faults.timeout_after_execute:
+                    raise errors.ipc_timeout()
             return {"id": request_id, "ok": True, "result": result}
         except SimError as exc:
             return {
@@ -592,6 +595,7 @@ class TradeServer:
                 "sessions": len(self._sessions),
                 "storm": self.feed.storm.current(self.clock.now_ms()),
                 "faults": self.faults.snapshot(),
+                "waiting": self.faults.waiting(),  # calls hung or holding their answer, per terminal
             }
 
     def op_admin_create_account(

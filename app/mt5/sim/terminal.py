@@ -184,11 +184,14 @@ class SimTerminal:
         return connection.call(op, function, **{**args, "token": self._token})
 
     def _relogin(self) -> None:
+        """Log back in to the account after the server lost the session (it restarted), with the
+        saved password — or, for an account the server logged this terminal in to by itself (its
+        last account, as a terminal remembers it), the same way again."""
         if self._connection is None or self._login is None:
             raise errors.no_ipc()
-        answer = self._connection.call(
-            "login", "login", login=self._login, password=self._saved.get(self._login)
-        )
+        password = self._saved.get(self._login)
+        credentials: dict[str, Any] = {"password": password} if password is not None else {"remembered": True}
+        answer = self._connection.call("login", "login", login=self._login, **credentials)
         self._token = answer["token"]
 
     def _account_call(self, op: str, function: str, **args: Any) -> Any:
