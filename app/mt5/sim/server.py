@@ -493,13 +493,13 @@ class TradeServer:
                     verdict.comment,
                     list(req.row()),
                 ]
-            after = verdict.margin_after
+            after = verdict.margin_after  # as MT5 gives them: the account's figures once the trade is done
             return [
                 0,
                 figures.balance,
                 figures.equity,
                 figures.profit,
-                round(max(0.0, after - figures.margin), 2),
+                round(after, 2),
                 round(figures.equity - after, 2),
                 margin_level(figures.equity, after),
                 "Done",
