@@ -3,16 +3,21 @@
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 
+import app.mt5.sim as mt5
 from app.mt5.sim import constants as c
 from app.mt5.sim.admin import SimAdmin
 from app.mt5.sim.clock import ManualClock
-from app.mt5.sim.terminal import SimTerminal
-from tests.sim.conftest import WEDNESDAY_NOON
+from app.mt5.sim.listener import Listener
+from app.mt5.sim.terminal import SimTerminal, default_terminal
+from tests.sim.conftest import FRESH_LOGIN, FRESH_PASSWORD, WEDNESDAY_NOON
 from tests.sim.helpers import market
 
 
@@ -83,3 +88,107 @@ def test_tick_flags_in_a_storm_and_on_the_live_tick(
     assert ticks is not None and len(ticks) > 20_000
     _assert_flags_say_what_changed(ticks, "EURUSD in a storm")
     assert ticks["flags"][-1] == terminal.symbol_info_tick("EURUSD").flags  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------------- c. positional arguments
+@pytest.fixture
+def module(sim: Listener) -> Iterator[object]:
+    """The module-level API on this process's terminal, as a script uses it."""
+    assert mt5.initialize(f"{sim.url}/script", login=FRESH_LOGIN, password=FRESH_PASSWORD), mt5.last_error()
+    yield mt5
+    mt5.shutdown()
+
+
+def test_login_takes_login_password_and_server_in_that_order(module: object) -> None:
+    assert mt5.login(5001002, "Demo-1002", "SimBroker-Demo") is True, mt5.last_error()
+    account = mt5.account_info()
+    assert account is not None and (account.login, account.server) == (5001002, "SimBroker-Demo")
+    assert mt5.login(FRESH_LOGIN, password=FRESH_PASSWORD, server="SimBroker-Demo") is True  # keywords too
+    assert mt5.login(5001002, "wrong", "SimBroker-Demo") is False
+    assert mt5.last_error() == (c.RES_E_AUTH_FAILED, "Terminal: Authorization failed")
+
+
+def test_positional_arguments_where_the_extension_takes_them(module: object, sim: Listener) -> None:
+    everything = mt5.symbols_get()
+    assert everything is not None
+    usd = mt5.symbols_get("*USD*")
+    assert usd is not None and 0 < len(usd) < len(everything)
+    request = market(default_terminal(), "EURUSD", c.ORDER_TYPE_BUY, 0.1)
+    assert mt5.order_check(**request).retcode == 0  # type: ignore[union-attr]  # the request's fields as keywords
+    sent = mt5.order_send(**request)
+    assert sent is not None and sent.retcode == c.TRADE_RETCODE_DONE
+    day = (WEDNESDAY_NOON - timedelta(days=1), WEDNESDAY_NOON + timedelta(days=1))
+    deals = mt5.history_deals_get(*day)
+    assert deals is not None and [d.order for d in deals if d.symbol] == [sent.order]  # and the deposit
+    assert mt5.history_deals_get(*day, group="*JPY*") == ()
+    assert mt5.history_orders_total(*day) == 1
+
+
+@pytest.mark.parametrize(
+    ("call", "refused", "message"),
+    [
+        (lambda: mt5.positions_get("EURUSD"), None, "Unnamed arguments not allowed"),
+        (lambda: mt5.orders_get("EURUSD"), None, "Unnamed arguments not allowed"),
+        (lambda: mt5.history_deals_get(0, ticket=5), None, "Unnamed arguments not allowed"),
+        (lambda: mt5.history_deals_get(0, 1, 2), None, "Invalid arguments"),
+        (lambda: mt5.login(1, "a", "b", "c"), False, "Invalid number of arguments"),
+        (lambda: mt5.initialize("sim://127.0.0.1:1/x", "extra"), False, "Invalid number of arguments"),
+        (lambda: mt5.symbols_get("*", "*"), None, "Invalid number of arguments"),
+        (lambda: mt5.order_send(), None, "Invalid number of arguments"),
+        (lambda: mt5.order_check({"action": 1}, comment="x"), None, "Unnamed arguments not allowed"),
+    ],
+)
+def test_calls_the_extension_refuses_return_none_and_say_why(
+    module: object, call: Callable[[], object], refused: object, message: str
+) -> None:
+    """Not a TypeError: the extension answers None (False for initialize/login) and last_error()."""
+    assert call() is refused
+    assert mt5.last_error() == (c.RES_E_INVALID_PARAMS, message)
+
+
+def test_positions_get_by_keyword_and_unknown_keywords_are_ignored(module: object) -> None:
+    request = market(default_terminal(), "EURUSD", c.ORDER_TYPE_BUY, 0.1)
+    assert mt5.order_send(request).retcode == c.TRADE_RETCODE_DONE  # type: ignore[union-attr]
+    assert len(mt5.positions_get(symbol="EURUSD") or ()) == 1
+    assert mt5.positions_get(symbol="GBPUSD") == ()
+    assert len(mt5.positions_get(symbl="GBPUSD") or ()) == 1  # a misspelt keyword: ignored, as there
+
+
+# ---------------------------------------------------------------------- d. naive datetimes
+@pytest.fixture
+def tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The computer's local time zone is UTC+9 (a POSIX TZ rule: no zoneinfo needed)."""
+    monkeypatch.setenv("TZ", "JST-9")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_a_naive_datetime_is_local_time_as_the_real_package_reads_it(
+    tokyo: None, terminal: SimTerminal
+) -> None:
+    """The extension converts a datetime with its timestamp(): a naive one is the computer's local
+    time (hence the documentation's advice to create datetimes in UTC)."""
+    utc = datetime(2025, 6, 4, 9, 0, tzinfo=UTC)
+    naive_tokyo = datetime(2025, 6, 4, 18, 0)  # the same moment on a Tokyo clock
+    aware = terminal.copy_rates_range("EURUSD", c.TIMEFRAME_M1, utc, utc + timedelta(minutes=30))
+    naive = terminal.copy_rates_range(
+        "EURUSD", c.TIMEFRAME_M1, naive_tokyo, naive_tokyo + timedelta(minutes=30)
+    )
+    assert aware is not None and naive is not None and len(aware) == 31
+    assert np.array_equal(naive, aware)
+    ticks = terminal.copy_ticks_from("EURUSD", naive_tokyo, 10, c.COPY_TICKS_ALL)
+    assert ticks is not None and int(ticks["time"][0]) >= int(utc.timestamp())
+    assert int(ticks["time"][0]) < int(utc.timestamp()) + 60
+    assert os.environ["TZ"] == "JST-9"
+
+
+def test_times_are_whole_seconds_as_the_extension_takes_them(terminal: SimTerminal) -> None:
+    second = int(WEDNESDAY_NOON.timestamp()) - 600
+    whole = terminal.copy_ticks_from("EURUSD", second, 50, c.COPY_TICKS_ALL)
+    fraction = terminal.copy_ticks_from("EURUSD", second + 0.999, 50, c.COPY_TICKS_ALL)
+    stamp = terminal.copy_ticks_from(
+        "EURUSD", datetime.fromtimestamp(second + 0.5, tz=UTC), 50, c.COPY_TICKS_ALL
+    )
+    assert whole is not None and np.array_equal(whole, fraction) and np.array_equal(whole, stamp)

@@ -22,7 +22,6 @@ import numpy as np
 from app.mt5.sim import address, errors
 from app.mt5.sim import constants as c
 from app.mt5.sim.client import Connection, probe
-from app.mt5.sim.clock import to_ms
 from app.mt5.sim.errors import SUCCESS, SimError
 from app.mt5.sim.requests import COMMENT_MAX
 from app.mt5.sim.structs import (
@@ -77,11 +76,13 @@ def _str(value: object, name: str) -> str:
 
 
 def _time_ms(value: object, name: str) -> int:
-    """A datetime (naive = UTC) or a number of seconds since the epoch, in ms."""
+    """A time argument as the extension reads it, in ms: a number of seconds since the epoch, or a
+    datetime converted with its ``timestamp()`` — so a naive datetime is taken as the computer's local
+    time (MetaQuotes' documentation: create datetimes in UTC) — both cut to whole seconds."""
     if isinstance(value, datetime):
-        return to_ms(value)
+        return int(value.timestamp()) * 1000
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return to_ms(float(value))
+        return int(float(value)) * 1000
     raise errors.invalid_argument(name)
 
 
@@ -167,6 +168,12 @@ class SimTerminal:
                 return fallback
             self._error = SUCCESS
             return result
+
+    def refuse(self, fallback: T, message: str) -> T:
+        """A call whose arguments the extension refuses: ``fallback``, and last_error() (-2, message)."""
+        with self._lock:
+            self._error = (c.RES_E_INVALID_PARAMS, message)
+            return fallback
 
     def _connected(self) -> Connection:
         if self._connection is None:
@@ -565,15 +572,17 @@ class SimTerminal:
         position: object,
     ) -> list[Any]:
         args: dict[str, Any] = {"kind": kind}
-        if ticket is not None:
-            args["ticket"] = _int(ticket, "ticket")
-        elif position is not None:
-            args["position"] = _int(position, "position")
-        elif date_from is not None and date_to is not None:
+        if date_from is not None and date_to is not None:  # a period (a ticket or position then is ignored)
             args["date_from"] = _time_ms(date_from, "date_from")
             args["date_to"] = _time_ms(date_to, "date_to")
             if group is not None:
                 args["group"] = _str(group, "group")
+        elif (date_from is not None or date_to is not None) and (ticket is not None or position is not None):
+            raise SimError(c.RES_E_INVALID_PARAMS, "Unnamed arguments not allowed")
+        elif ticket is not None:
+            args["ticket"] = _int(ticket, "ticket")
+        elif position is not None:
+            args["position"] = _int(position, "position")
         else:
             raise SimError(c.RES_E_INVALID_PARAMS, "Invalid arguments")
         return list(self._account_call("history", function, **args))
