@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -192,3 +193,21 @@ def test_times_are_whole_seconds_as_the_extension_takes_them(terminal: SimTermin
         "EURUSD", datetime.fromtimestamp(second + 0.5, tz=UTC), 50, c.COPY_TICKS_ALL
     )
     assert whole is not None and np.array_equal(whole, fraction) and np.array_equal(whole, stamp)
+
+
+# ---------------------------------------------------------------- what the documentation's examples need
+def test_the_terminal_has_a_data_folder_scripts_can_write_to(terminal: SimTerminal) -> None:
+    """The MQL5 book's examples save their charts under ``terminal_info().data_path``/MQL5/Files."""
+    info = terminal.terminal_info()
+    assert info is not None
+    files = Path(info.data_path) / "MQL5" / "Files"
+    assert files.is_dir() and (Path(info.commondata_path) / "Files").is_dir()
+    (files / "chart.html").write_text("<html></html>", encoding="utf-8")
+    assert str(Path(info.data_path)).startswith(os.environ["XDG_DATA_HOME"])  # the user data dir, not ~
+
+
+def test_bars_go_back_years_as_a_brokers_do(terminal: SimTerminal) -> None:
+    """The documentation asks for H1 bars from 10 January 2020 (five years before the clock here)."""
+    bars = terminal.copy_rates_from("EURUSD", c.TIMEFRAME_H1, datetime(2020, 1, 10, tzinfo=UTC), 10)
+    assert bars is not None and len(bars) == 10
+    assert int(bars["time"][-1]) <= int(datetime(2020, 1, 10, tzinfo=UTC).timestamp())

@@ -27,7 +27,8 @@ from app.mt5.sim.symbols import SymbolSpec
 from app.mt5.sim.ticks import EMPTY, TickArrays, calm_minute, concat, distinct, flags_of, merge, storm_second
 from app.mt5.sim.walk import Walk
 
-HISTORY_DAYS = 3 * 366  # how far back the broker keeps history
+HISTORY_DAYS = 3 * 366  # how far back the broker keeps ticks ...
+BAR_HISTORY_DAYS = 10 * 366  # ... and bars (the documentation's examples ask for 2020)
 
 
 class LastTick(NamedTuple):
@@ -74,9 +75,10 @@ class PriceFeed:
         self._minutes = _Lru(512)
 
     # ------------------------------------------------------------------ minutes
-    def history_start_ms(self, now_ms: int | None = None) -> int:
+    def history_start_ms(self, now_ms: int | None = None, days: int = HISTORY_DAYS) -> int:
+        """The first day of the tick history (of the bar history with ``days=BAR_HISTORY_DAYS``)."""
         now = self.clock.now_ms() if now_ms is None else now_ms
-        return (now // MS_PER_DAY - HISTORY_DAYS) * MS_PER_DAY
+        return (now // MS_PER_DAY - days) * MS_PER_DAY
 
     def is_open_minute(self, symbol: str, minute: int) -> bool:
         block = self.walks[symbol].day_block(minute // MINUTES_PER_DAY)

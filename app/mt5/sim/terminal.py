@@ -9,6 +9,7 @@ saved passwords); the trade server keeps everything a broker keeps.
 
 from __future__ import annotations
 
+import functools
 import numbers
 import os
 import threading
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
+import platformdirs
 
 from app.mt5.sim import address, errors
 from app.mt5.sim import constants as c
@@ -141,6 +143,22 @@ def _connect(target: address.Target, timeout_ms: int) -> tuple[Connection, dict[
         if exc.code == c.RES_E_INTERNAL_FAIL_CONNECT:
             raise errors.ipc_init_failed(f"no trade server at {host}:{port}") from None
         raise
+
+
+def _data_folders(terminal: str) -> tuple[Path, Path]:
+    """The terminal's data folder and the common one, with the ``MQL5/Files`` folders scripts write
+    their output to, as a terminal's installation has them (in the user data dir, not the home)."""
+    root = Path(platformdirs.user_data_dir("mt5-console", appauthor=False)) / "sim-terminals"
+    data, common = root / terminal, root / "Common"
+    _make_folder(data / "MQL5" / "Files")
+    _make_folder(common / "Files")
+    return data, common
+
+
+@functools.lru_cache(maxsize=256)
+def _make_folder(path: Path) -> None:
+    """Once per folder and process (terminal_info() is asked for every few seconds)."""
+    path.mkdir(parents=True, exist_ok=True)
 
 
 class SimTerminal:
@@ -319,8 +337,7 @@ class SimTerminal:
     def terminal_info(self) -> TerminalInfo | None:
         def body() -> TerminalInfo:
             state = self._call("terminal", "terminal_info")
-            home = Path.home() / ".mt5-sim"
-            data_path = str(home / self._path.rsplit("/", 1)[-1])
+            data_path, common = _data_folders(self._path.rsplit("/", 1)[-1])
             return TerminalInfo(
                 False,
                 False,
@@ -342,8 +359,8 @@ class SimTerminal:
                 "MetaTrader 5 (simulated)",
                 "English",
                 self._path,
-                data_path,
-                str(home / "Common"),
+                str(data_path),
+                str(common),
             )
 
         return self._run(None, body)
