@@ -30,8 +30,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from keyring.backend import KeyringBackend  # noqa: E402
-
 from app.config import load_settings  # noqa: E402
 from app.core.credentials import CredentialStore  # noqa: E402
 from app.core.hub import Topic  # noqa: E402
@@ -40,28 +38,10 @@ from app.models import TerminalStatus  # noqa: E402
 from app.mt5.backend import plan_terminals  # noqa: E402
 from app.mt5.sim.admin import SimAdmin  # noqa: E402
 from app.runtime import Runtime  # noqa: E402
+from tests.support.keyrings import MemoryKeyring  # noqa: E402
 
 SYMBOL = "EURUSD"
 STABLE_S = 3.0
-
-
-class BenchKeyring(KeyringBackend):
-    """Passwords in a dict: the OS keyring is not what is measured here."""
-
-    priority = 0  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
 
 
 async def until(predicate: Callable[[], bool], limit_s: float = 120.0) -> float:
@@ -86,7 +66,10 @@ async def measure(rounds: int, history: bool) -> dict[str, object]:
         env_file=None,
     )
     runtime = Runtime(
-        settings, LogBus(), plan_terminals(settings.terminals), credentials=CredentialStore(BenchKeyring())
+        settings,
+        LogBus(),
+        plan_terminals(settings.terminals),
+        credentials=CredentialStore(MemoryKeyring()),  # the OS keyring is not measured here
     )
     service = runtime.sim_server
     assert service is not None

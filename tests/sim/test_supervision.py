@@ -230,12 +230,20 @@ async def test_the_books_and_tickets_survive_the_kill(make_runtime: MakeRuntime)
     assert newer.order > max(opened.order, pending.order)  # the ticket counters were kept too
 
 
-async def test_a_server_that_keeps_dying_is_restarted_with_backoff(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("stable_after_s", "delays"),
+    [(3600.0, [0.1, 0.2, 0.4, 0.4]), (0.0, [0.1, 0.1, 0.1, 0.1])],
+    ids=["dying-again-and-again", "each-time-after-running-long-enough"],
+)
+async def test_a_server_that_dies_is_restarted_with_backoff(
+    tmp_path: Path, stable_after_s: float, delays: list[float]
+) -> None:
+    """The backoff grows while the server keeps dying, and starts afresh once it has run long enough."""
     service = SimTradeServer(
         tmp_path / "sim",
         SimSettings(),
         backoff=Backoff(initial=0.1, maximum=0.4, jitter=0.0),
-        stable_after_s=3600,
+        stable_after_s=stable_after_s,
         extra_args=FAST,
     )
     restarted: list[str] = []
@@ -243,34 +251,16 @@ async def test_a_server_that_keeps_dying_is_restarted_with_backoff(tmp_path: Pat
     await service.start()
     pids = []
     try:
-        for n in (1, 2, 3, 4):
+        for n in range(1, len(delays) + 1):
             pids.append(kill_server(service))
             await wait_until(lambda n=n: service.restarts == n and service.running, RECOVERY_S)
-        assert service.restart_delays == pytest.approx([0.1, 0.2, 0.4, 0.4])
-        assert restarted == [service.address] * 4  # the same port each time: it was free
+        assert service.restart_delays == pytest.approx(delays)
+        assert restarted == [service.address] * len(delays)  # the same port each time: it was free
         assert all(reaped(pid) for pid in pids)
     finally:
         last = service.pid
         await service.stop()
     assert last is not None and reaped(last)
-
-
-async def test_a_server_that_ran_long_enough_is_restarted_at_once(tmp_path: Path) -> None:
-    service = SimTradeServer(
-        tmp_path / "sim",
-        SimSettings(),
-        backoff=Backoff(initial=0.1, maximum=10, jitter=0.0),
-        stable_after_s=0.0,
-        extra_args=FAST,
-    )
-    await service.start()
-    try:
-        for n in (1, 2, 3):
-            kill_server(service)
-            await wait_until(lambda n=n: service.restarts == n and service.running, RECOVERY_S)
-        assert service.restart_delays == pytest.approx([0.1, 0.1, 0.1])
-    finally:
-        await service.stop()
 
 
 async def test_when_the_users_own_server_goes_the_app_starts_one(tmp_path: Path) -> None:

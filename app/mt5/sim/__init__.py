@@ -294,24 +294,25 @@ def _the_request(request: object, extra: tuple[object, ...], fields: dict[str, A
     return _TOO_MANY if request is None or extra else request
 
 
+def _with_request(call: Any, request: object, extra: tuple[object, ...], fields: dict[str, Any]) -> Any:
+    found = _the_request(request, extra, fields)
+    if isinstance(found, str):
+        return _terminal().refuse(None, found)
+    return call(found)
+
+
 def order_check(
     request: dict[str, Any] | None = None, /, *extra: object, **fields: Any
 ) -> OrderCheckResult | None:
     """Check if there are enough funds to execute required trading operation"""
-    found = _the_request(request, extra, fields)
-    if isinstance(found, str):
-        return _terminal().refuse(None, found)
-    return _terminal().order_check(found)  # type: ignore[arg-type]
+    return _with_request(_terminal().order_check, request, extra, fields)
 
 
 def order_send(
     request: dict[str, Any] | None = None, /, *extra: object, **fields: Any
 ) -> OrderSendResult | None:
     """Send trading requests to server"""
-    found = _the_request(request, extra, fields)
-    if isinstance(found, str):
-        return _terminal().refuse(None, found)
-    return _terminal().order_send(found)  # type: ignore[arg-type]
+    return _with_request(_terminal().order_send, request, extra, fields)
 
 
 # ---------------------------------------------------------------------- the package's Python helpers
