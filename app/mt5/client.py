@@ -135,13 +135,7 @@ class TerminalClient:
 
     async def wait_ready(self, timeout_s: float) -> bool:
         """True once the terminal is connected and ready for calls; False if not within ``timeout_s``."""
-        if self._ready.is_set():
-            return True
-        try:
-            await asyncio.wait_for(self._ready.wait(), timeout_s)
-        except TimeoutError:
-            return False
-        return True
+        return await _wait_set(self._ready, timeout_s)
 
     async def stop(self) -> None:
         self._stopping = True
@@ -245,10 +239,7 @@ class TerminalClient:
 
     async def _pause(self, delay: float, kick: asyncio.Event) -> None:
         """Sleep ``delay`` seconds, or less if ``kick`` is set meanwhile (or already)."""
-        try:
-            await asyncio.wait_for(kick.wait(), delay)
-        except TimeoutError:
-            pass
+        await _wait_set(kick, delay)
         kick.clear()
 
     async def _recover(self, restart_worker: bool) -> None:
@@ -312,15 +303,12 @@ class TerminalClient:
         """Run ``op`` in the worker; wait for the terminal to be ready first (within the same timeout)."""
         limit = self.call_timeout if timeout_s is None else timeout_s
         deadline = time.monotonic() + limit
-        try:
-            if not self._ready.is_set():
-                await asyncio.wait_for(self._ready.wait(), limit)
-        except TimeoutError:
+        if not await _wait_set(self._ready, limit):
             raise NotReadyError(
                 f"terminal {self.terminal_id} is not ready ({self.state.status.value}"
                 f"{': ' + self.state.reason if self.state.reason else ''})",
                 terminal_id=self.terminal_id,
-            ) from None
+            )
         return await self._raw_call(op, *args, timeout_s=max(0.05, deadline - time.monotonic()), **kwargs)
 
     async def _raw_call(self, op: str, *args: Any, timeout_s: float, **kwargs: Any) -> Any:
@@ -449,6 +437,21 @@ class TerminalClient:
     async def pause_stream(self, paused: bool) -> None:
         self._stream_paused = paused
         await self.call("stream_pause", paused)
+
+
+async def _wait_set(event: asyncio.Event, timeout_s: float) -> bool:
+    """Whether ``event`` is set within ``timeout_s``. A budget already spent (a carousel step's) gives
+    False at once: ``wait_for`` with a timeout of 0 would wrap ``event.wait()`` in a task it cancels
+    before it starts, and that coroutine is then reported as never awaited."""
+    if event.is_set():
+        return True
+    if timeout_s <= 0:
+        return False
+    try:
+        await asyncio.wait_for(event.wait(), timeout_s)
+    except TimeoutError:
+        return False
+    return True
 
 
 def _now() -> datetime:

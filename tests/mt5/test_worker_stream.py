@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import app.mt5.sim as sim
 from app.mt5.protocol import TickCursor
 from app.mt5.worker import Worker
@@ -26,3 +28,16 @@ def test_a_new_worker_resumes_from_the_apps_cursor() -> None:
     assert worker.stream_set(["EURUSD"], {"EURUSD": TickCursor(1_500, 4)}, 0.01) == {
         "EURUSD": TickCursor(1_500, 4)
     }
+
+
+async def test_a_call_whose_time_is_up_is_refused_at_once() -> None:
+    """A carousel step that has spent its budget calls with ``timeout_s`` <= 0: not ready, at once."""
+    from app.models import NotReadyError
+    from app.mt5.client import TerminalClient
+    from app.mt5.protocol import WorkerSpec
+
+    client = TerminalClient(WorkerSpec("never-started", "sim"))  # not started: never ready
+    for spent in (0.0, -1.5):
+        with pytest.raises(NotReadyError, match="not ready"):
+            await client.call("account", timeout_s=spent)
+    assert await client.wait_ready(0) is False
