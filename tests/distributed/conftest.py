@@ -4,6 +4,7 @@ multi-process tests start nodes as processes of their own: test_processes.py).""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,10 +114,12 @@ def _now() -> Any:
     return utc_now()
 
 
-@pytest.fixture
-async def cluster(
+@asynccontextmanager
+async def running_cluster(
     postgres_url: str, sim_server: Listener, admin: SimAdmin, data_dir: Any
 ) -> AsyncIterator[Cluster]:
+    """A :class:`Cluster` whose nodes are stopped at the end (the fixture ``cluster``; other test
+    packages make their own fixture of it)."""
     db = Database(postgres_url)
     await db.start()
     made = Cluster(postgres_url, data_dir, admin, sim_server.address, db)
@@ -126,6 +129,14 @@ async def cluster(
         for node in list(made.nodes):
             await made.stop(node)
         await db.stop()
+
+
+@pytest.fixture
+async def cluster(
+    postgres_url: str, sim_server: Listener, admin: SimAdmin, data_dir: Any
+) -> AsyncIterator[Cluster]:
+    async with running_cluster(postgres_url, sim_server, admin, data_dir) as made:
+        yield made
 
 
 Wait = Callable[..., Any]

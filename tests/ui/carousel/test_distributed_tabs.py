@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -18,8 +19,12 @@ from app.core.storage import Database
 from app.core.times import utc_now
 from app.distributed.console import DistributedCarousel
 from app.models import NewAccount, Side
+from app.mt5.sim.admin import SimAdmin
+from app.mt5.sim.listener import Listener
+from app.ui.accounts_model import REASON, STATUS
 from app.ui.accounts_tab import AccountsTab
 from app.ui.exposure_tab import ExposureTab
+from tests.distributed.conftest import FAST, Cluster, running_cluster
 from tests.support.factories import position, snapshot
 from tests.support.keyrings import MemoryKeyring
 from tests.support.sim_fixtures import wait_until
@@ -44,6 +49,15 @@ async def console(
     finally:
         await carousel.stop()
         await db.stop()
+
+
+@pytest.fixture
+async def cluster(
+    postgres_url: str, sim_server: Listener, admin: SimAdmin, data_dir: Path
+) -> AsyncIterator[Cluster]:
+    """Nodes in this process (tests/distributed/conftest.py), on this package's qasync loop."""
+    async with running_cluster(postgres_url, sim_server, admin, data_dir) as made:
+        yield made
 
 
 async def test_another_machines_visit_shows_in_the_accounts_and_exposure_tabs(
@@ -84,3 +98,51 @@ async def test_another_machines_visit_shows_in_the_accounts_and_exposure_tabs(
         assert table(exposure_tab)[0][:4] == ["EURUSD", "+0.50", "0.50", "0.00"]
     finally:
         await node.stop()
+
+
+@pytest.mark.slow
+async def test_an_account_no_node_can_log_in_to_is_shown_as_such_in_the_accounts_tab(
+    qtbot: QtBot, cluster: Cluster
+) -> None:
+    """The console's own keyring is not the nodes': an account whose password no running node holds
+    shows as an error saying so, beside one a node visited, and the carousel's line counts it."""
+    served, orphan = await cluster.account(), await cluster.account()
+    cluster.give("n1", served)
+    hub = EventHub()
+    console = DistributedCarousel(
+        cluster.url,
+        cluster.db,
+        hub,
+        CarouselSettings(**FAST["carousel"]),
+        DistributedSettings(**FAST["distributed"]),
+    )
+    await console.start()
+    registry = AccountRegistry(cluster.db, CredentialStore(MemoryKeyring()), hub=hub)
+    tab = AccountsTab(hub, registry, console, stale_after=timedelta(minutes=15))
+    qtbot.addWidget(tab)
+    tab.show()
+    try:
+        await cluster.node("n1", terminals=1)
+
+        def cells(account_id: int) -> tuple[str, str] | None:
+            row = tab.model.row_of(account_id)
+            if row is None:
+                return None
+            model = tab.model
+            return str(model.data(model.index(row, STATUS))), str(model.data(model.index(row, REASON)))
+
+        def shown() -> bool:
+            return cells(served.id) == ("ok", "") and (cells(orphan.id) or ("", ""))[0] == "error"
+
+        try:
+            await wait_until(shown, within_s=60)
+        except AssertionError:
+            raise AssertionError(f"shown: {cells(served.id)}, {cells(orphan.id)}") from None
+        reason = cells(orphan.id)[1]  # type: ignore[index]
+        assert reason.startswith("no node can log in to it"), reason
+        await wait_until(
+            lambda: "1 account(s) no node can log in to" in tab.carousel_label.text(), within_s=30
+        )
+        assert "1 node(s): n1 (1 terminal(s), 1 account(s))" in tab.carousel_label.text()
+    finally:
+        await console.stop()
