@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -123,8 +124,8 @@ def wait_for_workers(db: Database, wanted: int, processes: list[subprocess.Popen
         time.sleep(0.5)
 
 
-def one_cycle(db: Database, accounts: int) -> tuple[float, int, int]:
-    """Start the carousel; its first cycle's time, visits done and failed."""
+def one_cycle(db: Database, accounts: int) -> tuple[float, int, int, int]:
+    """Start the carousel; its first cycle's time, visits done and failed, and its number."""
     db.call(lambda tx: tx.cycles.set_control(running=True, paused=False, by="bench", now=utc_now()))
     deadline = time.monotonic() + accounts * 30 + 600
     while True:
@@ -132,10 +133,48 @@ def one_cycle(db: Database, accounts: int) -> tuple[float, int, int]:
         if finished is not None and finished.duration_s is not None:
             number = finished.cycle
             counts = db.call(lambda tx, number=number: tx.cycles.counts(number), readonly=True)
-            return finished.duration_s, counts.get("done", 0), counts.get("failed", 0)
+            return finished.duration_s, counts.get("done", 0), counts.get("failed", 0), number
         if time.monotonic() > deadline:
             raise RuntimeError("the cycle did not end")
         time.sleep(0.5)
+
+
+def breakdown(db: Database, cycle: int) -> dict[str, float]:
+    """Where the cycle's time went, from the store's record of its visits: the wait for the first
+    visit to start, the median visit (claimed to stored), the median gap between two visits on one
+    terminal (a job's fetch and hand-over), and the longest terminal's busy time."""
+
+    def read(tx: Any) -> tuple[int, list[tuple[str, int, int]]]:
+        started = tx.conn.execute(
+            text("SELECT started_ms FROM cycles WHERE cycle = :c"), {"c": cycle}
+        ).scalar_one()
+        rows = tx.conn.execute(
+            text(
+                "SELECT node || '/' || terminal, started_ms, finished_ms FROM cycle_visits "
+                "WHERE cycle = :c AND state = 'done' ORDER BY started_ms"
+            ),
+            {"c": cycle},
+        ).all()
+        return int(started), [(str(t), int(a), int(b)) for t, a, b in rows]
+
+    started, rows = db.call(read, readonly=True)
+    if not rows:
+        return {}
+    visits = sorted(b - a for _, a, b in rows)
+    per_terminal: dict[str, list[tuple[int, int]]] = {}
+    for terminal, a, b in rows:
+        per_terminal.setdefault(terminal, []).append((a, b))
+    gaps = sorted(
+        later[0] - earlier[1]
+        for spans in per_terminal.values()
+        for earlier, later in zip(spans, spans[1:], strict=False)
+    )
+    return {
+        "first_visit_s": (rows[0][1] - started) / 1000,
+        "visit_median_s": visits[len(visits) // 2] / 1000,
+        "gap_median_s": (gaps[len(gaps) // 2] / 1000) if gaps else 0.0,
+        "busiest_terminal_visits": max(len(spans) for spans in per_terminal.values()),
+    }
 
 
 def stop(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -178,7 +217,8 @@ def main() -> int:
                     try:
                         with Database(url) as db:
                             wait_for_workers(db, count * args.terminals, processes, nodes_root)
-                            took, done, failed = one_cycle(db, args.accounts)
+                            took, done, failed, number = one_cycle(db, args.accounts)
+                            where = breakdown(db, number)
                     finally:
                         stop(processes)
                     cluster.drop_database(url)
@@ -190,6 +230,14 @@ def main() -> int:
                         f"   [load average {load:.1f} at the end]",
                         flush=True,
                     )
+                    if where:
+                        print(
+                            f"   first visit after {where['first_visit_s']:.1f} s; a visit "
+                            f"{where['visit_median_s']:.2f} s, between two on a terminal "
+                            f"{where['gap_median_s']:.3f} s (medians); busiest terminal "
+                            f"{where['busiest_terminal_visits']:.0f} visits",
+                            flush=True,
+                        )
                     if failed or done != args.accounts:
                         print(f"   {done} visited, {failed} failed", flush=True)
                     results.append(

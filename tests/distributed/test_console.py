@@ -11,6 +11,7 @@ from app.core.hub import EventHub, Topic
 from app.distributed.console import DistributedCarousel
 from app.models import AccountAction, AccountStatus, AccountUpdate, CarouselStatus
 from tests.distributed.conftest import FAST, Cluster
+from tests.support.postgres import PostgresCluster
 from tests.support.sim_fixtures import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -68,6 +69,36 @@ async def test_a_console_shows_every_visit_and_the_progress_as_the_nodes_make_th
         assert not halted.running
         snapshot = await console.sync_now(accounts[0].id)  # a Sync now runs with the carousel stopped
         assert snapshot.account_key == accounts[0].key
+    finally:
+        seen.close()
+        await console.stop()
+
+
+async def test_a_console_hears_the_store_again_after_postgresql_restarts_and_reads_what_it_missed(
+    cluster: Cluster, postgres_cluster: PostgresCluster
+) -> None:
+    hub = EventHub()
+    console = await _console(cluster, hub)
+    seen = hub.subscribe([Topic.ACCOUNTS])
+    published: set[int] = set()
+
+    def heard(account_id: int) -> bool:
+        published.update(event.key for event in seen.drain())
+        return account_id in published
+
+    try:
+        before = await cluster.account()
+        await wait_until(lambda: heard(before.id), within_s=30)
+        await asyncio.to_thread(postgres_cluster.restart)
+        # Made as soon as the store is back, perhaps before the console listens again: its NOTIFY may be
+        # lost, and reading everything after reconnecting must find it.
+        missed = await cluster.account()
+        await wait_until(lambda: console.listener.connections >= 2, within_s=60)
+        await wait_until(lambda: heard(missed.id), within_s=30)
+        later = await cluster.account()  # and it hears the store's NOTIFY again
+        await wait_until(lambda: heard(later.id), within_s=30)
+        status = await console.refresh()
+        assert status.terminals == ()  # no node runs: the progress is read again all the same
     finally:
         seen.close()
         await console.stop()
