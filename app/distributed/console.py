@@ -11,6 +11,8 @@ drives it, through the store. :class:`DistributedCarousel` stands where the one-
 * **start, stop, pause** write the carousel's switch in the store (start and stop are audited); every
   node and console follows it. Stopping cancels the visits still waiting.
 * **Sync now** is a job at the front of the queue for a node that can log in to the account.
+* **a password added or changed** on this console is checked by such a visit at once, once a node
+  announces the account (with the password *its* keyring holds): a wrong one is never shown as ok.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from app.audit import Action, AuditAppender
 from app.config import CarouselSettings, DistributedSettings
 from app.core.accounts import UnknownAccountError
 from app.core.carousel.errors import CarouselError, NoTerminalError, VisitFailed
+from app.core.carousel.proof import verify_by_visit
 from app.core.carousel.schedule import staleness
 from app.core.hub import EventHub, Topic
 from app.core.storage import Database, Tx
@@ -57,6 +60,8 @@ log = logging.getLogger(__name__)
 
 REFRESH_S = 0.2  # notifications are gathered this long, then read together (at most 5 reads a second)
 SYNC_MARGIN_S = 15.0
+VERIFY_WAIT_S = 10.0  # how long a new password's check waits for a node to announce the account
+VERIFY_POLL_S = 0.5
 
 
 class DistributedCarousel:
@@ -188,20 +193,22 @@ class DistributedCarousel:
 
     def verify(self, account: ManagedAccount) -> None:
         """An added or changed password is checked by a visit now, in the background (the registry
-        calls this), on a node that can log in to the account; where none can yet (its keyring does
-        not hold the password, or it has not read it yet), the account stays pending until a cycle
-        visits it."""
-        self._spawn(self._verify(account))
+        calls this), on a node that can log in to the account — with the password *that node's*
+        keyring holds. A node reads its keyring again when it hears of the change, so this waits a
+        little (``VERIFY_WAIT_S``) for one to announce the account; where none does, the account
+        stays pending until a cycle visits it."""
+        self._spawn(verify_by_visit(self._sync_once_served, account))
 
-    async def _verify(self, account: ManagedAccount) -> None:
-        try:
-            await self.sync_now(account.id)
-        except (VisitFailed, UnknownAccountError):
-            pass  # recorded on the account (or it is gone)
-        except CarouselError as exc:  # no node now: the next cycle verifies it
-            log.info("carousel: could not verify %s now: %s", account.key, exc)
-        except Exception:
-            log.exception("carousel: verifying %s failed", account.key)
+    async def _sync_once_served(self, account_id: int) -> AccountSnapshot:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + VERIFY_WAIT_S
+        while True:
+            try:
+                return await self.sync_now(account_id)
+            except NoTerminalError:
+                if loop.time() >= deadline:
+                    raise
+            await asyncio.sleep(VERIFY_POLL_S)
 
     # ------------------------------------------------------------------ what the views want
 

@@ -7,10 +7,13 @@ import asyncio
 import pytest
 
 from app.config import CarouselSettings, DistributedSettings
+from app.core.accounts import AccountRegistry
+from app.core.credentials import CredentialStore
 from app.core.hub import EventHub, Topic
 from app.distributed.console import DistributedCarousel
-from app.models import AccountAction, AccountStatus, AccountUpdate, CarouselStatus
-from tests.distributed.conftest import FAST, Cluster
+from app.models import AccountAction, AccountStatus, AccountUpdate, CarouselStatus, NewAccount
+from tests.distributed.conftest import FAST, SERVER, Cluster
+from tests.support.keyrings import MemoryKeyring
 from tests.support.postgres import PostgresCluster
 from tests.support.sim_fixtures import wait_until
 
@@ -71,6 +74,50 @@ async def test_a_console_shows_every_visit_and_the_progress_as_the_nodes_make_th
         assert snapshot.account_key == accounts[0].key
     finally:
         seen.close()
+        await console.stop()
+
+
+async def test_a_password_added_on_a_console_is_checked_at_once_by_a_node_that_holds_it(
+    cluster: Cluster,
+) -> None:
+    """Adding an account on a console (the registry's verifier is the console's) has a node log in to
+    it now, with the password that node's keyring holds: a wrong one is an error at once, never ok;
+    the right one is ok — with the carousel stopped, so no cycle did it."""
+    hub = EventHub()
+    console = await _console(cluster, hub)
+    registry = AccountRegistry(cluster.db, CredentialStore(MemoryKeyring()), hub=hub)
+    registry.verifier = console.verify
+    right, wrong = cluster.next_login, cluster.next_login + 1
+    cluster.next_login += 2
+    for login in (right, wrong):
+        cluster.admin.create_account(login, f"Pw-{login}", server=SERVER, balance=1_000.0)
+    node_keyring = CredentialStore(cluster.keyring("n1"))
+    node_keyring.store(right, SERVER, f"Pw-{right}")
+    node_keyring.store(wrong, SERVER, "not-the-password")
+    try:
+        await cluster.node("n1", terminals=1, carousel={"autostart": False})
+        added = [await registry.add(NewAccount(login, SERVER), f"Pw-{login}") for login in (right, wrong)]
+        assert [a.status for a in added] == [AccountStatus.PENDING] * 2
+
+        async def statuses() -> list[AccountStatus]:
+            rows = await cluster.db.run(lambda tx: [tx.accounts.get(a.id) for a in added], readonly=True)
+            return [row.status for row in rows if row is not None]
+
+        settled: list[AccountStatus] = []
+
+        async def poll() -> bool:
+            settled[:] = await statuses()
+            return AccountStatus.PENDING not in settled
+
+        deadline = asyncio.get_running_loop().time() + 60
+        while not await poll():
+            assert asyncio.get_running_loop().time() < deadline, f"still {settled}"
+            await asyncio.sleep(0.2)
+        assert settled == [AccountStatus.OK, AccountStatus.ERROR]
+        control = await cluster.db.run(lambda tx: tx.cycles.control(), readonly=True)
+        latest = await cluster.db.run(lambda tx: tx.cycles.latest(), readonly=True)
+        assert not control.running and latest is None  # a Sync now did it, no cycle
+    finally:
         await console.stop()
 
 
