@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 CANDIDATE_EVERY_S = 2.0  # a node that does not plan asks for the planner's lease this often
 CHECK_EVERY_S = 2.0  # how often an open cycle's visits are looked at closely (stalled, stranded)
 MIN_TICK_GAP_S = 0.5  # wakes closer together than this are one look
+FIRST_JOBS = 64  # a new cycle's first jobs, deferred before the rest
 PRUNE_EVERY = 100  # ticks between prunings of old cycles and finished jobs
 JOBS_KEPT_HOURS = 24  # failed and cancelled jobs are kept this long (for a look), then deleted
 
@@ -217,7 +218,11 @@ class Planner:
             )
             for account_id, position in visits
         ]
-        await self._app.job_manager.batch_defer_jobs_async(jobs)
+        # The first few at once, so the terminals start while the rest are deferred (1,000 jobs take
+        # a few tenths of a second): later positions have lower priorities, so the order holds.
+        for start, end in ((0, FIRST_JOBS), (FIRST_JOBS, len(jobs))):
+            if jobs[start:end]:
+                await self._app.job_manager.batch_defer_jobs_async(jobs[start:end])
 
     async def _tend(self, cycle: int, now: datetime) -> None:
         timeout = self._settings.heartbeat_timeout_s
