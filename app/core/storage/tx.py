@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 
 from app.core.pnl import PnLCalendar, period_pnl
 from app.core.storage.accounts import AccountRows
+from app.core.storage.alerts import AlertRows
 from app.core.storage.client_orders import ClientOrderRows, KillSwitchRows
 from app.core.storage.cycles import CycleRows
 from app.core.storage.deals import DealRows, UpsertResult
@@ -47,6 +48,7 @@ class Tx:
         self.kill_switches = KillSwitchRows(conn)
         self.nodes = NodeRows(conn)  # the distributed carousel (app/distributed)
         self.cycles = CycleRows(conn)
+        self.alerts = AlertRows(conn)
 
     def record_visit(
         self,
