@@ -20,9 +20,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from app.config import AccountsSettings, CarouselSettings
 from app.core.accounts import AccountRegistry
@@ -57,6 +58,24 @@ async def _discard(work: asyncio.Future[object] | asyncio.Future[Collected] | No
     if work is not None:
         with contextlib.suppress(Exception, asyncio.CancelledError):
             await work
+
+
+Claim = asyncio.Future[tuple[bool, ManagedAccount | None, datetime | None]]
+
+
+class _LatestDealOf:
+    """The newest stored deal's time, from the claim's transaction, when the Visitor awaits it (only
+    once the login and snapshot worked): nothing is made until then, so a visit that fails at its
+    login leaves no coroutine behind that was never awaited."""
+
+    def __init__(self, claim: Claim) -> None:
+        self._claim = claim
+
+    def __await__(self) -> Generator[Any, None, datetime | None]:
+        return self._read().__await__()
+
+    async def _read(self) -> datetime | None:
+        return (await asyncio.shield(self._claim))[2]
 
 
 class _EndedAlready(Exception):
@@ -106,7 +125,7 @@ class NodeVisits:
         collecting: asyncio.Future[Collected] | None = None
         try:
             if known is not None and known.enabled:
-                collecting = asyncio.ensure_future(self._collect(place, known, self._latest_deal(claim)))
+                collecting = asyncio.ensure_future(self._collect(place, known, _LatestDealOf(claim)))
             claimed, account, latest_deal = await claim
             if not claimed or account is None or not account.enabled or (known and account.key != known.key):
                 await _discard(collecting)
@@ -136,11 +155,6 @@ class NodeVisits:
             await _discard(collecting)
             if not claim.done():
                 claim.cancel()
-
-    async def _latest_deal(
-        self, claim: asyncio.Future[tuple[bool, ManagedAccount | None, datetime | None]]
-    ) -> datetime | None:
-        return (await asyncio.shield(claim))[2]
 
     async def _collect(
         self, place: VisitPlace, account: ManagedAccount, latest_deal: LatestDeal
