@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -425,3 +428,35 @@ async def test_a_slow_client_never_delays_the_others(running: Running, token: st
     finally:
         await fast.sio.disconnect()
         await stuck.sio.disconnect()
+
+
+NODE_CLIENT = Path(__file__).parent / "node" / "seed002_client.cjs"
+WEB_MODULES = Path(__file__).resolve().parents[2] / "web" / "node_modules"
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node is not installed (scripts/test installs it)")
+async def test_a_seed_002_client_on_the_real_socket_io_client_package(running: Running, token: str) -> None:
+    """The npm package socket.io-client (from web/package-lock.json, installed by scripts/test), using
+    only seed 002's events: subscribe, tick, candles, get_* and their answers, market_summary, health."""
+    assert (WEB_MODULES / "socket.io-client").is_dir(), "run scripts/build-web (npm ci) first"
+    process = await asyncio.create_subprocess_exec(
+        "node",
+        str(NODE_CLIENT),
+        running.url,
+        token,
+        env={**os.environ, "NODE_PATH": str(WEB_MODULES)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode == 0, (out.decode()[-2000:], err.decode()[-2000:])
+    seen = json.loads(out.decode().strip().splitlines()[-1])
+    assert seen["subscribed"]["symbol"] == "EURUSD" and seen["subscribed"]["timeframe"] == "M1"
+    assert all(set(t) == TICK_KEYS and t["symbol"] == "EURUSD" for t in seen["ticks"])
+    assert all(set(c["bar"]) == BAR_KEYS and c["closed"] is False for c in seen["live"])
+    assert seen["history"] == {"symbol": "EURUSD", "timeframe": "M1", "count": 30}
+    assert "EURUSD" in seen["symbols"] and seen["account_info"]["number"] > 0
+    assert all(b["symbol"] == "EURUSD" and b["bids"] and b["asks"] for b in seen["order_book"])
+    assert seen["health"]["status"] == "ok"
+    assert [row["symbol"] for row in seen["market_summary"]["symbols"]] == ["EURUSD"]
+    assert seen["errors"] == []
