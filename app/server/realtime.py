@@ -399,6 +399,7 @@ class RealtimeGateway:
         client.ending = True
         for room in self.rooms.values():
             room.discard(client)  # nothing more goes out to it
+        self.feed.drop(client)
         task = asyncio.ensure_future(self._end(sid, reason, code, reconnect=reconnect))
         self._pending_ends.add(task)
         task.add_done_callback(self._pending_ends.discard)
