@@ -311,6 +311,13 @@ class ModifyRequest(_In):
     audit_note: str = Field(default="", max_length=MAX_NOTE_LENGTH)
 
 
+class CancelRequest(_In):
+    """Remove a pending order (``order_id`` = its ticket)."""
+
+    order_id: int = Field(ge=1, le=2**63 - 1, description="the pending order's ticket")
+    audit_note: str = Field(default="", max_length=MAX_NOTE_LENGTH)
+
+
 class TradeResponse(_Out):
     success: bool
     ticket: int | None
