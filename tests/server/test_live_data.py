@@ -401,6 +401,33 @@ async def test_health_on_every_terminal_state_change(running: Running, client: S
     assert len(client.got("health", since)) == 3  # the ping's answer only: another terminal is no news
 
 
+async def test_health_when_the_terminal_really_drops_and_comes_back(
+    running: Running, client: Seed002
+) -> None:
+    """The simulator's terminal loses its connection (fault injection), then gets it back: a health
+    event each way, without the client asking."""
+    from app.mt5.sim.admin import SimAdmin
+
+    sim = running.runtime.sim_server
+    assert sim is not None
+    await wait_until(lambda: client.got("connected"))
+    since = client.now()
+    terminal = running.runtime.pool.live.terminal_id
+    with SimAdmin(sim.address) as admin:
+        admin.set_faults(terminal, disconnected=True)
+        try:
+            await wait_until(
+                lambda: any(h["status"] == "degraded" for h in client.got("health", since)), within_s=60
+            )
+        finally:
+            admin.clear_faults()
+    lost = next(h for h in client.got("health", since) if h["status"] == "degraded")
+    assert lost["mt5_connected"] is False and lost["terminal_state"] != "logged_in"
+    await wait_until(lambda: client.got("health", since)[-1]["status"] == "ok", within_s=90)
+    assert client.got("health", since)[-1]["terminal_state"] == "logged_in"
+    await wait_until(lambda: running.runtime.account_state.account is not None, within_s=60)
+
+
 async def test_a_slow_client_never_delays_the_others(running: Running, token: str) -> None:
     gateway = running.runtime.server.gateway
     assert gateway is not None
