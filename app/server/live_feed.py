@@ -26,16 +26,22 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from app.core import indicators as maths
 from app.core.hub import Delivery, Event, Topic
-from app.models import Bar, BarUpdate, TerminalError, TerminalState, TickBatch
-from app.models.market import msc_to_datetime
+from app.models import Bar, BarUpdate, Book, TerminalError, TerminalState, TickBatch
 from app.server.errors import ApiError
+from app.server.live_payloads import (
+    book_json,
+    candle_json,
+    indicator_json,
+    sub_json,
+    sub_order,
+    tick_json,
+)
 from app.server.live_requests import Wanted, bad, channel_timeframes, symbol_of, wanted_of
 from app.server.live_state import CandleKey, SubKey
-from app.server.schemas import BookOut, Health, iso
+from app.server.live_summary import MarketSummary
+from app.server.schemas import Health
 
 if TYPE_CHECKING:
     from app.server.context import ServerContext
@@ -94,7 +100,7 @@ class LiveFeed:
         self.max_subscriptions = settings.max_subscriptions
         self.candle_interval_s = settings.candle_interval_s
         self.book_interval_s = settings.book_interval_s
-        self.summary_interval_s = settings.market_summary_s
+        self.summary = MarketSummary(ctx, clients, encode)
         self.candle_rooms: dict[CandleKey, CandleRoom] = {}
         self.tick_rooms: dict[str, set[Client]] = {}
         self.book_rooms: dict[str, BookRoom] = {}
@@ -117,7 +123,7 @@ class LiveFeed:
             asyncio.create_task(self._pump(bars, self._on_bars), name="live-candles-pump"),
             asyncio.create_task(self._pump(ticks, self._on_ticks), name="live-ticks-pump"),
             asyncio.create_task(self._pump(terminal, self._on_terminal), name="live-health-pump"),
-            asyncio.create_task(self._summary_loop(), name="live-market-summary"),
+            asyncio.create_task(self.summary.run(), name="live-market-summary"),
         ]
 
     async def close(self) -> None:
@@ -175,9 +181,9 @@ class LiveFeed:
         self._settle(client)
         await self._load_indicator_history(client)
         self._replay(client, wanted)
-        answer = {"subscriptions": self.subscriptions_of(client), "added": [_sub_json(k) for k in keys]}
+        answer = {"subscriptions": self.subscriptions_of(client), "added": [sub_json(k) for k in keys]}
         if isinstance(data, dict):
-            answer |= _sub_json((wanted[0].symbol, wanted[0].timeframe))
+            answer |= sub_json((wanted[0].symbol, wanted[0].timeframe))
         await self.emit("subscribed", answer, client.sid)
         return answer
 
@@ -193,14 +199,14 @@ class LiveFeed:
                 removed.add((w.symbol, w.timeframe))
         interest.subscriptions -= removed
         self._settle(client)
-        answer = {"subscriptions": self.subscriptions_of(client), "removed": [_sub_json(k) for k in removed]}
+        answer = {"subscriptions": self.subscriptions_of(client), "removed": [sub_json(k) for k in removed]}
         if isinstance(data, dict):
-            answer |= _sub_json((wanted[0].symbol, wanted[0].timeframe))
+            answer |= sub_json((wanted[0].symbol, wanted[0].timeframe))
         await self.emit("unsubscribed", answer, client.sid)
         return answer
 
     def subscriptions_of(self, client: Client) -> list[dict[str, Any]]:
-        return [_sub_json(k) for k in sorted(client.live.subscriptions, key=_sub_order)]
+        return [sub_json(k) for k in sorted(client.live.subscriptions, key=sub_order)]
 
     # ------------------------------------------------------------------ seed 001: candles and book channels
 
@@ -258,7 +264,7 @@ class LiveFeed:
         """What the ``subscribed``/``unsubscribed`` answer says of the candles and book channels."""
         answer: dict[str, Any] = {}
         if client.live.channel_candles:
-            answer["candles"] = [_sub_json(k) for k in sorted(client.live.channel_candles, key=_sub_order)]
+            answer["candles"] = [sub_json(k) for k in sorted(client.live.channel_candles, key=sub_order)]
         if client.live.channel_books:
             answer["book"] = sorted(client.live.channel_books)
         return answer
@@ -449,23 +455,7 @@ class LiveFeed:
 
     def _candle_packet(self, key: CandleKey, bar: Bar, *, closed: bool) -> str:
         self.candle_packets += 1
-        return self.encode("candles", self._candle_json(key, bar, closed))
-
-    def _candle_json(self, key: CandleKey, bar: Bar, closed: bool) -> dict[str, Any]:
-        p = self.ctx.digits(key[0]).p
-        return {
-            "symbol": key[0],
-            "timeframe": key[1].name,
-            "bar": {
-                "time": iso(msc_to_datetime(bar.time * 1000)),
-                "open": p(bar.open),
-                "high": p(bar.high),
-                "low": p(bar.low),
-                "close": p(bar.close),
-                "tick_volume": bar.tick_volume,
-            },
-            "closed": closed,
-        }
+        return self.encode("candles", candle_json(key, bar, closed, self.ctx.digits(key[0]).p))
 
     def _replay(self, client: Client, wanted: list[Wanted]) -> None:
         for w in wanted:
@@ -480,7 +470,9 @@ class LiveFeed:
         live = self.ctx.services.market_data.live_bar(*key)
         if live is not None and live.current is not None:
             client.live.outbox.offer(
-                key, [], self.encode("candles", self._candle_json(key, live.current, False))
+                key,
+                [],
+                self.encode("candles", candle_json(key, live.current, False, self.ctx.digits(key[0]).p)),
             )
             client.ready.set()
 
@@ -498,16 +490,7 @@ class LiveFeed:
 
     def _tick_json(self, symbol: str, tick: Any) -> dict[str, Any]:
         spec = self.ctx.services.market_data.cached_spec(symbol)
-        p = self.ctx.digits(symbol).p
-        return {
-            "symbol": symbol,
-            "bid": p(tick.bid),
-            "ask": p(tick.ask),
-            "last": p(tick.last),
-            "volume": float(getattr(tick, "volume", 0.0)),
-            "time": iso(msc_to_datetime(tick.time_msc)),
-            "spread": round((tick.ask - tick.bid) / spec.point) if spec is not None and spec.point else 0,
-        }
+        return tick_json(symbol, tick, spec.point if spec is not None else 0.0, self.ctx.digits(symbol).p)
 
     def _current_tick(self, symbol: str) -> dict[str, Any] | None:
         hub = self.ctx.services.hub
@@ -544,12 +527,8 @@ class LiveFeed:
                         client.offer_latest("order_book", room.symbol, packet)
             await asyncio.sleep(self.book_interval_s)
 
-    def _book_json(self, book: Any) -> dict[str, Any]:
-        data = BookOut.of(book).model_dump(mode="json")
-        p = self.ctx.digits(book.symbol).p
-        for side in ("bids", "asks"):
-            data[side] = [{"price": p(lv["price"]), "volume": lv["volume"]} for lv in data[side]]
-        return data
+    def _book_json(self, book: Book) -> dict[str, Any]:
+        return book_json(book, self.ctx.digits(book.symbol).p)
 
     # ------------------------------------------------------------------ indicators
 
@@ -596,26 +575,9 @@ class LiveFeed:
             client.offer_latest("indicators", room.key, packet)
 
     def _indicator_json(self, room: CandleRoom, specs: tuple[maths.IndicatorSpec, ...]) -> dict[str, Any]:
-        close = np.fromiter(room.closes, dtype=np.float64, count=len(room.closes))
-        times = list(room.times)
-        out = []
-        for spec in specs:
-            values = maths.compute(spec, close) if len(close) else {}
+        return indicator_json(room.key, list(room.times), list(room.closes), specs)
 
-            def at(i: int, values: dict[str, Any] = values) -> dict[str, Any] | None:
-                if len(times) < -i:
-                    return None
-                return {
-                    "time": iso(msc_to_datetime(times[i] * 1000)),
-                    "values": {name: _finite(column[i]) for name, column in values.items()},
-                }
-
-            out.append(
-                {"name": spec.kind.value, "params": dict(spec.params), "closed": at(-2), "live": at(-1)}
-            )
-        return {"symbol": room.key[0], "timeframe": room.key[1].name, "indicators": out}
-
-    # ------------------------------------------------------------------ health and market summary
+    # ------------------------------------------------------------------ health
 
     def _health_key(self, state: TerminalState | None = None) -> tuple[str, str]:
         state = state if state is not None else self.ctx.live_state()
@@ -635,77 +597,8 @@ class LiveFeed:
                 if not client.ending:
                     client.offer_latest("health", None, packet)
 
-    def summary_symbols(self, client: Client) -> set[str] | None:
-        """The symbols a client's ``market_summary`` covers (None: every streamed one)."""
-        wanted = set(client.live.tick_symbols)
-        if "quotes" in client.channels:
-            if client.symbols is None:
-                return None
-            wanted |= client.symbols
-        return wanted
-
-    def summary_rows(self) -> dict[str, dict[str, Any]]:
-        market, hub = self.ctx.services.market_data, self.ctx.services.hub
-        rows: dict[str, dict[str, Any]] = {}
-        for symbol in market.subscribed:
-            quote = hub.latest(Topic.QUOTES, symbol)
-            if quote is None:
-                continue
-            day = market.daily_bar(symbol)
-            p = self.ctx.digits(symbol).p
-            day_open = day.open if day is not None else quote.day_open
-            rows[symbol] = {
-                "symbol": symbol,
-                "bid": p(quote.bid),
-                "ask": p(quote.ask),
-                "spread": quote.spread_points,
-                "open": p(day_open) if day_open else None,
-                "high": p(max(day.high, quote.bid)) if day is not None else None,
-                "low": p(min(day.low, quote.bid)) if day is not None else None,
-                "change": p(quote.bid - day_open) if day_open else None,
-                "change_pct": round((quote.bid - day_open) / day_open * 100.0, 4) if day_open else None,
-                "time": iso(msc_to_datetime(quote.time_msc)),
-            }
-        return rows
-
-    def send_summary(self, client: Client, rows: dict[str, dict[str, Any]] | None = None) -> None:
-        self._offer_summaries([client], self.summary_rows() if rows is None else rows)
-
-    def _offer_summaries(self, clients: Iterable[Client], rows: dict[str, dict[str, Any]]) -> None:
-        packets: dict[frozenset[str] | None, str] = {}
-        stamp = iso(msc_to_datetime(int(time.time() * 1000)))
-        for client in clients:
-            if client.ending or not (client.live.subscriptions or "quotes" in client.channels):
-                continue
-            wanted = self.summary_symbols(client)
-            key = None if wanted is None else frozenset(wanted)
-            packet = packets.get(key)
-            if packet is None:
-                chosen = [row for s, row in sorted(rows.items()) if key is None or s in key]
-                packet = packets[key] = self.encode("market_summary", {"timestamp": stamp, "symbols": chosen})
-            client.offer_latest("market_summary", None, packet)
-
-    async def _summary_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.summary_interval_s)
-            try:
-                await self.ctx.know_symbols()
-                self._offer_summaries(list(self.clients.values()), self.summary_rows())
-            except Exception:  # pragma: no cover - a converter bug must not end the loop
-                log.exception("could not send the market summary")
-
-
-def _sub_json(key: SubKey) -> dict[str, Any]:
-    return {"symbol": key[0], "timeframe": key[1].name if key[1] is not None else None}
-
-
-def _sub_order(key: SubKey) -> tuple[str, int]:
-    return key[0], int(key[1]) if key[1] is not None else 0
-
-
-def _finite(value: Any) -> float | None:
-    number = float(value)
-    return number if math.isfinite(number) else None
+    def send_summary(self, client: Client) -> None:
+        self.summary.send(client)
 
 
 def _history_length(specs: tuple[maths.IndicatorSpec, ...]) -> int:
