@@ -619,9 +619,14 @@ class RealtimeGateway:
         return Candles.of(series).model_dump(mode="json")
 
     async def _get_account_info(self, client: Client, data: Any) -> dict[str, Any]:
+        """The live account; from then on ``account_update`` follows its changes (seed 002 has no
+        channels to ask for them: its clients get them after asking for the account once)."""
         info = self.ctx.services.account_state.account
         if info is None:
             raise ApiError(503, "the live account is not known yet", "not_ready")
+        if "account" not in client.channels:
+            client.channels.add("account")
+            self.rooms["account"].add(client)
         return AccountOut.of(info).model_dump(mode="json")
 
 

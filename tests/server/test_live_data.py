@@ -158,7 +158,9 @@ async def test_the_live_bar_comes_at_most_ten_times_a_second(running: Running, c
     assert len(made) >= len(updates)  # the hub's updates were folded, never multiplied
 
 
-async def test_requests_are_answered_with_named_events_and_acknowledgements(client: Seed002) -> None:
+async def test_requests_are_answered_with_named_events_and_acknowledgements(
+    running: Running, token: str, client: Seed002
+) -> None:
     since = client.now()
     await client.sio.emit("get_symbols")
     await client.sio.emit("get_candles", {"symbol": "EURUSD", "timeframe": "M5", "count": 20})
@@ -178,6 +180,17 @@ async def test_requests_are_answered_with_named_events_and_acknowledgements(clie
     assert book["symbol"] == "EURUSD" and book["bids"] and book["asks"]
     assert max(b["price"] for b in book["bids"]) < min(a["price"] for a in book["asks"])
     assert client.got("account_info", since)[-1]["number"] > 0
+    # from then on the account's changes come as account_update (seed 002 has no channel to ask)
+    async with running.client(token) as http:
+        placed = await http.post("/api/place", json={"symbol": "EURUSD", "side": "buy", "volume": 0.01})
+        assert placed.status_code == 200, placed.text
+        await wait_until(lambda: client.got("account_update", since), within_s=30)
+        assert (
+            client.got("account_update", since)[-1]["number"]
+            == client.got("account_info", since)[-1]["number"]
+        )
+        closed = await http.post("/api/close", json={"order_id": placed.json()["ticket"]})
+        assert closed.status_code == 200, closed.text
     health = client.got("health", since)[-1]
     assert health["status"] == "ok" and health["mt5_connected"] is True and health["terminal_state"]
 
