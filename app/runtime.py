@@ -16,6 +16,7 @@ from app.audit import AuditTrail
 from app.config import Settings
 from app.core.account_state import AccountState
 from app.core.accounts import AccountRegistry
+from app.core.alerts import AlertService
 from app.core.audit_hooks import account_change_recorder
 from app.core.carousel import Carousel
 from app.core.credentials import CredentialStore
@@ -138,6 +139,7 @@ class Runtime:
             self.account_state.deals,
             self.market_data.server_time,
         )
+        self.alerts = AlertService(self.storage.db, self.hub, self.market_data, settings.alerts)
         self.carousel = Carousel(
             self.accounts,
             self.pool,
@@ -155,6 +157,7 @@ class Runtime:
             self.risk,
             self.trading,
             risk_monitor,
+            self.alerts,
             self.carousel,
         ]
 
