@@ -22,6 +22,7 @@ from app.core.credentials import CredentialStore
 from app.core.hub import EventHub, Topic
 from app.core.market_data import MarketData
 from app.core.risk import RiskGuard, RiskMonitor
+from app.core.signals.service import SignalService
 from app.core.storage import StorageService
 from app.core.trading import TradingService
 from app.logs import LogBus, LogEntry
@@ -142,6 +143,18 @@ class Runtime:
             audit=self.audit,
             home_passwords=self.sim_server.demo_password if self.sim_server else None,
         )
+        self.signals: SignalService | None = None
+        if settings.signals.enabled:
+            self.signals = SignalService(
+                settings.signals,
+                self.storage.db,
+                self.audit,
+                self.hub,
+                self.trading,
+                self.market_data,
+                self.account_state,
+                self.pool,
+            )
         self.accounts.verifier = self.carousel.verify  # an added or changed password is checked at once
         # The carousel stops first (before the terminals), so it can put a borrowed live terminal back.
         self.services += [
@@ -151,6 +164,7 @@ class Runtime:
             self.risk,
             self.trading,
             risk_monitor,
+            *([self.signals] if self.signals is not None else []),
             self.carousel,
         ]
 

@@ -17,6 +17,7 @@ from app.core.pnl import PnLCalendar, period_pnl
 from app.core.storage.accounts import AccountRows
 from app.core.storage.client_orders import ClientOrderRows, KillSwitchRows
 from app.core.storage.deals import DealRows, UpsertResult
+from app.core.storage.signals import SignalRows, StrategyRows, WebhookRows
 from app.core.storage.snapshots import SnapshotRows
 from app.core.times import utc_now
 from app.models import AccountSnapshot, Deal, ManagedAccount
@@ -43,6 +44,9 @@ class Tx:
         self.deals = DealRows(conn)
         self.client_orders = ClientOrderRows(conn)
         self.kill_switches = KillSwitchRows(conn)
+        self.signals = SignalRows(conn)
+        self.webhooks = WebhookRows(conn)
+        self.strategies = StrategyRows(conn)
 
     def record_visit(
         self,
