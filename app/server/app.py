@@ -24,7 +24,17 @@ from app.server.deps import current_user
 from app.server.errors import EXPECTED, ApiError, to_api_error
 from app.server.limits import BodySizeLimit, send_error
 from app.server.realtime import RealtimeGateway
-from app.server.routes import accounts, carousel, error_responses, live, market, ops, public, signals
+from app.server.routes import (
+    accounts,
+    carousel,
+    error_responses,
+    live,
+    market,
+    ops,
+    public,
+    signals,
+    strategies,
+)
 from app.server.sio_guard import FrameGuard
 
 log = logging.getLogger(__name__)
@@ -135,7 +145,7 @@ def create_api(ctx: ServerContext) -> FastAPI:
     protected = [Depends(current_user)]
     api.include_router(public.router)
     api.include_router(signals.alerts)  # webhook alerts: the webhook's secret, not a token
-    for module in (live, market, ops, accounts, carousel, signals):
+    for module in (live, market, ops, accounts, carousel, signals, strategies):
         api.include_router(module.router, dependencies=protected)
     return api
 

@@ -7,10 +7,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.signals.webhooks import NAME_PATTERN
+from app.models import Timeframe
 from app.models.signals import SignalRecord, StrategyConfig, Webhook
 from app.server.schemas import MAX_NOTE_LENGTH, MAX_SYMBOL_LENGTH, SYMBOL_PATTERN, _In
 
 UUID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
+TIMEFRAME_PATTERN = "^(" + "|".join(Timeframe.__members__) + ")$"
 # What a sender may call a symbol: the terminal's name, or TradingView's "FX:EURUSD", "EUR/USD".
 SENT_SYMBOL_PATTERN = r"^[A-Za-z0-9._#&+:/ -]*$"
 ISO_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$"
@@ -153,12 +155,20 @@ class StrategyOut(_Out):
 
 
 class StrategyIn(_In):
-    """New parameters (absent: kept)."""
+    """A new strategy (``kind``, ``symbol`` and ``timeframe`` needed), or changes to one (absent: kept).
+    ``params`` are merged over the current ones."""
 
+    kind: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     params: dict[str, float] | None = Field(default=None, max_length=20)
     mode: Mode | None = None
     volume: float | None = Field(default=None, gt=0, le=1_000_000)
     symbol: str | None = Field(
         default=None, min_length=1, max_length=MAX_SYMBOL_LENGTH, pattern=SYMBOL_PATTERN
     )
-    timeframe: str | None = Field(default=None, pattern=r"^(M1|M5|M15|M30|H1|H4|D1|W1|MN1)$")
+    timeframe: str | None = Field(default=None, pattern=TIMEFRAME_PATTERN)
+
+
+class StrategyKindOut(_Out):
+    kind: str
+    defaults: dict[str, float]
+    doc: str

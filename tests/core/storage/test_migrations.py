@@ -137,9 +137,9 @@ def _seed_signals(conn: Connection, at: str) -> None:
     conn.execute(
         text(
             "INSERT INTO webhooks (name, secret_sha256, mode, symbols, volume, symbol_map, created_ms, "
-            """updated_ms) VALUES ('tv', 'ab12', 'auto', '["EURUSD"]', 0.1, '{"FX:EURUSD": "EURUSD"}', :ms, :ms)"""
+            "updated_ms) VALUES ('tv', 'ab12', 'auto', :symbols, 0.1, :map, :ms, :ms)"
         ),
-        {"ms": MS},
+        {"ms": MS, "symbols": '["EURUSD"]', "map": '{"FX:EURUSD": "EURUSD"}'},
     )
     conn.execute(
         text(
