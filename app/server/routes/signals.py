@@ -142,10 +142,14 @@ async def approve(uuid: SignalUuid, ctx: Ctx, user: CurrentUser) -> SignalOut:
         return SignalOut.of(await service(ctx).approve(uuid, user.actor))
 
 
+_NO_REASON = DecisionIn()
+
+
 @router.post("/signals/{uuid}/reject", response_model=SignalOut)
-async def reject(uuid: SignalUuid, ctx: Ctx, user: CurrentUser, body: DecisionIn | None = None) -> SignalOut:
+async def reject(uuid: SignalUuid, ctx: Ctx, user: CurrentUser, body: DecisionIn = _NO_REASON) -> SignalOut:
+    """A pending signal rejected (``reason`` optional): nothing is sent, ever."""
     async with answered():
-        return SignalOut.of(await service(ctx).reject(uuid, user.actor, body.reason if body else ""))
+        return SignalOut.of(await service(ctx).reject(uuid, user.actor, body.reason))
 
 
 # ----------------------------------------------------------------------------- webhooks (admin)
@@ -218,8 +222,9 @@ async def webhook_alert(
     ctx: Ctx,
     secret: Annotated[str | None, Query(max_length=256, description="or `secret` in the body")] = None,
 ) -> SignalOut:
-    """An alert (TradingView's body: see the README for the message to paste). A wrong secret or an
-    unknown webhook is a 401, audited without the secret and limited per address."""
+    """An alert (TradingView's body: see the README for the message to paste). A malformed body is a
+    422 naming the field; a wrong secret or an unknown webhook a 401, audited without the secret and
+    limited per address (429 beyond ``[signals] webhook_failures`` a minute)."""
     signals = service(ctx)
     address = client_address(request)
     limiter = _failures(ctx, signals)
@@ -230,7 +235,18 @@ async def webhook_alert(
         raise ApiError(422, f"body: not JSON ({exc})", "validation_error", {"field": "body"}) from None
     if not isinstance(data, dict):
         raise ApiError(422, "body: a JSON object is expected", "validation_error", {"field": "body"})
-    given = secret or (data.get("secret") if isinstance(data.get("secret"), str) else None)
+    try:
+        alert = WebhookAlert.model_validate_json(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first.get("loc", ())) or "body"
+        message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+        problems = [{"field": ".".join(str(p) for p in e.get("loc", ())), "in": "body",
+                     "message": str(e.get("msg", ""))} for e in exc.errors()[:20]]  # fmt: skip
+        raise ApiError(
+            422, f"{field}: {message}", "validation_error", {"field": field, "problems": problems}
+        ) from None
+    given = secret or alert.secret
     # Counted before the secret is looked at (and forgiven when it was right), so that once an address
     # is over the limit even a right guess gets 429: guessing cannot go on at speed.
     wait = limiter.hit(address)
@@ -245,17 +261,6 @@ async def webhook_alert(
         )
         raise ApiError(401, "unknown webhook or wrong secret", "unauthorized")
     limiter.forgive(address)
-    try:
-        alert = WebhookAlert.model_validate_json(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first.get("loc", ())) or "body"
-        message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
-        problems = [{"field": ".".join(str(p) for p in e.get("loc", ())), "in": "body",
-                     "message": str(e.get("msg", ""))} for e in exc.errors()[:20]]  # fmt: skip
-        raise ApiError(
-            422, f"{field}: {message}", "validation_error", {"field": field, "problems": problems}
-        ) from None
     source = f"{hook.source}:{alert.source}" if alert.source else hook.source
     signal = _signal(alert, uuid=alert.uuid or alert_uuid(hook.name, data), source=source,
                      action=SignalAction(alert.action))  # fmt: skip
