@@ -28,7 +28,6 @@ from app.config import SignalSettings
 from app.core.account_state import AccountState
 from app.core.hub import EventHub, Topic
 from app.core.market_data import MarketData
-from app.core.signals import webhooks as secrets_
 from app.core.signals.execution import Carrier, SizingError, market_request, opening_side, risk_volume
 from app.core.signals.symbols import UnknownSymbolError, resolve_symbol
 from app.core.signals.validators import (
@@ -46,6 +45,7 @@ from app.core.signals.validators import (
     Validator,
     load_user_validator,
 )
+from app.core.signals.webhooks import WebhookBook
 from app.core.storage import Database
 from app.core.times import utc_now
 from app.core.trading import TradingService
@@ -123,6 +123,7 @@ class SignalService:
         self._tasks: set[asyncio.Task[None]] = set()
         self._expiry: asyncio.Task[None] | None = None
         self.rate = RatePerSource(settings.max_per_minute)
+        self.webhooks = WebhookBook(db, audit)
         self._user: list[Validator] = []
 
     # ------------------------------------------------------------------ service
@@ -301,62 +302,6 @@ class SignalService:
     ) -> list[SignalRecord]:
         return await self._db.run(
             lambda tx: tx.signals.recent(since=since, status=status, limit=limit), readonly=True
-        )
-
-    # ------------------------------------------------------------------ webhooks
-    async def add_webhook(self, hook: Webhook, *, actor: str) -> tuple[Webhook, str]:
-        """Store a new webhook; returns it with its secret (shown once, kept only as a digest)."""
-        if not secrets_.valid_name(hook.name):
-            raise SignalError("a webhook name is 1 to 32 letters, digits, _ or -", "name")
-        secret = secrets_.new_secret()
-        now = utc_now()
-        hook = Webhook(
-            hook.name,
-            secrets_.digest(secret),
-            hook.mode,
-            hook.symbols,
-            hook.volume,
-            hook.symbol_map,
-            now,
-            now,
-        )
-        if not await self._db.run(lambda tx: tx.webhooks.add(hook)):
-            raise SignalStateError(f"webhook {hook.name} exists already", "name", "conflict")
-        await self._audit.append(actor, Action.WEBHOOK_ADD, payload=hook.to_json())
-        log.info("webhook %s added (%s)", hook.name, hook.mode.value)
-        return hook, secret
-
-    async def webhooks(self) -> list[Webhook]:
-        return await self._db.run(lambda tx: tx.webhooks.all(), readonly=True)
-
-    async def webhook(self, name: str) -> Webhook | None:
-        return await self._db.run(lambda tx: tx.webhooks.get(name), readonly=True)
-
-    async def remove_webhook(self, name: str, *, actor: str) -> None:
-        if not await self._db.run(lambda tx: tx.webhooks.remove(name)):
-            raise SignalNotFoundError(f"no webhook {name}", "name", "not_found")
-        await self._audit.append(actor, Action.WEBHOOK_REMOVE, payload={"name": name})
-
-    async def rotate_webhook(self, name: str, *, actor: str) -> str:
-        secret = secrets_.new_secret()
-        if not await self._db.run(
-            lambda tx: tx.webhooks.set_secret(name, secrets_.digest(secret), utc_now())
-        ):
-            raise SignalNotFoundError(f"no webhook {name}", "name", "not_found")
-        await self._audit.append(actor, Action.WEBHOOK_ROTATE, payload={"name": name})
-        return secret
-
-    async def authorised_webhook(self, name: str, secret: str | None) -> Webhook | None:
-        """The webhook if ``secret`` is its secret (constant time), else None (also for no such name)."""
-        hook = await self.webhook(name) if secrets_.valid_name(name) else None
-        ok = secrets_.secret_matches(secret, hook.secret_sha256 if hook else None)
-        return hook if ok else None
-
-    async def webhook_refused(self, name: str, address: str, why: str) -> None:
-        await self._audit.append(
-            f"webhook:{name[:32]}",
-            Action.WEBHOOK_REFUSED,
-            payload={"name": name[:64], "address": address, "why": why},
         )
 
     # ------------------------------------------------------------------ the outcome

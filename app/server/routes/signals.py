@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from app.audit.canonical import canonical_json
 from app.core.signals.service import SignalError, SignalService
+from app.core.signals.webhooks import WebhookError
 from app.models.signals import Signal, SignalAction, SignalMode, SignalStatus, Webhook
 from app.server.auth import ROLE_ADMIN, User
 from app.server.deps import Ctx, CurrentUser, client_address
@@ -55,7 +56,7 @@ async def answered() -> AsyncIterator[None]:
     """The service's refusals as the uniform error body, naming the field."""
     try:
         yield
-    except SignalError as exc:
+    except (SignalError, WebhookError) as exc:
         details = {"field": exc.field} if exc.field else None
         raise ApiError(exc.status, str(exc), exc.code, details) from None
 
@@ -163,21 +164,21 @@ async def add_webhook(body: WebhookIn, ctx: Ctx, user: CurrentUser) -> WebhookCr
         body.name, "", SignalMode(body.mode), tuple(body.symbols), body.volume, dict(body.symbol_map)
     )
     async with answered():
-        stored, secret = await service(ctx).add_webhook(hook, actor=user.actor)
+        stored, secret = await service(ctx).webhooks.add(hook, actor=user.actor)
     return WebhookCreated(**WebhookOut.of(stored).model_dump(), secret=secret)
 
 
 @router.get("/webhooks", response_model=list[WebhookOut])
 async def list_webhooks(ctx: Ctx, user: CurrentUser) -> list[WebhookOut]:
     require_admin(user)
-    return [WebhookOut.of(h) for h in await service(ctx).webhooks()]
+    return [WebhookOut.of(h) for h in await service(ctx).webhooks.all()]
 
 
 @router.delete("/webhooks/{name}", status_code=204)
 async def remove_webhook(name: WebhookName, ctx: Ctx, user: CurrentUser) -> None:
     require_admin(user)
     async with answered():
-        await service(ctx).remove_webhook(name, actor=user.actor)
+        await service(ctx).webhooks.remove(name, actor=user.actor)
 
 
 @router.post("/webhooks/{name}/rotate", response_model=SecretOut)
@@ -185,7 +186,7 @@ async def rotate_webhook(name: WebhookName, ctx: Ctx, user: CurrentUser) -> Secr
     """A new secret (the old one stops working at once)."""
     require_admin(user)
     async with answered():
-        return SecretOut(name=name, secret=await service(ctx).rotate_webhook(name, actor=user.actor))
+        return SecretOut(name=name, secret=await service(ctx).webhooks.rotate(name, actor=user.actor))
 
 
 # ----------------------------------------------------------------------------- the alerts themselves
@@ -254,9 +255,9 @@ async def webhook_alert(
         raise ApiError(429, "too many refused webhook calls from this address: wait", "rate_limited",
                        {"retry_after_s": round(wait, 1)},
                        headers={"Retry-After": RateLimiter.retry_after_header(wait)})  # fmt: skip
-    hook = await signals.authorised_webhook(name, given)
+    hook = await signals.webhooks.authorised(name, given)
     if hook is None:
-        await signals.webhook_refused(
+        await signals.webhooks.refused(
             name, address, "no secret" if not given else "wrong secret or no such webhook"
         )
         raise ApiError(401, "unknown webhook or wrong secret", "unauthorized")
