@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.core.signals.webhooks import NAME_PATTERN
 from app.models import Timeframe
@@ -36,6 +37,25 @@ class _SignalFields(_In):
     confidence: float | None = Field(default=None, ge=0, le=1)
     comment: str = Field(default="", max_length=MAX_NOTE_LENGTH)
     timestamp: str | None = Field(default=None, max_length=40, pattern=ISO_PATTERN)
+
+    @field_validator("timestamp")
+    @classmethod
+    def _moment(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_moment(value)
+        return value
+
+
+def parse_moment(text: str) -> datetime:
+    """ISO 8601 (``{{timenow}}``'s ``2026-12-02T10:00:00Z``) as an aware UTC time, 1970 to 2100."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T"))
+    except ValueError:
+        raise ValueError("not a date and time (ISO 8601, e.g. 2026-12-02T10:00:00Z)") from None
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if not datetime(1970, 1, 1, tzinfo=UTC) <= moment < datetime(2100, 1, 1, tzinfo=UTC):
+        raise ValueError("a time between 1970 and 2100")
+    return moment
 
 
 class SignalIn(_SignalFields):

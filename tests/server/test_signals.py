@@ -208,6 +208,8 @@ async def test_a_wrong_secret_is_401_audited_without_it_and_limited(
         ({"sl": "1.0"}, "sl"),
         ({"colour": "red"}, "colour"),
         ({"uuid": "has spaces"}, "uuid"),
+        ({"timestamp": "0000-01-01T00:00:00Z"}, "timestamp"),
+        ({"timestamp": "yesterday"}, "timestamp"),
     ],
 )
 async def test_a_malformed_alert_names_the_field_and_places_nothing(

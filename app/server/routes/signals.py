@@ -34,6 +34,7 @@ from app.server.signal_schemas import (
     WebhookCreated,
     WebhookIn,
     WebhookOut,
+    parse_moment,
 )
 
 router = APIRouter(prefix="/api", tags=["signals"])
@@ -67,10 +68,7 @@ def require_admin(user: User) -> None:
 
 
 def _timestamp(text: str | None) -> datetime:
-    if not text:
-        return datetime.now(UTC)
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T"))
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return parse_moment(text) if text else datetime.now(UTC)
 
 
 def _signal(body: SignalIn | WebhookAlert, *, uuid: str, source: str, action: SignalAction) -> Signal:
