@@ -173,6 +173,7 @@ async def test_a_strategy_on_the_sims_bars_emits_the_expected_signals_determinis
     history = ops.rates_from_pos("EURUSD", Timeframe.M1, 1, len(closes) + 500)
     all_closes = np.asarray(history.close, dtype=np.float64)
     n = len(closes)
+
     def sma(n: int, i: int) -> float:
         return float(np.mean(all_closes[i - n + 1 : i + 1]))
 
