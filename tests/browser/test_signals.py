@@ -21,6 +21,12 @@ def _post_signal(served: Served, **fields: object) -> dict[str, object]:
     return record
 
 
+def _tickets(served: Served) -> set[str]:
+    with served.http() as http:
+        answer = http.get("/api/positions", headers={"Authorization": f"Bearer {served.token()}"})
+    return {str(p["ticket"]) for p in answer.json()}
+
+
 def _open_signals(page: Page) -> None:
     page.open()
     page.log_in()
@@ -35,7 +41,7 @@ def _row(page: Page, sid: str) -> str:
 def test_a_signal_arrives_live_and_approved_becomes_a_position(page: Page, served: Served) -> None:
     _open_signals(page)
     sid = f"browser-{uuid.uuid4().hex[:8]}"
-    before = set(page.positions())
+    before = _tickets(served)
     posted = _post_signal(
         served, uuid=sid, symbol="EURUSD", side="buy", volume=0.04, source="desk", confidence=0.75
     )
@@ -57,7 +63,7 @@ def test_a_signal_arrives_live_and_approved_becomes_a_position(page: Page, serve
     assert "✓ person (manual)" in page.text("#signal-chain")
     page.find('[data-tab="trade"]').click()
     page.wait(lambda: ticket in page.positions(), "the position is not in the Trade tab")
-    assert set(page.positions()) - before == {ticket}
+    assert _tickets(served) - before == {ticket}
     assert page.positions()[ticket][1:4] == ["EURUSD", "buy", "0.04"]
     assert page.problems() == []
 
@@ -68,14 +74,11 @@ def test_a_rejected_signal_places_nothing(page: Page, served: Served) -> None:
     _post_signal(served, uuid=sid, symbol="GBPUSD", side="sell", volume=0.02)
     row = _row(page, sid)
     page.wait(lambda: page.visible(f'{row} button[data-action="reject"]'), "no Reject button")
-    page.find('[data-tab="trade"]').click()
-    before = set(page.positions())
-    page.find('[data-tab="signals"]').click()
+    before = _tickets(served)
     page.find(f'{row} button[data-action="reject"]').click()
     page.wait(lambda: page.find(row).get_attribute("data-status") == "rejected", "not shown as rejected")
     select = page.find("#signals-filter")
     select.send_keys("rejected")
     page.wait(lambda: page.visible(row), "the filter hides the rejected signal")
-    page.find('[data-tab="trade"]').click()
-    assert set(page.positions()) == before
+    assert _tickets(served) == before
     assert page.problems() == []
