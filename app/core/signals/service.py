@@ -143,7 +143,9 @@ class SignalService:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    def chain(self, webhook: Webhook | None, actor: str) -> Chain:
+    def chain(self, webhook: Webhook | None, actor: str, *, dry_run: bool = True) -> Chain:
+        """The validators in order. Without ``dry_run`` (auto mode) the risk verdict is the trading
+        service's own check as it sends — the same limits and ``order_check``, done once, not twice."""
         s = self.settings
         validators: list[Validator] = [SymbolKnown()]
         if webhook is not None:
@@ -154,7 +156,7 @@ class SignalService:
             MaxSpread(s.max_spread_points),
             TradingWindow(s.trading_hours),
             self.rate,
-            RiskAndCheck(lambda request: self._trading.check(request, actor=actor)),
+            *([RiskAndCheck(lambda request: self._trading.check(request, actor=actor))] if dry_run else []),
             *self._user,
         ]
         return Chain(validators)
@@ -171,25 +173,25 @@ class SignalService:
         check_shape(signal)
         mode = mode or self.mode_for(signal.source)
         async with self._exclusive(signal.uuid):
-            stored = await self._db.run(lambda tx: tx.signals.get(signal.uuid), readonly=True)
-            if stored is not None:
-                return stored.with_changes(duplicate=True)
             signal, problem = await self._resolved(
                 signal, symbol_map or (webhook.symbol_map if webhook else {})
             )
             now = utc_now()
             record = SignalRecord(signal, mode, SignalStatus.RECEIVED, created_at=now, updated_at=now)
-            if not await self._db.run(lambda tx: tx.signals.add(record)):  # another process took it
-                again = await self._db.run(lambda tx: tx.signals.get(signal.uuid), readonly=True)
-                if again is None:  # pragma: no cover - it was there a moment ago
+            # Stored first (one round trip): a uuid seen before is not stored again; it gets its first
+            # outcome instead.
+            if not await self._db.run(lambda tx: tx.signals.add(record)):
+                stored = await self._db.run(lambda tx: tx.signals.get(signal.uuid), readonly=True)
+                if stored is None:  # pragma: no cover - it was there a moment ago
                     raise SignalStateError(f"signal {signal.uuid} vanished", "uuid")
-                return again.with_changes(duplicate=True)
+                return stored.with_changes(duplicate=True)
             await self._audit.append(
                 actor, Action.SIGNAL_RECEIVED, payload={**signal.to_json(), "mode": mode.value}
             )
             self._publish(record)
             ctx = await self._context(signal, webhook, problem)
-            verdicts, approved = await self.chain(webhook, actor).run(ctx)
+            auto = mode is SignalMode.AUTO
+            verdicts, approved = await self.chain(webhook, actor, dry_run=not auto).run(ctx)
             record = record.with_changes(validators=verdicts)
             if not approved:
                 last = verdicts[-1]
@@ -203,8 +205,13 @@ class SignalService:
                 record = record.with_changes(expires_at=expires)
                 self._wake.set()
                 return await self._decide(record, SignalStatus.PENDING, "waiting for approval", actor)
-            record = await self._decide(record, SignalStatus.APPROVED, "approved by every validator", actor)
-            return await self._execute(record, ctx, actor=f"signal:{signal.source}")
+            # Shown, not stored: the order's own intent is on disk before it is sent, and a crash now is
+            # settled from it at the next start (see _settle_unfinished).
+            record = record.with_changes(
+                status=SignalStatus.APPROVED, message="approved; risk and order_check as it is sent"
+            )
+            self._publish(record)
+            return await self._execute(record, ctx, actor=f"signal:{signal.source}", risk_at_send=True)
 
     async def _resolved(self, signal: Signal, symbol_map: dict[str, str]) -> tuple[Signal, str]:
         """The signal on the terminal's symbol (and why not, for the symbol validator)."""
@@ -305,21 +312,40 @@ class SignalService:
         )
 
     # ------------------------------------------------------------------ the outcome
-    async def _execute(self, record: SignalRecord, ctx: Context, *, actor: str) -> SignalRecord:
+    async def _execute(
+        self, record: SignalRecord, ctx: Context, *, actor: str, risk_at_send: bool = False
+    ) -> SignalRecord:
+        """Carry the signal out. With ``risk_at_send`` the trading service's own check is the chain's
+        ``risk`` verdict: an order refused before it was sent (limits, validation, ``order_check``) is a
+        rejection by risk; one refused after is a failure."""
         note = f"signal {record.uuid} from {record.signal.source}"
+        opens = risk_at_send and record.signal.action in (SignalAction.BUY, SignalAction.SELL)
         try:
             carrier = Carrier(self._trading, self._positions, self._orders, actor=actor, note=note)
             outcome = await carrier(record.signal, ctx.request)
         except AmbiguousOutcomeError as exc:
             return await self._decide(record, SignalStatus.FAILED, f"outcome unknown: {exc}", actor)
         except TerminalError as exc:
+            if opens and not await self._was_sent(record.uuid):
+                verdict = Verdict("risk", "risk", False, None, str(exc), utc_now())
+                record = record.with_changes(validators=(*record.validators, verdict))
+                return await self._decide(record, SignalStatus.REJECTED, f"rejected by risk: {exc}", actor)
             return await self._decide(record, SignalStatus.FAILED, str(exc), actor)
         except Exception as exc:
             log.exception("signal %s could not be carried out", record.uuid)
             return await self._decide(record, SignalStatus.FAILED, f"{type(exc).__name__}: {exc}", actor)
+        if opens:
+            passed = "risk limits and order_check passed as the order was sent"
+            verdict = Verdict("risk", "risk", True, None, passed, utc_now())
+            record = record.with_changes(validators=(*record.validators, verdict))
         return await self._decide(
             record.with_changes(ticket=outcome.ticket), SignalStatus.EXECUTED, outcome.message, actor
         )
+
+    async def _was_sent(self, uuid: str) -> bool:
+        """Whether the signal's order reached ``order_send`` (its client id's record says)."""
+        order = await self._db.run(lambda tx: tx.client_orders.get(uuid), readonly=True)
+        return order is not None and order.sent_at is not None
 
     async def _decide(
         self, record: SignalRecord, status: SignalStatus, message: str, actor: str
