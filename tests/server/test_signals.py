@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -356,3 +357,39 @@ async def test_webhooks_are_listed_without_secrets_rotated_and_removed(
         await http.post("/api/webhooks", json={"name": "TV-AUTO"})
     ).status_code == 409  # names ignore case
     running.runtime.server.context.webhook_limiter = None  # type: ignore[union-attr]
+
+
+def readme_alert_message() -> str:
+    """The alert message the README tells a user to paste into TradingView."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    after = readme.split("Paste this as the alert's", 1)[1]
+    return after.split("```json", 1)[1].split("```", 1)[0]
+
+
+async def test_the_readmes_tradingview_message_places_an_order(
+    running: Running, http: httpx.AsyncClient
+) -> None:
+    secret = await webhook(http, "tv-readme", mode="auto")
+    filled = (
+        readme_alert_message()
+        .replace("PASTE-THE-SECRET-HERE", secret)
+        .replace("{{strategy.order.action}}", "sell")
+        .replace("{{ticker}}", "OANDA:GBPUSD")
+        .replace("{{strategy.order.contracts}}", "0.03")
+        .replace("{{close}}", "1.2712")
+        .replace("{{timenow}}", "2026-12-02T11:15:00Z")
+        .replace("{{strategy.order.id}}", "Short Entry")
+    )
+    assert "{{" not in filled
+    before = await tickets(running)
+    async with running.client() as anonymous:  # as TradingView posts it: a body, no token
+        answer = await anonymous.post(
+            "/api/webhooks/tv-readme", content=filled, headers={"Content-Type": "text/plain"}
+        )
+        again = await anonymous.post(
+            "/api/webhooks/tv-readme", content=filled, headers={"Content-Type": "text/plain"}
+        )
+    assert answer.json()["status"] == "executed", answer.text
+    assert again.json()["duplicate"] is True  # TradingView retrying the delivery: the same alert
+    new = [p for p in await positions(running) if p.ticket in await tickets(running) - before]
+    assert [(p.symbol, p.side.value, p.volume) for p in new] == [("GBPUSD", "sell", 0.03)]
