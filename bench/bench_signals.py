@@ -10,6 +10,8 @@ fsynced per entry, database, the API server on a free loopback port) runs in thi
   hands the order to the terminal worker (``order_send``), on one clock (``perf_counter``, same
   process), so it includes the client's own send and the HTTP parsing: the app's side, pessimistically.
   Also the part from the signals service taking the signal (after HTTP) to ``order_send``.
+* **Baseline.** The same market order through ``POST /api/place`` (with a bearer token): the trading
+  service alone, so that the ratio shows what the signals layer adds, whatever the machine's load.
 * **Throughput.** One task per symbol (8 symbols) submitting signals straight to the service in
   ``notify`` mode for S seconds: every signal goes through the whole chain — symbol, duplicate,
   confidence, spread, window, rate, and risk with the terminal's ``order_check`` — is stored, audited
@@ -72,6 +74,14 @@ class SendClock:
         live.call = timed_call
         running.runtime.signals.submit = timed_submit
 
+    @classmethod
+    def of(cls, running: Any) -> SendClock:
+        """One clock per runtime (the calls are wrapped once)."""
+        clock: SendClock | None = running.__dict__.get("_send_clock")
+        if clock is None:
+            clock = running.__dict__["_send_clock"] = cls(running)
+        return clock
+
     def reset(self) -> None:
         self.sent_at = self.taken_at = None
 
@@ -84,7 +94,7 @@ async def latency(running: Any, token: str, alerts: int) -> dict[str, float]:
             "/api/webhooks", json={"name": f"bench-{uuid.uuid4().hex[:6]}", "mode": "auto"}
         )
         secret, name = made.json()["secret"], made.json()["name"]
-    clock = SendClock(running)
+    clock = SendClock.of(running)
     total: list[float] = []
     service_side: list[float] = []
     async with httpx.AsyncClient(base_url=running.url, timeout=30) as anonymous:
@@ -111,6 +121,27 @@ async def latency(running: Any, token: str, alerts: int) -> dict[str, float]:
         "service_p50_ms": statistics.median(service_side),
         "service_p99_ms": percentile(service_side, 99),
     }
+
+
+async def place_latency(running: Any, token: str, orders: int) -> dict[str, float]:
+    """The same order through ``POST /api/place`` (no signals layer): the baseline of the ratio."""
+    clock = SendClock.of(running)
+    total: list[float] = []
+    async with running.client(token) as http:
+        for i in range(orders + 5):
+            body = {"symbol": "EURUSD", "side": "buy", "volume": 0.01, "uuid": f"place-{uuid.uuid4().hex}"}
+            clock.reset()
+            started = time.perf_counter()
+            answer = await http.post("/api/place", json=body)
+            if not answer.json().get("success"):
+                raise RuntimeError(f"order not placed: {answer.text}")
+            if i >= 5 and clock.sent_at is not None:
+                total.append((clock.sent_at - started) * 1000)
+            if i % 25 == 0:
+                await running.runtime.signals.submit(
+                    _signal("close_all", ""), actor="bench", mode=_mode("auto")
+                )
+    return {"orders": len(total), "p50_ms": statistics.median(total), "p99_ms": percentile(total, 99)}
 
 
 def _mode(name: str) -> Any:
@@ -158,6 +189,9 @@ async def main_async(args: argparse.Namespace) -> None:
             for _ in range(args.rounds):
                 rounds.setdefault("webhook -> order_send (auto)", []).append(
                     await latency(running, token, args.alerts)
+                )
+                rounds.setdefault("/api/place -> order_send (baseline)", []).append(
+                    await place_latency(running, token, args.alerts)
                 )
                 rounds.setdefault("chain throughput, 8 symbols (notify)", []).append(
                     await throughput(running, args.seconds)
