@@ -28,6 +28,7 @@ from app.ui.carousel_progress import CarouselProgress
 from app.ui.exposure_tab import ExposureTab
 from app.ui.layout import layout_path, load_layout, save_layout
 from app.ui.main_window import MainWindow, WindowServices
+from app.ui.signals_tab import SignalsTab
 from app.ui.theme import apply_theme
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ async def run_window_async(settings: Settings, log_bus: LogBus, config_file: Pat
     layout = await asyncio.to_thread(load_layout, layout_file)
     config_path = config_file or default_config_file()
     window = MainWindow(WindowServices.from_runtime(runtime), config_path=config_path)
-    extras: list[AccountsTab | ExposureTab | CarouselProgress] = []
+    extras: list[AccountsTab | ExposureTab | CarouselProgress | SignalsTab] = []
     window.closed.connect(stop.set)
     window.restore_layout(layout)
     window.show()
@@ -64,6 +65,11 @@ async def run_window_async(settings: Settings, log_bus: LogBus, config_file: Pat
         await runtime.start()
         # Views that read the database on creation come once it is open.
         extras = _dock_account_views(window, runtime)
+        if runtime.signals is not None:
+            signals = SignalsTab(runtime.hub, runtime.signals)
+            window.add_tab("Signals", signals)
+            signals.start()
+            extras.append(signals)
         window.add_tab("Audit", AuditTab(AuditReader(audit_dir(settings.data_dir))))
         window.start()  # after the log forwarder started: the Journal's backlog and feed then join up
         log.info("window mode running")
@@ -87,7 +93,7 @@ async def run_window_async(settings: Settings, log_bus: LogBus, config_file: Pat
 
 def _dock_account_views(
     window: MainWindow, runtime: Runtime
-) -> list[AccountsTab | ExposureTab | CarouselProgress]:
+) -> list[AccountsTab | ExposureTab | CarouselProgress | SignalsTab]:
     """The carousel's views: the Accounts and Exposure tabs, and its progress in the status bar."""
     stale_after = timedelta(seconds=runtime.settings.carousel.stale_after_s)
     accounts = AccountsTab(
