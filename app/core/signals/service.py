@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +26,7 @@ from app.audit import Action, AuditTrail
 from app.config import SignalSettings
 from app.core.account_state import AccountState
 from app.core.hub import EventHub, Topic
+from app.core.keyed_locks import KeyedLocks
 from app.core.market_data import MarketData
 from app.core.signals.execution import Carrier, SizingError, market_request, opening_side, risk_volume
 from app.core.signals.symbols import UnknownSymbolError, resolve_symbol
@@ -118,7 +118,7 @@ class SignalService:
         self._market = market_data
         self._account = account_state
         self._pool = pool
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._locks = KeyedLocks()
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._expiry: asyncio.Task[None] | None = None
@@ -422,19 +422,8 @@ class SignalService:
             why = "the app stopped before it was carried out: not sent"
             await self._decide(record, SignalStatus.FAILED, why, "system")
 
-    @asynccontextmanager
-    async def _exclusive(self, uuid: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(uuid, (asyncio.Lock(), 0))
-        self._locks[uuid] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[uuid]
-            if users <= 1:
-                del self._locks[uuid]
-            else:
-                self._locks[uuid] = (lock, users - 1)
+    def _exclusive(self, uuid: str) -> AbstractAsyncContextManager[None]:
+        return self._locks.hold(uuid)
 
 
 class _Broken:
