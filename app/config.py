@@ -330,6 +330,14 @@ class SignalSettings(_Section):
         return value
 
 
+class AlertsSettings(_Section):
+    """Price alerts: how many may be set, and how often a repeating one may fire."""
+
+    max_alerts: int = Field(500, ge=1, le=100_000)
+    repeat_interval_s: float = Field(60.0, ge=0, le=86_400)  # a repeating alert fires at most this often
+    sound: bool = True  # the window beeps when one fires
+
+
 class Settings(BaseSettings):
     """Everything configurable. Sections map to TOML tables and ``MT5C_SECTION__KEY`` variables."""
 
@@ -354,6 +362,7 @@ class Settings(BaseSettings):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     trading: TradingSettings = Field(default_factory=TradingSettings)
     signals: SignalSettings = Field(default_factory=SignalSettings)
+    alerts: AlertsSettings = Field(default_factory=AlertsSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -26,6 +26,7 @@ from app.server.limits import BodySizeLimit, send_error
 from app.server.realtime import RealtimeGateway
 from app.server.routes import (
     accounts,
+    alerts,
     carousel,
     error_responses,
     live,
@@ -145,7 +146,7 @@ def create_api(ctx: ServerContext) -> FastAPI:
     protected = [Depends(current_user)]
     api.include_router(public.router)
     api.include_router(signals.alerts)  # webhook alerts: the webhook's secret, not a token
-    for module in (live, market, ops, accounts, carousel, signals, strategies):
+    for module in (live, market, ops, accounts, carousel, alerts, signals, strategies):
         api.include_router(module.router, dependencies=protected)
     return api
 

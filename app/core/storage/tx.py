@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 
 from app.core.pnl import PnLCalendar, period_pnl
 from app.core.storage.accounts import AccountRows
+from app.core.storage.alerts import AlertRows
 from app.core.storage.client_orders import ClientOrderRows, KillSwitchRows
 from app.core.storage.deals import DealRows, UpsertResult
 from app.core.storage.signals import SignalRows, StrategyRows, WebhookRows
@@ -47,6 +48,7 @@ class Tx:
         self.signals = SignalRows(conn)
         self.webhooks = WebhookRows(conn)
         self.strategies = StrategyRows(conn)
+        self.alerts = AlertRows(conn)
 
     def record_visit(
         self,

@@ -118,6 +118,17 @@ def _seed_order_verdicts(conn: Connection, at: str) -> None:
     )
 
 
+def _seed_alerts(conn: Connection, at: str) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO alerts (symbol, condition, price, repeat, note, created_by, created_ms, fired_ms, "
+            "fired_price, fire_count) VALUES ('EURUSD', 'bid_above', 1.085, 1, 'breakout', 'gui', :ms, :ms, "
+            "1.0851, 2)"
+        ),
+        {"ms": MS},
+    )
+
+
 def _seed_signals(conn: Connection, at: str) -> None:
     conn.execute(
         text(
@@ -159,6 +170,7 @@ SEEDS: dict[str, Callable[[Connection, str], None]] = {
     "0004": _seed_orders_and_switches,
     "0005": _seed_second_snapshot,
     "0006": _seed_order_verdicts,
+    "0010": _seed_alerts,
     "0009": _seed_signals,
 }
 REVISIONS = list(SEEDS)
@@ -228,11 +240,15 @@ def _check_rows(database: Database, seeded: int) -> None:
     if seeded >= 3:
         assert [(d.ticket, d.profit, d.comment) for d in deals] == [(77, 12.5, "tp")]
     expected_orders = [("c1", "rejected", 10016)] if seeded >= 4 else []
-    if seeded >= 6:
-        expected_orders.append(("c2", "unknown", None))
+    expected_orders += [("c2", "unknown", None)] if seeded >= 6 else []
     assert sorted(tuple(row) for row in orders) == expected_orders
     assert [(s.account, s.loss) for s in switches] == ([("5001@Broker-Demo", 250.0)] if seeded >= 4 else [])
     assert [s.currency for s in snapshots[1]] == (["EUR"] if seeded >= 5 else [])
+    stored_alerts = database.call(lambda tx: tx.alerts.all())
+    seeded_alerts = seeded > REVISIONS.index("0010")
+    assert [(a.symbol, a.condition, a.repeat, a.fire_count) for a in stored_alerts] == (
+        [("EURUSD", "bid_above", True, 2)] if seeded_alerts else []
+    )
     _check_signal_rows(database, seeded > REVISIONS.index("0009"))
 
 
