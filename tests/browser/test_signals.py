@@ -5,10 +5,12 @@ click on Approve turns it into a position in the Trade tab; a rejected one place
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 
 from tests.browser.conftest import Page, Served
+from tests.browser.test_layout import shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.keyring]
 
@@ -38,7 +40,9 @@ def _row(page: Page, sid: str) -> str:
     return f'#signals-table tr[data-uuid="{sid}"]'
 
 
-def test_a_signal_arrives_live_and_approved_becomes_a_position(page: Page, served: Served) -> None:
+def test_a_signal_arrives_live_and_approved_becomes_a_position(
+    page: Page, served: Served, tmp_path: Path
+) -> None:
     _open_signals(page)
     sid = f"browser-{uuid.uuid4().hex[:8]}"
     before = _tickets(served)
@@ -61,6 +65,7 @@ def test_a_signal_arrives_live_and_approved_becomes_a_position(page: Page, serve
     ticket = page.all(f"{row} td")[7].text
     assert ticket and not page.all(f"{row} button")  # decided: no buttons any more
     assert "✓ person (manual)" in page.text("#signal-chain")
+    shoot(page, tmp_path / "dashboard-signals-1440x900.png")  # SCREENSHOT_DIR=dir keeps it
     page.find('[data-tab="trade"]').click()
     page.wait(lambda: ticket in page.positions(), "the position is not in the Trade tab")
     assert _tickets(served) - before == {ticket}
