@@ -345,6 +345,7 @@ async def test_webhooks_are_listed_without_secrets_rotated_and_removed(
     new = rotated.json()["secret"]
     async with running.client() as anonymous:
         assert (await anonymous.post("/api/webhooks/tv-rotate", json=tradingview(old))).status_code == 401
+        assert (await anonymous.post("/api/webhooks/tv-rotate", json=tradingview(None))).status_code == 401
         assert (await anonymous.post("/api/webhooks/tv-rotate", json=tradingview(new))).json()[
             "status"
         ] == "notified"
