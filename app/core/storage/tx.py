@@ -18,6 +18,7 @@ from app.core.storage.accounts import AccountRows
 from app.core.storage.alerts import AlertRows
 from app.core.storage.client_orders import ClientOrderRows, KillSwitchRows
 from app.core.storage.deals import DealRows, UpsertResult
+from app.core.storage.signals import SignalRows, StrategyRows, WebhookRows
 from app.core.storage.snapshots import SnapshotRows
 from app.core.times import utc_now
 from app.models import AccountSnapshot, Deal, ManagedAccount
@@ -44,6 +45,9 @@ class Tx:
         self.deals = DealRows(conn)
         self.client_orders = ClientOrderRows(conn)
         self.kill_switches = KillSwitchRows(conn)
+        self.signals = SignalRows(conn)
+        self.webhooks = WebhookRows(conn)
+        self.strategies = StrategyRows(conn)
         self.alerts = AlertRows(conn)
 
     def record_visit(
