@@ -26,6 +26,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "app.mt5.sim.cli",
     "app.server.cli",
     "app.node_cli",
+    "app.core.signals.cli",
 )
 
 EXIT_USAGE = 2

@@ -47,10 +47,15 @@ class Running:
 
 
 def server_settings(
-    data_dir: Path, config_dir: Path, sim: dict[str, Any] | None = None, **server: Any
+    data_dir: Path,
+    config_dir: Path,
+    sim: dict[str, Any] | None = None,
+    *,
+    sections: dict[str, Any] | None = None,
+    **server: Any,
 ) -> Any:
     """Settings for a sim run on a Wednesday (FX trades), the server on a free port (``sim``: more
-    simulator settings, e.g. a faster clock)."""
+    simulator settings, e.g. a faster clock; ``sections``: more settings, e.g. ``{"signals": {...}}``)."""
     config = config_dir / "config.toml"
     config.write_text("", encoding="utf-8")
     overrides = {
@@ -59,16 +64,22 @@ def server_settings(
         "sim": {"start": WEDNESDAY, **(sim or {})},
         "market": {"symbols": ["EURUSD", "GBPUSD", "USDJPY"], "account_refresh_s": 0.2},
         "server": {"enabled": True, "port": 0, **server},
+        **(sections or {}),
     }
     return load_settings(overrides, config_file=config, env_file=None)
 
 
 async def start_runtime(
-    tmp: Path, *, password: bool = True, sim: dict[str, Any] | None = None, **server: Any
+    tmp: Path,
+    *,
+    password: bool = True,
+    sim: dict[str, Any] | None = None,
+    sections: dict[str, Any] | None = None,
+    **server: Any,
 ) -> Running:
     data_dir = tmp / "data"
     data_dir.mkdir()
-    settings = server_settings(data_dir, tmp, sim, **server)
+    settings = server_settings(data_dir, tmp, sim, sections=sections, **server)
     if password:
         set_admin_password(data_dir, PASSWORD)
     keyring = MemoryKeyring()

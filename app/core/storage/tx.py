@@ -20,6 +20,7 @@ from app.core.storage.client_orders import ClientOrderRows, KillSwitchRows
 from app.core.storage.cycles import CycleRows
 from app.core.storage.deals import DealRows, UpsertResult
 from app.core.storage.nodes import NodeRows
+from app.core.storage.signals import SignalRows, StrategyRows, WebhookRows
 from app.core.storage.snapshots import SnapshotRows
 from app.core.times import utc_now
 from app.models import AccountSnapshot, Deal, ManagedAccount
@@ -48,6 +49,9 @@ class Tx:
         self.kill_switches = KillSwitchRows(conn)
         self.nodes = NodeRows(conn)  # the distributed carousel (app/distributed)
         self.cycles = CycleRows(conn)
+        self.signals = SignalRows(conn)
+        self.webhooks = WebhookRows(conn)
+        self.strategies = StrategyRows(conn)
         self.alerts = AlertRows(conn)
 
     def record_visit(
