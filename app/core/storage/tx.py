@@ -18,6 +18,7 @@ from app.core.storage.accounts import AccountRows
 from app.core.storage.client_orders import ClientOrderRows, KillSwitchRows
 from app.core.storage.deals import DealRows, UpsertResult
 from app.core.storage.snapshots import SnapshotRows
+from app.core.storage.users import ApiKeyRows, UserRows
 from app.core.times import utc_now
 from app.models import AccountSnapshot, Deal, ManagedAccount
 
@@ -43,6 +44,8 @@ class Tx:
         self.deals = DealRows(conn)
         self.client_orders = ClientOrderRows(conn)
         self.kill_switches = KillSwitchRows(conn)
+        self.users = UserRows(conn)
+        self.api_keys = ApiKeyRows(conn)
 
     def record_visit(
         self,

@@ -118,6 +118,28 @@ def _seed_order_verdicts(conn: Connection, at: str) -> None:
     )
 
 
+def _seed_users(conn: Connection, at: str) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO users (id, username, password_hash, role, accounts, version, created_ms, "
+            "updated_ms) VALUES (1, 'Ann', '$argon2id$fake', 'viewer', '[1]', 3, :ms, :ms),"
+            "(2, 'bob', '$argon2id$fake', 'trader', NULL, 1, :ms, :ms)"
+        ),
+        {"ms": MS},
+    )
+    conn.execute(
+        text(
+            "INSERT INTO api_keys (id, prefix, hash, name, role, accounts, created_by, created_ms, "
+            "expires_ms, revoked_ms, last_used_ms) VALUES "
+            "(1, 'mt5c_abcdefgh', 'ff00', 'grafana', 'viewer', '[1, 2]', 'cli', :ms, NULL, NULL, :ms)"
+        ),
+        {"ms": MS},
+    )
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT setval(pg_get_serial_sequence('users', 'id'), 2)"))
+        conn.execute(text("SELECT setval(pg_get_serial_sequence('api_keys', 'id'), 1)"))
+
+
 # One entry per revision: rows that exercise what it added, given the revision the database is at.
 # A new migration needs one here.
 SEEDS: dict[str, Callable[[Connection, str], None]] = {
@@ -127,6 +149,7 @@ SEEDS: dict[str, Callable[[Connection, str], None]] = {
     "0004": _seed_orders_and_switches,
     "0005": _seed_second_snapshot,
     "0006": _seed_order_verdicts,
+    "0008": _seed_users,
 }
 REVISIONS = list(SEEDS)
 
@@ -194,9 +217,24 @@ def _check_rows(database: Database, seeded: int) -> None:
         assert [(s.equity, s.pnl.total, s.positions[0].symbol) for s in snapshots[0]] == [(1010, 4, "EURUSD")]
     if seeded >= 3:
         assert [(d.ticket, d.profit, d.comment) for d in deals] == [(77, 12.5, "tp")]
-    assert [tuple(row) for row in orders] == ([("c1", "rejected", 10016)] if seeded >= 4 else [])
+    expected_orders = [("c1", "rejected", 10016)] if seeded >= 4 else []
+    expected_orders += [("c2", "unknown", None)] if seeded >= 6 else []
+    assert sorted(tuple(row) for row in orders) == expected_orders
     assert [(s.account, s.loss) for s in switches] == ([("5001@Broker-Demo", 250.0)] if seeded >= 4 else [])
     assert [s.currency for s in snapshots[1]] == (["EUR"] if seeded >= 5 else [])
+    people = database.call(lambda tx: tx.users.list())
+    keys = database.call(lambda tx: tx.api_keys.list())
+    if seeded >= 7:
+        assert [(u.username, u.role.value, u.scope.to_json(), u.version) for u in people] == [
+            ("Ann", "viewer", [1], 3),
+            ("bob", "trader", None, 1),
+        ]
+        assert database.call(lambda tx: tx.users.get("ANN")) == people[0]  # names ignore case
+        assert [(k.prefix, k.name, k.scope.to_json(), k.revoked_at) for k in keys] == [
+            ("mt5c_abcdefgh", "grafana", [1, 2], None)
+        ]
+    else:
+        assert people == [] and keys == []
 
 
 def test_every_revision_has_fixture_rows_and_the_first_four_are_the_old_versions() -> None:
