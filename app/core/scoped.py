@@ -8,6 +8,7 @@ the scope is "not found" — its id is not confirmed to exist.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -37,7 +38,7 @@ class ScopedAccounts:
     async def latest_snapshots(self) -> dict[int, AccountSnapshot]:
         return {k: v for k, v in (await self.registry.latest_snapshots()).items() if self.access.sees(k)}
 
-    async def exposure(self) -> list[SymbolExposure]:
+    async def exposure(self) -> builtins.list[SymbolExposure]:
         """Net volume and P/L per symbol over the accounts in scope."""
         return exposure((await self.latest_snapshots()).values())
 

@@ -152,7 +152,7 @@ class UserDirectory:
 
     # ------------------------------------------------------------------ reading
 
-    async def list(self) -> list[UserRecord]:
+    async def users(self) -> list[UserRecord]:
         return await self._db.run(lambda tx: tx.users.list(), readonly=True)
 
     async def get(self, username: str) -> UserRecord:

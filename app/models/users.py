@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 
 class Role(StrEnum):
@@ -197,7 +198,7 @@ class ApiKeyRecord:
     def expires_ts(self) -> float:
         return math.inf if self.expires_at is None else self.expires_at.timestamp()
 
-    def status(self, now: datetime) -> str:
+    def status(self, now: datetime) -> Literal["active", "expired", "revoked"]:
         if self.revoked_at is not None:
             return "revoked"
         if self.expires_at is not None and now >= self.expires_at:

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import jwt
 from argon2 import PasswordHasher
@@ -221,7 +221,7 @@ class User:
         return f"key:{self.key}" if self.key else self.username
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> Literal["admin", "user", "key"]:
         return "key" if self.key else "admin" if self.version == 0 else "user"
 
     @property

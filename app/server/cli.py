@@ -33,7 +33,7 @@ class _NoPasswordArgument(argparse.Action):
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser(
-        "server", parents=[common], help="the embedded REST + Socket.IO server (admin password)"
+        "server", parents=[common], help="the embedded REST + Socket.IO server (admin password, users, keys)"
     )
     actions = parser.add_subparsers(title="actions", dest="server_action", metavar="ACTION", required=True)
     set_password = actions.add_parser(
@@ -45,6 +45,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     set_password.add_argument("--password", nargs="?", action=_NoPasswordArgument, help=argparse.SUPPRESS)
     set_password.set_defaults(run=run_set_password)
+    from app.server import users_cli
+
+    users_cli.register(actions, common)
 
 
 class _BadInput(Exception):

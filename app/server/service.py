@@ -216,12 +216,22 @@ class ApiServer:
                 "server: no admin password is set yet, so every login is refused; set one with "
                 "`mt5-console server set-password`"
             )
+        from app.core.users import UserDirectory
+
+        directory = UserDirectory(
+            self.services.storage.db, self.services.audit, settings.server.admin_username
+        )
         tokens = TokenService(
             secret,
             PasswordStore(settings.data_dir),
             settings.server.admin_username,
             settings.server.token_expiry_s,
+            directory,
         )
+        try:
+            await tokens.refresh()
+        except Exception as exc:  # noqa: BLE001 - a start error, said in one line
+            raise ServerStartError(f"cannot read the server's users from the database: {exc}") from None
         limiter = RateLimiter(settings.server.login_attempts, settings.server.login_window_s)
         return ServerContext(self.services, tokens, limiter)
 
