@@ -19,8 +19,8 @@ UNKNOWN_USER_ACTOR = "api"  # a failed login of a user name that is not ours: ne
 @router.post("/login", response_model=LoginResponse)
 async def login(body: LoginRequest, request: Request, ctx: Ctx) -> LoginResponse:
     """A token for the admin or a user (with the user's real role). Failed attempts are limited per
-    client address; every attempt is audited — a failure of an unknown user name without that name (it may be a password typed into
-    the wrong field)."""
+    client address; every attempt is audited — a failure of an unknown user name without that name
+    (it may be a password typed into the wrong field)."""
     client = client_address(request)
     wait = ctx.login_limiter.hit(client)  # counted now, forgiven if it succeeds
     if wait:
