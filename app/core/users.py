@@ -52,6 +52,10 @@ class UnknownUserError(UserError):
     pass
 
 
+class UserExistsError(UserError):
+    pass
+
+
 class Auditor(Protocol):
     async def append(
         self, actor: str, action: str, *, account: str | None = None, payload: dict[str, Any] | None = None
@@ -186,7 +190,7 @@ class UserDirectory:
             try:
                 user = await self._db.run(lambda tx: tx.users.insert(name, hashed, role, scope, now))
             except ConflictError:
-                raise UserError(f"user {name!r} exists already", "username") from None
+                raise UserExistsError(f"user {name!r} exists already", "username") from None
             await self._record(
                 actor, Action.USER_ADD, user.username, role=role.value, accounts=scope.describe()
             )

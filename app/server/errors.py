@@ -137,12 +137,14 @@ def _terminal_error(exc: TerminalError) -> ApiError:  # noqa: C901 - one flat ta
 def _access_error(exc: ForbiddenError | AccessError) -> ApiError:
     """A role or scope that does not allow it (403 ``forbidden``); a bad user, role, scope or key
     (422 ``invalid_user``, naming the field); an unknown user or key (404)."""
-    from app.core.users import UnknownUserError
+    from app.core.users import UnknownUserError, UserExistsError
 
     if isinstance(exc, ForbiddenError):
         return ApiError(403, str(exc), "forbidden")
     if isinstance(exc, UnknownUserError):
         return ApiError(404, str(exc), "not_found", {"field": exc.field})
+    if isinstance(exc, UserExistsError):
+        return ApiError(409, str(exc), "duplicate_user", {"field": exc.field})
     return ApiError(422, str(exc), "invalid_user", {"field": exc.field})
 
 

@@ -115,17 +115,14 @@ def _guarded(run: Run) -> Run:
     def wrapper(args: argparse.Namespace, settings: Settings) -> int:
         from app.audit import AuditError
         from app.core.storage import StorageError
-        from app.core.users import UnknownUserError, UserError
+        from app.core.users import UnknownUserError, UserError, UserExistsError
         from app.models.users import AccessError
 
         try:
             return run(args, settings)
-        except UnknownUserError as exc:
+        except (UnknownUserError, UserExistsError) as exc:
             return _fail(str(exc), EXIT_FAILED)
-        except UserError as exc:
-            taken = "exists already" in str(exc)
-            return _fail(str(exc), EXIT_FAILED if taken else EXIT_USAGE)
-        except (AccessError, _Usage) as exc:
+        except (UserError, AccessError, _Usage) as exc:
             return _fail(str(exc), EXIT_USAGE)
         except (StorageError, AuditError) as exc:
             return _fail(str(exc), EXIT_FAILED)
