@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from app.audit import AuditQuery, AuditReader, AuditTrail, audit_dir
-from app.core.users import UserDirectory
-from app.models.users import Role, Scope
 from app.core.storage import Database, database_path
+from app.core.users import UserDirectory
 from app.models import NewAccount
+from app.models.users import Role, Scope
 from tests.conftest import app_command, subprocess_env
 from tests.support.factories import utc
 
