@@ -259,6 +259,7 @@ class UserDirectory:
                 accounts=scope.describe(),
                 expires_at=None if expires_at is None else expires_at.isoformat(),
             )
+        self._changed(record.subject, "the API key was created")
         return record, key
 
     async def revoke_key(self, ref: str | int, *, actor: str) -> ApiKeyRecord:

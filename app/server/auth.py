@@ -293,6 +293,7 @@ class TokenService:
         self._used: dict[int, datetime] = {}
         self._used_noted: dict[int, float] = {}
         self._refreshing: set[asyncio.Task[None]] = set()
+        self._refresh_lock = asyncio.Lock()
         if directory is not None:
             directory.on_change(self._directory_changed)
 
@@ -303,10 +304,14 @@ class TokenService:
         ``users remove`` in another process included), and write the keys' last uses."""
         if self.directory is None:
             return
+        async with self._refresh_lock:  # one at a time: an older read never overwrites a newer one
+            await self._refresh(self.directory)
+
+    async def _refresh(self, directory: UserDirectory) -> None:
         used, self._used = self._used, {}
         if used:
-            await self.directory.touch_keys(used)
-        people, keys = await self.directory.snapshot()
+            await directory.touch_keys(used)
+        people, keys = await directory.snapshot()
         users = {u.username.casefold(): u for u in people}
         key_map = {k.prefix: k for k in keys}
         changed = [

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from app.models.users import ApiKeyRecord, Scope, UserRecord
+from app.server.params import QueryDatetime
 from app.server.schemas import NO_CONTROL_PATTERN, _In, _Out, utc
 
 RoleName = Literal["admin", "trader", "viewer"]
@@ -66,7 +67,7 @@ class KeyIn(_In):
     name: str = Field(min_length=1, max_length=64, pattern=NO_CONTROL_PATTERN)
     role: RoleName
     accounts: list[int] | None = Field(default=None, max_length=1000, description="null: every account")
-    expires_at: datetime | None = Field(default=None, description="ISO 8601; null: never")
+    expires_at: QueryDatetime | None = Field(default=None, description="ISO 8601; null: never")
 
     def scope(self) -> Scope:
         return _scope(self.accounts)

@@ -46,11 +46,15 @@ class Running:
         return token
 
 
-def server_settings(data_dir: Path, config_dir: Path, **server: Any) -> Any:
-    """Settings for a sim run on a Wednesday (FX trades), the server on a free port."""
+def server_settings(
+    data_dir: Path, config_dir: Path, extra: dict[str, Any] | None = None, **server: Any
+) -> Any:
+    """Settings for a sim run on a Wednesday (FX trades), the server on a free port (``extra``: more
+    sections, e.g. ``{"carousel": {...}}``)."""
     config = config_dir / "config.toml"
     config.write_text("", encoding="utf-8")
     overrides = {
+        **(extra or {}),
         "data_dir": data_dir,
         "terminals": {"sim": True, "call_timeout_s": 10},
         "sim": {"start": WEDNESDAY},
@@ -60,10 +64,12 @@ def server_settings(data_dir: Path, config_dir: Path, **server: Any) -> Any:
     return load_settings(overrides, config_file=config, env_file=None)
 
 
-async def start_runtime(tmp: Path, *, password: bool = True, **server: Any) -> Running:
+async def start_runtime(
+    tmp: Path, *, password: bool = True, extra: dict[str, Any] | None = None, **server: Any
+) -> Running:
     data_dir = tmp / "data"
     data_dir.mkdir()
-    settings = server_settings(data_dir, tmp, **server)
+    settings = server_settings(data_dir, tmp, extra, **server)
     if password:
         set_admin_password(data_dir, PASSWORD)
     keyring = MemoryKeyring()

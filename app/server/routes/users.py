@@ -70,6 +70,7 @@ async def add_user(body: UserIn, ctx: Ctx, user: CurrentUser, response: Response
     added = await _directory(ctx).add(
         body.username, Role(body.role), body.scope(), body.password, actor=user.actor
     )
+    await ctx.tokens.refresh()
     response.headers["Location"] = f"/api/users/{added.username}"
     return UserRecordOut.of(added)
 
@@ -84,22 +85,30 @@ async def get_user(username: UserName, ctx: Ctx) -> UserRecordOut:
 @router.delete("/users/{username}", response_model=UserRecordOut, dependencies=ADMIN)
 async def remove_user(username: UserName, ctx: Ctx, user: CurrentUser) -> UserRecordOut:
     """Remove the user: its tokens stop working and its sockets close at once."""
-    return UserRecordOut.of(await _directory(ctx).remove(username, actor=user.actor))
+    changed = await _directory(ctx).remove(username, actor=user.actor)
+    await ctx.tokens.refresh()  # revoked before the answer: its sockets are closing now
+    return UserRecordOut.of(changed)
 
 
 @router.post("/users/{username}/role", response_model=UserRecordOut, dependencies=ADMIN)
 async def set_role(username: UserName, body: RoleIn, ctx: Ctx, user: CurrentUser) -> UserRecordOut:
-    return UserRecordOut.of(await _directory(ctx).set_role(username, Role(body.role), actor=user.actor))
+    changed = await _directory(ctx).set_role(username, Role(body.role), actor=user.actor)
+    await ctx.tokens.refresh()  # revoked before the answer: its sockets are closing now
+    return UserRecordOut.of(changed)
 
 
 @router.post("/users/{username}/accounts", response_model=UserRecordOut, dependencies=ADMIN)
 async def set_accounts(username: UserName, body: AccountsIn, ctx: Ctx, user: CurrentUser) -> UserRecordOut:
-    return UserRecordOut.of(await _directory(ctx).set_accounts(username, body.scope(), actor=user.actor))
+    changed = await _directory(ctx).set_accounts(username, body.scope(), actor=user.actor)
+    await ctx.tokens.refresh()  # revoked before the answer: its sockets are closing now
+    return UserRecordOut.of(changed)
 
 
 @router.post("/users/{username}/password", response_model=UserRecordOut, dependencies=ADMIN)
 async def set_password(username: UserName, body: PasswordIn, ctx: Ctx, user: CurrentUser) -> UserRecordOut:
-    return UserRecordOut.of(await _directory(ctx).set_password(username, body.password, actor=user.actor))
+    changed = await _directory(ctx).set_password(username, body.password, actor=user.actor)
+    await ctx.tokens.refresh()  # revoked before the answer: its sockets are closing now
+    return UserRecordOut.of(changed)
 
 
 @router.get("/keys", response_model=list[KeyOut], dependencies=ADMIN)
@@ -114,10 +123,13 @@ async def create_key(body: KeyIn, ctx: Ctx, user: CurrentUser) -> NewKeyOut:
     record, key = await _directory(ctx).create_key(
         body.name, Role(body.role), body.scope(), body.expiry(), actor=user.actor
     )
+    await ctx.tokens.refresh()  # usable as soon as it is answered
     return NewKeyOut(**KeyOut.of(record).model_dump(), key=key)
 
 
 @router.delete("/keys/{key_id}", response_model=KeyOut, dependencies=ADMIN)
 async def revoke_key(key_id: KeyId, ctx: Ctx, user: CurrentUser) -> KeyOut:
     """Revoke the key: it answers 401 from now on, and its sockets close at once."""
-    return KeyOut.of(await _directory(ctx).revoke_key(key_id, actor=user.actor))
+    revoked = await _directory(ctx).revoke_key(key_id, actor=user.actor)
+    await ctx.tokens.refresh()
+    return KeyOut.of(revoked)
