@@ -1,5 +1,6 @@
-"""Who may use the server: one admin user, a password hash in the data dir, JWTs signed with a secret
-kept in the OS keyring.
+"""Who may use the server: the built-in admin (a password hash in the data dir), the users and API keys
+of the directory (:mod:`app.core.users`, in the database), JWTs signed with a secret kept in the OS
+keyring.
 
 * **Password.** There is no default. ``mt5-console server set-password`` (or the window, through
   :func:`set_admin_password`) stores an argon2id hash (salted, slow, memory-hard) in
@@ -8,14 +9,18 @@ kept in the OS keyring.
   everything else. Until it exists every login is refused with a message saying how to set it.
 * **Signing secret.** 32 random bytes made on the server's first start and kept in the OS keyring
   (one per data dir); no keyring → the server does not start, and says why.
-* **Tokens.** HS256 JWTs with ``sub``, ``role``, ``iat``, ``exp`` and ``pwv`` — a fingerprint of the
-  password hash, so setting a new password invalidates every token issued before it.
+* **Tokens.** HS256 JWTs with ``sub``, ``role``, ``iat``, ``exp`` and, for the admin, ``pwv`` — a
+  fingerprint of the password hash, so setting a new password invalidates every token issued before
+  it; for a directory user ``uv``, the user's version, which every change of role, scope or password
+  bumps. API keys (``mt5c_...``) are checked against their hash; revoked or expired ones answer 401.
 * **Revocation.** A token that stops being valid must stop working everywhere, also on a Socket.IO
   connection opened with it. :class:`Revocations` publishes a :class:`Revocation` per subject (the
   user) whenever that can have happened — a new password, set in this process or by
   ``server set-password`` in another (:meth:`TokenService.watch` looks twice a second) — and whoever
   holds tokens (the realtime gateway) re-checks that subject's and closes what no longer passes.
-  Removing a user or revoking an API key (issue #18) publishes the same event.
+  Removing or changing a user, or revoking an API key, publishes the same event (the subject is the
+  user name, or ``key:<prefix>``), at once when done in this process, and at the next look at the
+  database (twice a second) when done by ``server users ...`` elsewhere.
 """
 
 from __future__ import annotations
