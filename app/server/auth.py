@@ -379,13 +379,23 @@ class TokenService:
 
     async def watch(self, interval_s: float = WATCH_INTERVAL_S) -> None:
         """Look for a password, user or key change every ``interval_s`` (made here or elsewhere)."""
+        failing = False
         while True:
             await asyncio.sleep(interval_s)
             try:
                 self.notice_changes()  # a stat (and a small read when it changed): on the loop, in order
-                await self.refresh()
             except Exception:
-                log.exception("checking the admin password, users and keys for a change failed")
+                log.exception("checking the admin password for a change failed")
+            try:
+                await self.refresh()
+            except Exception as exc:  # noqa: BLE001 - said once until it works again (the database may be away)
+                if not failing:
+                    log.warning("reading the server's users and API keys failed (retrying): %s", exc)
+                failing = True
+            else:
+                if failing:
+                    log.info("the server's users and API keys are readable again")
+                failing = False
 
     def is_user(self, username: str) -> bool:
         """``username`` is the admin's (compared in constant time)."""
