@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import Field
 
+from app.core.exposure import SymbolExposure
+from app.core.money import currency_digits, rounded
 from app.models.users import ApiKeyRecord, Scope, UserRecord
 from app.server.params import QueryDatetime
 from app.server.schemas import NO_CONTROL_PATTERN, _In, _Out, utc
@@ -118,3 +120,36 @@ class MeOut(_Out):
     accounts: list[int] | None  # null: every account
     permissions: list[str]
     expires_at: datetime | None
+
+
+class ExposureOut(_Out):
+    """Net volume and floating P/L of one symbol over the caller's accounts (their latest snapshots)."""
+
+    symbol: str
+    side: Literal["long", "short", "flat"]
+    net_volume: float
+    long_volume: float
+    short_volume: float
+    average_price: float | None
+    floating: dict[str, float]  # currency -> P/L
+    accounts: int
+    positions: int
+    oldest: datetime
+    newest: datetime
+
+    @classmethod
+    def of(cls, e: SymbolExposure) -> ExposureOut:
+        volume = 8  # lots: no float noise
+        return cls(
+            symbol=e.symbol,
+            side=e.side,
+            net_volume=rounded(e.net_volume, volume),
+            long_volume=rounded(e.long_volume, volume),
+            short_volume=rounded(e.short_volume, volume),
+            average_price=None if e.average_price is None else rounded(e.average_price, e.price_digits),
+            floating={currency: rounded(pl, currency_digits(currency)) for currency, pl in e.floating},
+            accounts=e.accounts,
+            positions=e.positions,
+            oldest=utc(e.oldest),
+            newest=utc(e.newest),
+        )

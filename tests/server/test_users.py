@@ -138,6 +138,7 @@ NEEDS: dict[tuple[str, str], str] = {
     ("get", "/api/audit"): WHOLE,
     ("get", "/api/audit/verify"): WHOLE,
     ("get", "/api/accounts"): READ,
+    ("get", "/api/accounts/exposure"): READ,
     ("post", "/api/accounts"): MANAGE,
     ("get", "/api/accounts/{account_id}"): READ,
     ("delete", "/api/accounts/{account_id}"): MANAGE,
@@ -299,7 +300,7 @@ async def test_a_scoped_viewer_sees_only_its_account_during_a_carousel_cycle(wor
         # REST: every read the viewer may make
         async with world.running.client(token) as http:
             reads = ["/api/accounts", f"/api/accounts/{other}", f"/api/accounts/{other}/deals",
-                     f"/api/accounts/{other}/snapshots", "/api/carousel", "/api/me", "/api/quotes",
+                     f"/api/accounts/{other}/snapshots", "/api/accounts/exposure", "/api/carousel", "/api/me", "/api/quotes",
                      "/api/symbols"]  # fmt: skip
             answers = {path: await http.get(path) for path in reads}
             hidden = [
@@ -321,6 +322,8 @@ async def test_a_scoped_viewer_sees_only_its_account_during_a_carousel_cycle(wor
             json.dumps(events) + "".join(a.text for a in answers.values()) + "".join(h.text for h in hidden)
         )
         assert _logins_in(text) == {OTHER_LOGIN}  # never another account's login
+        exposure = answers["/api/accounts/exposure"].json()
+        assert exposure and all(row["accounts"] == 1 for row in exposure)  # its account's positions only
         snapshot = answers[f"/api/accounts/{other}"].json()
         assert snapshot["login"] == OTHER_LOGIN and snapshot["balance"] is not None
     finally:

@@ -14,6 +14,7 @@ from app.server.deps import Ctx, CurrentUser, needs
 from app.server.params import QueryDatetime, QueryInt
 from app.server.routes import link, linked
 from app.server.schemas import DealOut, Digits, ManagedAccountOut, NewAccountIn, SnapshotOut
+from app.server.user_schemas import ExposureOut
 
 router = APIRouter(prefix="/api/accounts", tags=["accounts"])
 
@@ -25,6 +26,12 @@ async def _view(ctx: Ctx, user: CurrentUser, account_id: int | None = None) -> l
     accounts = [await registry.get(account_id)] if account_id is not None else await registry.list()
     snapshots = await registry.latest_snapshots()
     return [ManagedAccountOut.of(a, snapshots.get(a.id), ctx.logged_in(a.login, a.server)) for a in accounts]
+
+
+@router.get("/exposure", response_model=list[ExposureOut])
+async def exposure(ctx: Ctx, user: CurrentUser) -> list[ExposureOut]:
+    """Net volume and floating P/L per symbol over the caller's accounts (their latest snapshots)."""
+    return [ExposureOut.of(e) for e in await ctx.accounts_for(user).exposure()]
 
 
 @router.get("", response_model=list[ManagedAccountOut])
