@@ -300,8 +300,8 @@ async def test_a_scoped_viewer_sees_only_its_account_during_a_carousel_cycle(wor
         # REST: every read the viewer may make
         async with world.running.client(token) as http:
             reads = ["/api/accounts", f"/api/accounts/{other}", f"/api/accounts/{other}/deals",
-                     f"/api/accounts/{other}/snapshots", "/api/accounts/exposure", "/api/carousel", "/api/me", "/api/quotes",
-                     "/api/symbols"]  # fmt: skip
+                     f"/api/accounts/{other}/snapshots", "/api/accounts/exposure", "/api/carousel",
+                     "/api/me", "/api/quotes", "/api/symbols"]  # fmt: skip
             answers = {path: await http.get(path) for path in reads}
             hidden = [
                 await http.get(f"/api/accounts/{world.ids[login]}") for login in (LIVE_LOGIN, THIRD_LOGIN)
