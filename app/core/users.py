@@ -144,8 +144,15 @@ class UserDirectory:
         self._listeners: list[ChangeListener] = []
         self._lock = asyncio.Lock()
 
-    def on_change(self, listener: ChangeListener) -> None:
+    def on_change(self, listener: ChangeListener) -> Callable[[], None]:
+        """Call ``listener`` after each change; returns the way to stop."""
         self._listeners.append(listener)
+
+        def stop() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return stop
 
     def _changed(self, subject: str, reason: str) -> None:
         for listener in list(self._listeners):

@@ -299,8 +299,13 @@ class TokenService:
         self._used_noted: dict[int, float] = {}
         self._refreshing: set[asyncio.Task[None]] = set()
         self._refresh_lock = asyncio.Lock()
-        if directory is not None:
-            directory.on_change(self._directory_changed)
+        self._stop_listening = directory.on_change(self._directory_changed) if directory is not None else None
+
+    def close(self) -> None:
+        """Stop hearing of the directory's changes (the server is stopping)."""
+        if self._stop_listening is not None:
+            self._stop_listening()
+            self._stop_listening = None
 
     # ------------------------------------------------------------------ the directory's view
 
