@@ -69,6 +69,7 @@ class World:
             await read("/api/keys", "id", "role", "accounts", "status"),
             await read("/api/positions", "ticket", "volume", "sl", "tp"),
             await read("/api/orders", "ticket", "volume", "price_open", "sl", "tp"),
+            await read("/api/alerts", "id", "symbol", "price"),
             (await self.as_admin("GET", "/api/carousel")).json()["running"],
         )
 
@@ -128,6 +129,10 @@ NEEDS: dict[tuple[str, str], str] = {
     ("post", "/api/place"): TRADE,
     ("post", "/api/close"): TRADE,
     ("post", "/api/modify"): TRADE,
+    ("post", "/api/cancel"): TRADE,
+    ("get", "/api/alerts"): READ,
+    ("post", "/api/alerts"): TRADE,
+    ("delete", "/api/alerts/{alert_id}"): TRADE,
     ("get", "/api/symbols"): READ,
     ("get", "/api/quotes"): READ,
     ("get", "/api/candles"): READ,
@@ -172,6 +177,8 @@ REAL_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/api/place"): {"symbol": "EURUSD", "side": "buy", "volume": 0.01},
     ("post", "/api/close"): {"order_id": 1},
     ("post", "/api/modify"): {"order_id": 1, "sl": 1.0},
+    ("post", "/api/cancel"): {"order_id": 1},
+    ("post", "/api/alerts"): {"symbol": "EURUSD", "condition": "bid_above", "price": 2.0},
     ("post", "/api/accounts"): {"login": 5001004, "server": "SimBroker-Demo", "password": "Demo-1004"},
     ("post", "/api/users"): {"username": "eve", "password": USER_PASSWORD, "role": "admin"},
     ("post", "/api/users/{username}/role"): {"role": "admin"},
@@ -183,7 +190,10 @@ REAL_BODIES: dict[tuple[str, str], dict[str, Any]] = {
 
 def _path(template: str, account: int) -> str:
     return (
-        template.replace("{account_id}", str(account)).replace("{username}", "vera").replace("{key_id}", "1")
+        template.replace("{account_id}", str(account))
+        .replace("{username}", "vera")
+        .replace("{key_id}", "1")
+        .replace("{alert_id}", "1")
     )
 
 

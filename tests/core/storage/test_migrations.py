@@ -118,6 +118,17 @@ def _seed_order_verdicts(conn: Connection, at: str) -> None:
     )
 
 
+def _seed_alerts(conn: Connection, at: str) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO alerts (symbol, condition, price, repeat, note, created_by, created_ms, fired_ms, "
+            "fired_price, fire_count) VALUES ('EURUSD', 'bid_above', 1.085, 1, 'breakout', 'gui', :ms, :ms, "
+            "1.0851, 2)"
+        ),
+        {"ms": MS},
+    )
+
+
 def _seed_users(conn: Connection, at: str) -> None:
     conn.execute(
         text(
@@ -149,6 +160,7 @@ SEEDS: dict[str, Callable[[Connection, str], None]] = {
     "0004": _seed_orders_and_switches,
     "0005": _seed_second_snapshot,
     "0006": _seed_order_verdicts,
+    "0010": _seed_alerts,
     "0008": _seed_users,
 }
 REVISIONS = list(SEEDS)
@@ -222,9 +234,14 @@ def _check_rows(database: Database, seeded: int) -> None:
     assert sorted(tuple(row) for row in orders) == expected_orders
     assert [(s.account, s.loss) for s in switches] == ([("5001@Broker-Demo", 250.0)] if seeded >= 4 else [])
     assert [s.currency for s in snapshots[1]] == (["EUR"] if seeded >= 5 else [])
+    stored_alerts = database.call(lambda tx: tx.alerts.all())
+    seeded_alerts = seeded > REVISIONS.index("0010")
+    assert [(a.symbol, a.condition, a.repeat, a.fire_count) for a in stored_alerts] == (
+        [("EURUSD", "bid_above", True, 2)] if seeded_alerts else []
+    )
     people = database.call(lambda tx: tx.users.list())
     keys = database.call(lambda tx: tx.api_keys.list())
-    if seeded >= 7:
+    if seeded > REVISIONS.index("0008"):
         assert [(u.username, u.role.value, u.scope.to_json(), u.version) for u in people] == [
             ("Ann", "viewer", [1], 3),
             ("bob", "trader", None, 1),
