@@ -22,20 +22,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 from app.config import APP_NAME, Settings
+from app.server.cli_password import NoPasswordArgument as _NoPasswordArgument
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 Run = Callable[[argparse.Namespace, Settings], int]
-
-
-class _NoPasswordArgument(argparse.Action):
-    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
-        parser.error(
-            "a password is never taken as an argument (it would be kept in the shell history and shown "
-            "in the process list): you will be asked for it, or pipe it on standard input"
-        )
 
 
 class _Usage(Exception):
