@@ -16,6 +16,13 @@
   queue for logs and signals — and its own sender task. A sender that finds its client's transport
   backed up waits while the outbox keeps conflating, so a slow client gets fewer, fresher quotes and
   never delays the others.
+* **Live market data** — seed 002's ``subscribe {symbol, timeframe}`` (ticks, live candles, depth,
+  indicators, the market summary, health) and seed 001's ``candles`` and ``book`` channels — is
+  :mod:`app.server.live_feed`'s, through the same outboxes and senders.
+* **Requests** (``get_symbols``, ``get_candles``, ``get_order_book``, ``get_indicators``,
+  ``get_account_info``, ``ping``) are answered with their named event (``symbols``, ``candles``,
+  ``order_book``, ``indicators``, ``account_info``, ``health``) and, when the client asks for one,
+  through the acknowledgement.
 * **Errors.** A malformed event is answered with ``error {error, details, code}`` (and in its
   acknowledgement); the connection stays up.
 """
@@ -41,6 +48,9 @@ from app.models.users import ForbiddenError, Permission
 from app.server.auth import AuthError, Revocation, User
 from app.server.context import ServerContext
 from app.server.errors import ApiError, to_api_error
+from app.server.live_feed import LIVE_CHANNELS, LiveFeed
+from app.server.live_requests import is_seed002
+from app.server.live_state import LiveInterest
 from app.server.noise import LibraryNoiseFilter, NoiseLog
 from app.server.origins import origin_policy
 from app.server.schemas import (
@@ -76,12 +86,23 @@ STATE_CHANNELS = ("quotes", "positions", "orders", "account", "accounts", "carou
 STREAM_CHANNELS = ("logs", "signals", "alerts")  # every event, bounded
 _TOPIC_CHANNEL = {topic: name for name, (topic, _) in CHANNELS.items()}
 
+KNOWN_CHANNELS = [*CHANNELS, *sorted(LIVE_CHANNELS)]
+# request event -> the event its answer also comes as (seed 002 reads answers as events)
+ANSWER_EVENTS = {
+    "get_symbols": "symbols",
+    "get_candles": "candles",
+    "get_order_book": "order_book",
+    "get_indicators": "indicators",
+    "get_account_info": "account_info",
+    "ping": "health",
+}
+
 MAX_QUEUED_PER_CLIENT = 500  # logs/signals beyond this: the oldest are dropped (and counted)
 MAX_TRANSPORT_BACKLOG = 64  # packets waiting in a client's transport before its sender holds back
 BACKLOG_POLL_S = 0.005
 MAX_SYMBOLS = 500
 MAX_BARS = 5000
-LIVE_CHANNELS = ("positions", "orders", "account")  # the live account's: only if it is in scope
+LIVE_ACCOUNT_CHANNELS = ("positions", "orders", "account")  # the live account's: only if in scope
 WHOLE_VIEW_CHANNELS = ("logs",)  # name every account: only for a scope of every account
 # What each client request needs; a request not listed needs the trade permission (so a viewer is
 # refused anything new until it is declared read-only here).
@@ -92,6 +113,8 @@ EVENT_PERMISSIONS: dict[str, Permission] = {
     "get_symbols": Permission.READ,
     "get_candles": Permission.READ,
     "get_account_info": Permission.READ,
+    "get_order_book": Permission.READ,
+    "get_indicators": Permission.READ,
     "ping": Permission.READ,
 }
 
@@ -134,6 +157,8 @@ class Client:
             return True
         return info is not None and self.live_key == (info.login, info.server)
 
+    live: LiveInterest = field(default_factory=LiveInterest)  # seed 002's subscriptions, candles, book
+
     def wants(self, channel: str, key: Hashable) -> bool:
         if channel not in self.channels:
             return False
@@ -157,6 +182,8 @@ class Client:
         self.latest.clear()
         items.extend(self.queue)
         self.queue.clear()
+        if self.live.outbox.live or self.live.outbox.closed:
+            items.extend(("candles", packet) for packet in self.live.outbox.drain())
         return items
 
     def forget(self, event: str) -> None:
@@ -194,6 +221,7 @@ class RealtimeGateway:
         self._pending_ends: set[asyncio.Future[None]] = set()
         self._closing = False
         self._unsubscribe_revocations: Any = None
+        self.feed = LiveFeed(ctx, self.clients, encode_event, self._emit)
         self._register()
 
     # ------------------------------------------------------------------ lifecycle
@@ -208,6 +236,7 @@ class RealtimeGateway:
         ]
         self._subscriptions = (state, stream)
         self._unsubscribe_revocations = self.ctx.tokens.revocations.subscribe(self._on_revoked)
+        self.feed.start()
         self._noise_filter.install()
 
     async def close(self, reason: str = "server shutting down") -> None:
@@ -232,6 +261,7 @@ class RealtimeGateway:
             task.cancel()
         await asyncio.gather(*self._pumps, return_exceptions=True)
         self._pumps = []
+        await self.feed.close()
 
     @property
     def connections(self) -> int:
@@ -262,11 +292,11 @@ class RealtimeGateway:
         name = CHANNELS[channel][1]
         payload = encode_event(name, self._payload(event.topic, event.value))
         stream = channel in STREAM_CHANNELS
-        live = self._live_info(event) if channel in LIVE_CHANNELS else None
+        live = self._live_info(event) if channel in LIVE_ACCOUNT_CHANNELS else None
         for client in room:
             if not client.wants(channel, event.key):
                 continue
-            if channel in LIVE_CHANNELS and not client.sees_live(live):
+            if channel in LIVE_ACCOUNT_CHANNELS and not client.sees_live(live):
                 continue
             if channel == "carousel" and not client.everything:
                 mine = scoped_status(event.value, client.user.access)
@@ -341,7 +371,9 @@ class RealtimeGateway:
                     continue
                 if channel == "accounts" and value.action is AccountAction.REMOVED:
                     continue
-                if channel in LIVE_CHANNELS and not client.sees_live(self.ctx.services.account_state.account):
+                if channel in LIVE_ACCOUNT_CHANNELS and not client.sees_live(
+                    self.ctx.services.account_state.account
+                ):
                     continue
                 if channel == "carousel":
                     value = scoped_status(value, client.user.access)
@@ -361,10 +393,15 @@ class RealtimeGateway:
             "get_symbols": self._get_symbols,
             "get_candles": self._get_candles,
             "get_account_info": self._get_account_info,
+            "get_order_book": self.feed.order_book,
+            "get_indicators": self.feed.indicators,
             "ping": self._ping,
         }
         for name, handler in handlers.items():
-            sio.on(name, self._guarded(name, handler))
+            answer_event = ANSWER_EVENTS.get(name)
+            sio.on(
+                name, self._guarded(name, self._answered(answer_event, handler) if answer_event else handler)
+            )
         sio.on("*", self._unknown_event)
 
     async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
@@ -414,6 +451,7 @@ class RealtimeGateway:
         client.ending = True
         for room in self.rooms.values():
             room.discard(client)  # nothing more goes out to it
+        self.feed.drop(client)
         task = asyncio.ensure_future(self._end(sid, reason, code, reconnect=reconnect))
         self._pending_ends.add(task)
         task.add_done_callback(self._pending_ends.discard)
@@ -450,6 +488,7 @@ class RealtimeGateway:
             return
         for room in self.rooms.values():
             room.discard(client)
+        self.feed.drop(client)
         if client.sender is not None:
             client.sender.cancel()
         if client.expiry is not None:
@@ -483,6 +522,19 @@ class RealtimeGateway:
 
         return guarded
 
+    def _answered(self, event: str, handler: Handler) -> Handler:
+        """``handler``'s answer also as the named event (seed 002 reads answers as events)."""
+
+        async def answered(client: Client, data: Any) -> Any:
+            answer = await handler(client, data)
+            await sio_emit(self.sio, event, answer, client.sid)
+            return answer
+
+        return answered
+
+    async def _emit(self, event: str, data: Any, sid: str) -> None:
+        await sio_emit(self.sio, event, data, sid)
+
     async def _unknown_event(self, event: str, sid: str, data: Any = None) -> Any:
         body = {
             "error": f"unknown event {str(event)[:64]!r}",
@@ -494,16 +546,16 @@ class RealtimeGateway:
 
     def _channels(self, data: Any) -> tuple[set[str], set[str] | None]:
         if not isinstance(data, dict):
-            raise BadRequest("expected {channels: [...], symbols?: [...]}")
+            raise BadRequest("expected {channels: [...], symbols?: [...]} or {symbol, timeframe}")
         channels = data.get("channels")
         if isinstance(channels, str):
             channels = [channels]
         if not isinstance(channels, list) or not channels or not all(isinstance(c, str) for c in channels):
-            raise BadRequest("channels must be a non-empty list of names", {"known": list(CHANNELS)})
-        unknown = sorted(set(channels) - set(CHANNELS))
+            raise BadRequest("channels must be a non-empty list of names", {"known": KNOWN_CHANNELS})
+        unknown = sorted(set(channels) - set(KNOWN_CHANNELS))
         if unknown:
             raise BadRequest(
-                f"unknown channel(s): {', '.join(c[:32] for c in unknown[:5])}", {"known": list(CHANNELS)}
+                f"unknown channel(s): {', '.join(c[:32] for c in unknown[:5])}", {"known": KNOWN_CHANNELS}
             )
         symbols = data.get("symbols")
         if symbols is None:
@@ -519,12 +571,19 @@ class RealtimeGateway:
         return set(channels), set(symbols)
 
     async def _subscribe(self, client: Client, data: Any) -> dict[str, Any]:
+        if is_seed002(data):
+            return await self.feed.subscribe(client, data)
         channels, symbols = self._channels(data)
         refused: list[str] = []
         if not client.everything:
             refused = sorted(channels & set(WHOLE_VIEW_CHANNELS))
             channels -= set(refused)
             await self._know_live(client)
+        live = channels & LIVE_CHANNELS
+        if live:  # checked (and refused whole) before anything else changes
+            await self.feed.subscribe_channels(client, live, symbols, data)
+            channels -= live
+            client.channels |= live
         if "quotes" in channels:
             client.symbols = _widened(client, symbols)
             await self._ensure_streaming(symbols)
@@ -532,9 +591,12 @@ class RealtimeGateway:
         for channel in channels:
             self.rooms[channel].add(client)
         self._replay(client, channels)
+        if "quotes" in channels:
+            self.feed.send_summary(client)
         answer: dict[str, Any] = {
             "channels": sorted(client.channels),
             "symbols": sorted(client.symbols) if client.symbols is not None else None,
+            **self.feed.channel_answer(client),
         }
         if refused:
             answer["refused"] = refused  # the log names every account: not for a limited scope
@@ -564,7 +626,13 @@ class RealtimeGateway:
             await market.subscribe(missing, strict=False)
 
     async def _unsubscribe(self, client: Client, data: Any) -> dict[str, Any]:
+        if is_seed002(data):
+            return await self.feed.unsubscribe(client, data)
         channels, symbols = self._channels(data)
+        live = channels & LIVE_CHANNELS
+        if live:
+            client.channels -= self.feed.unsubscribe_channels(client, live, symbols, data)
+            channels -= live
         for channel in channels:
             if channel == "quotes" and symbols is not None and client.symbols is not None:
                 client.symbols -= symbols
@@ -580,6 +648,7 @@ class RealtimeGateway:
         answer = {
             "channels": sorted(client.channels),
             "symbols": sorted(client.symbols) if client.symbols is not None else None,
+            **self.feed.channel_answer(client),
         }
         await sio_emit(self.sio, "unsubscribed", answer, client.sid)
         return answer
@@ -594,7 +663,7 @@ class RealtimeGateway:
         return answer
 
     async def _ping(self, client: Client, data: Any) -> dict[str, Any]:
-        return {"pong": True, "server_time": now_iso()}
+        return {"pong": True, "server_time": now_iso(), **self.feed.health()}
 
     async def _get_symbols(self, client: Client, data: Any) -> list[dict[str, Any]]:
         market = self.ctx.services.market_data
@@ -619,11 +688,17 @@ class RealtimeGateway:
         return Candles.of(series).model_dump(mode="json")
 
     async def _get_account_info(self, client: Client, data: Any) -> dict[str, Any]:
+        """The live account; from then on ``account_update`` follows its changes (seed 002 has no
+        channels to ask for them: its clients get them after asking for the account once)."""
         info = self.ctx.services.account_state.account
         if info is None:
             raise ApiError(503, "the live account is not known yet", "not_ready")
         if not await self.ctx.sees_live(client.user):
             raise ForbiddenError("the live account is not one of your accounts")
+        await self._know_live(client)
+        if "account" not in client.channels:
+            client.channels.add("account")
+            self.rooms["account"].add(client)
         return AccountOut.of(info).model_dump(mode="json")
 
 

@@ -47,17 +47,22 @@ class Running:
 
 
 def server_settings(
-    data_dir: Path, config_dir: Path, extra: dict[str, Any] | None = None, **server: Any
+    data_dir: Path,
+    config_dir: Path,
+    sim: dict[str, Any] | None = None,
+    *,
+    extra: dict[str, Any] | None = None,
+    **server: Any,
 ) -> Any:
-    """Settings for a sim run on a Wednesday (FX trades), the server on a free port (``extra``: more
-    sections, e.g. ``{"carousel": {...}}``)."""
+    """Settings for a sim run on a Wednesday (FX trades), the server on a free port (``sim``: more
+    simulator settings, e.g. a faster clock; ``extra``: more sections, e.g. ``{"carousel": {...}}``)."""
     config = config_dir / "config.toml"
     config.write_text("", encoding="utf-8")
     overrides = {
         **(extra or {}),
         "data_dir": data_dir,
         "terminals": {"sim": True, "call_timeout_s": 10},
-        "sim": {"start": WEDNESDAY},
+        "sim": {"start": WEDNESDAY, **(sim or {})},
         "market": {"symbols": ["EURUSD", "GBPUSD", "USDJPY"], "account_refresh_s": 0.2},
         "server": {"enabled": True, "port": 0, **server},
     }
@@ -65,11 +70,16 @@ def server_settings(
 
 
 async def start_runtime(
-    tmp: Path, *, password: bool = True, extra: dict[str, Any] | None = None, **server: Any
+    tmp: Path,
+    *,
+    password: bool = True,
+    sim: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+    **server: Any,
 ) -> Running:
     data_dir = tmp / "data"
     data_dir.mkdir()
-    settings = server_settings(data_dir, tmp, extra, **server)
+    settings = server_settings(data_dir, tmp, sim, extra=extra, **server)
     if password:
         set_admin_password(data_dir, PASSWORD)
     keyring = MemoryKeyring()
