@@ -20,7 +20,13 @@ from app.datadir import make_private_dir, permission_warnings, restrict_umask
 
 # Modules that each provide ``register(subparsers, common)``; the parser they add sets ``run``,
 # a callable ``(args, settings) -> int``.
-SUBCOMMANDS: tuple[str, ...] = ("app.core.accounts_cli", "app.audit.cli", "app.mt5.sim.cli", "app.server.cli")
+SUBCOMMANDS: tuple[str, ...] = (
+    "app.core.accounts_cli",
+    "app.audit.cli",
+    "app.mt5.sim.cli",
+    "app.server.cli",
+    "app.core.signals.cli",
+)
 
 EXIT_USAGE = 2
 

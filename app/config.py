@@ -302,6 +302,39 @@ class TradingSettings(_Section):
         return any(key.casefold() == wanted for key in self.real_enabled)
 
 
+SignalModeSetting = Literal["auto", "confirm", "notify"]
+
+
+class SignalSettings(_Section):
+    """Signals (alerts, strategies, API callers) in front of the trading service (docs in README).
+
+    A source not named in ``sources`` gets ``default_mode``; auto-trading is off until a source is
+    switched to ``auto`` here (a webhook carries its own mode). The validators' limits apply to all.
+    """
+
+    enabled: bool = True
+    default_mode: Literal["confirm", "notify"] = "confirm"
+    sources: dict[str, SignalModeSetting] = Field(default_factory=dict)  # e.g. {"my-bot" = "auto"}
+    confirm_timeout_s: float = Field(300.0, gt=0, le=7 * 86_400)  # a signal waiting for a person expires
+    default_volume: float | None = Field(None, gt=0, le=1_000_000)  # when a signal names no volume
+    min_confidence: float = Field(0.0, ge=0.0, le=1.0)
+    max_spread_points: int = Field(0, ge=0, le=1_000_000)  # 0: no limit
+    trading_hours: list[str] = Field(default_factory=list)  # "HH:MM-HH:MM" on the server clock; empty: any
+    max_per_minute: int = Field(30, ge=1, le=100_000)  # per source
+    validators: list[str] = Field(default_factory=list)  # user validators, "module:attribute"
+    validator_timeout_s: float = Field(2.0, gt=0, le=60)  # a slower user validator rejects
+    strategy_dir: Path | None = None  # *.py files defining strategies (besides the entry points)
+    webhook_failures: int = Field(10, ge=1, le=10_000)  # wrong secrets per address within a minute
+
+    @field_validator("trading_hours")
+    @classmethod
+    def _hours(cls, value: list[str]) -> list[str]:
+        for window in value:
+            if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d", window):
+                raise ValueError(f"trading window {window!r}: write it as HH:MM-HH:MM (e.g. 07:00-21:00)")
+        return value
+
+
 class AlertsSettings(_Section):
     """Price alerts: how many may be set, and how often a repeating one may fire."""
 
@@ -333,6 +366,7 @@ class Settings(BaseSettings):
     carousel: CarouselSettings = Field(default_factory=CarouselSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     trading: TradingSettings = Field(default_factory=TradingSettings)
+    signals: SignalSettings = Field(default_factory=SignalSettings)
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)
 
     @classmethod

@@ -23,6 +23,8 @@ from app.core.credentials import CredentialStore
 from app.core.hub import EventHub, Topic
 from app.core.market_data import MarketData
 from app.core.risk import RiskGuard, RiskMonitor
+from app.core.signals.service import SignalService
+from app.core.signals.strategy_runner import StrategyBook, StrategyRunner
 from app.core.storage import StorageService
 from app.core.trading import TradingService
 from app.logs import LogBus, LogEntry
@@ -148,6 +150,21 @@ class Runtime:
             audit=self.audit,
             home_passwords=self.sim_server.demo_password if self.sim_server else None,
         )
+        self.signals: SignalService | None = None
+        self.strategies: StrategyRunner | None = None
+        if settings.signals.enabled:
+            self.signals = SignalService(
+                settings.signals,
+                self.storage.db,
+                self.audit,
+                self.hub,
+                self.trading,
+                self.market_data,
+                self.account_state,
+                self.pool,
+            )
+            book = StrategyBook(self.storage.db, self.audit, folder=settings.signals.strategy_dir)
+            self.strategies = StrategyRunner(book, self.hub, self.market_data, self.signals.submit)
         self.accounts.verifier = self.carousel.verify  # an added or changed password is checked at once
         # The carousel stops first (before the terminals), so it can put a borrowed live terminal back.
         self.services += [
@@ -160,6 +177,9 @@ class Runtime:
             self.alerts,
             self.carousel,
         ]
+        if self.signals is not None and self.strategies is not None:  # after trading, before the carousel
+            self.services.insert(self.services.index(self.carousel), self.signals)
+            self.services.insert(self.services.index(self.carousel), self.strategies)
 
     def _sim_server_restarted(self, address: str) -> None:
         log.info("the sim trade server is back at %s: reconnecting %d terminal(s)", address,

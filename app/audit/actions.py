@@ -44,6 +44,13 @@ class Action(StrEnum):
     KEY_REVOKE = "key.revoke"
     SETTING_CHANGE = "setting.change"
     RISK_KILL_SWITCH = "risk.kill_switch"
+    SIGNAL_RECEIVED = "signal.received"  # a signal as it came in (its source, never a secret)
+    SIGNAL_DECISION = "signal.decision"  # its verdicts and what was decided (and by whom)
+    WEBHOOK_ADD = "webhook.add"
+    WEBHOOK_REMOVE = "webhook.remove"
+    WEBHOOK_ROTATE = "webhook.rotate"  # a new secret (never recorded)
+    WEBHOOK_REFUSED = "webhook.refused"  # a wrong secret or an unknown webhook (the address, no secret)
+    STRATEGY_CHANGE = "strategy.change"
     AUDIT_TORN_TAIL = TORN_TAIL_ACTION  # written by the trail itself after a crash
 
 

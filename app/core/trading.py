@@ -37,8 +37,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -46,6 +45,7 @@ from app.audit import Action, AuditTrail, OrderAudit
 from app.config import TradingSettings
 from app.core.account_state import AccountState
 from app.core.client_ids import comment_with_tag, is_valid_client_id, new_client_id, tag_for
+from app.core.keyed_locks import KeyedLocks
 from app.core.money import rounded
 from app.core.order_rules import (
     Market,
@@ -137,7 +137,7 @@ class TradingService:
         self._audit = audit
         self.risk = risk
         self.settings = settings
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._locks = KeyedLocks()
         self._reconciling: set[asyncio.Task[None]] = set()
         self._accepting = False  # until start(): the kill switches and past orders are loaded first
         risk.close_all = self._close_all_for_risk
@@ -211,20 +211,9 @@ class TradingService:
         tick = await terminal.call("tick", symbol)
         return _Context(terminal, account, spec, Market(tick.bid, tick.ask), tick.time)
 
-    @asynccontextmanager
-    async def _exclusive(self, client_id: str) -> AsyncIterator[None]:
+    def _exclusive(self, client_id: str) -> AbstractAsyncContextManager[None]:
         """One command per client id at a time (the lock is dropped when no one holds or waits)."""
-        lock, users = self._locks.get(client_id, (asyncio.Lock(), 0))
-        self._locks[client_id] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[client_id]
-            if users <= 1:
-                del self._locks[client_id]
-            else:
-                self._locks[client_id] = (lock, users - 1)
+        return self._locks.hold(client_id)
 
     # ------------------------------------------------------------------ the pipeline
     def _with_client_id(self, request: OrderRequest) -> OrderRequest:

@@ -24,7 +24,19 @@ from app.server.deps import current_user
 from app.server.errors import EXPECTED, ApiError, to_api_error
 from app.server.limits import BodySizeLimit, send_error
 from app.server.realtime import RealtimeGateway
-from app.server.routes import accounts, alerts, carousel, error_responses, live, market, ops, public, users
+from app.server.routes import (
+    accounts,
+    alerts,
+    carousel,
+    error_responses,
+    live,
+    market,
+    ops,
+    public,
+    signals,
+    strategies,
+    users,
+)
 from app.server.sio_guard import FrameGuard
 
 log = logging.getLogger(__name__)
@@ -134,7 +146,8 @@ def create_api(ctx: ServerContext) -> FastAPI:
     _install_error_handlers(api)
     protected = [Depends(current_user)]
     api.include_router(public.router)
-    for module in (live, market, ops, accounts, carousel, alerts, users):
+    api.include_router(signals.alerts)  # webhook alerts: the webhook's secret, not a token
+    for module in (live, market, ops, accounts, carousel, alerts, signals, strategies, users):
         api.include_router(module.router, dependencies=protected)
     return api
 

@@ -75,6 +75,7 @@ class ServerContext:
     _encoded: dict[str, tuple[object, bytes]] = field(default_factory=dict)
     _symbol_digits: dict[str, int] = field(default_factory=dict)
     _symbols_retry_at: float = 0.0
+    webhook_limiter: RateLimiter | None = None  # refused webhook calls per address (routes/signals.py)
 
     @property
     def settings(self) -> Settings:

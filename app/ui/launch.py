@@ -28,6 +28,8 @@ from app.ui.carousel_progress import CarouselProgress
 from app.ui.exposure_tab import ExposureTab
 from app.ui.layout import layout_path, load_layout, save_layout
 from app.ui.main_window import MainWindow, WindowServices
+from app.ui.signals_tab import SignalsTab
+from app.ui.strategies_tab import StrategiesTab
 from app.ui.theme import apply_theme
 from app.ui.toolbox.alerts_tab import AlertsTab
 
@@ -57,7 +59,7 @@ async def run_window_async(settings: Settings, log_bus: LogBus, config_file: Pat
     layout = await asyncio.to_thread(load_layout, layout_file)
     config_path = config_file or default_config_file()
     window = MainWindow(WindowServices.from_runtime(runtime), config_path=config_path)
-    extras: list[AccountsTab | ExposureTab | CarouselProgress | AlertsTab] = []
+    extras: list[AccountsTab | ExposureTab | CarouselProgress | AlertsTab | SignalsTab | StrategiesTab] = []
     window.closed.connect(stop.set)
     window.restore_layout(layout)
     window.show()
@@ -65,6 +67,16 @@ async def run_window_async(settings: Settings, log_bus: LogBus, config_file: Pat
         await runtime.start()
         # Views that read the database on creation come once it is open.
         extras = [*_dock_account_views(window, runtime)]
+        if runtime.signals is not None:
+            signals = SignalsTab(runtime.hub, runtime.signals)
+            window.add_tab("Signals", signals)
+            signals.start()
+            extras.append(signals)
+        if runtime.strategies is not None:
+            strategies = StrategiesTab(runtime.strategies.book)
+            window.add_tab("Strategies", strategies)
+            strategies.start()
+            extras.append(strategies)
         window.add_tab("Audit", AuditTab(AuditReader(audit_dir(settings.data_dir))))
         extras.append(_dock_alerts(window, runtime))
         window.start()  # after the log forwarder started: the Journal's backlog and feed then join up
@@ -89,7 +101,7 @@ async def run_window_async(settings: Settings, log_bus: LogBus, config_file: Pat
 
 def _dock_account_views(
     window: MainWindow, runtime: Runtime
-) -> list[AccountsTab | ExposureTab | CarouselProgress]:
+) -> list[AccountsTab | ExposureTab | CarouselProgress | SignalsTab | StrategiesTab]:
     """The carousel's views: the Accounts and Exposure tabs, and its progress in the status bar."""
     stale_after = timedelta(seconds=runtime.settings.carousel.stale_after_s)
     accounts = AccountsTab(

@@ -51,20 +51,20 @@ def server_settings(
     config_dir: Path,
     sim: dict[str, Any] | None = None,
     *,
-    extra: dict[str, Any] | None = None,
+    sections: dict[str, Any] | None = None,
     **server: Any,
 ) -> Any:
     """Settings for a sim run on a Wednesday (FX trades), the server on a free port (``sim``: more
-    simulator settings, e.g. a faster clock; ``extra``: more sections, e.g. ``{"carousel": {...}}``)."""
+    simulator settings, e.g. a faster clock; ``sections``: more settings, e.g. ``{"signals": {...}}``)."""
     config = config_dir / "config.toml"
     config.write_text("", encoding="utf-8")
     overrides = {
-        **(extra or {}),
         "data_dir": data_dir,
         "terminals": {"sim": True, "call_timeout_s": 10},
         "sim": {"start": WEDNESDAY, **(sim or {})},
         "market": {"symbols": ["EURUSD", "GBPUSD", "USDJPY"], "account_refresh_s": 0.2},
         "server": {"enabled": True, "port": 0, **server},
+        **(sections or {}),
     }
     return load_settings(overrides, config_file=config, env_file=None)
 
@@ -74,12 +74,12 @@ async def start_runtime(
     *,
     password: bool = True,
     sim: dict[str, Any] | None = None,
-    extra: dict[str, Any] | None = None,
+    sections: dict[str, Any] | None = None,
     **server: Any,
 ) -> Running:
     data_dir = tmp / "data"
     data_dir.mkdir()
-    settings = server_settings(data_dir, tmp, sim, extra=extra, **server)
+    settings = server_settings(data_dir, tmp, sim, sections=sections, **server)
     if password:
         set_admin_password(data_dir, PASSWORD)
     keyring = MemoryKeyring()

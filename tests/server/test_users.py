@@ -78,7 +78,7 @@ class World:
 async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
     running = await start_runtime(
         tmp_path_factory.mktemp("users"),
-        extra={"carousel": {"cycle_interval_s": 1, "shared_pause_s": 0.5}},
+        sections={"carousel": {"cycle_interval_s": 1, "shared_pause_s": 0.5}},
         login_attempts=1000,
     )
     admin = await running.login()
@@ -154,6 +154,21 @@ NEEDS: dict[tuple[str, str], str] = {
     ("post", "/api/carousel/start"): CAROUSEL,
     ("post", "/api/carousel/stop"): CAROUSEL,
     ("get", "/api/me"): READ,
+    ("post", "/api/webhooks/{name}"): PUBLIC,  # the webhook's secret, not a token
+    ("post", "/api/signals"): TRADE,
+    ("get", "/api/signals"): READ,
+    ("get", "/api/signals/{uuid}"): READ,
+    ("post", "/api/signals/{uuid}/approve"): TRADE,
+    ("post", "/api/signals/{uuid}/reject"): TRADE,
+    ("post", "/api/webhooks"): ADMIN_ONLY,
+    ("get", "/api/webhooks"): ADMIN_ONLY,
+    ("delete", "/api/webhooks/{name}"): ADMIN_ONLY,
+    ("post", "/api/webhooks/{name}/rotate"): ADMIN_ONLY,
+    ("get", "/api/strategies"): READ,
+    ("get", "/api/strategies/kinds"): READ,
+    ("put", "/api/strategies/{strategy_id}"): ADMIN_ONLY,
+    ("post", "/api/strategies/{strategy_id}/enable"): ADMIN_ONLY,
+    ("post", "/api/strategies/{strategy_id}/disable"): ADMIN_ONLY,
     ("get", "/api/users"): ADMIN_ONLY,
     ("post", "/api/users"): ADMIN_ONLY,
     ("get", "/api/users/{username}"): ADMIN_ONLY,
@@ -194,6 +209,9 @@ def _path(template: str, account: int) -> str:
         .replace("{username}", "vera")
         .replace("{key_id}", "1")
         .replace("{alert_id}", "1")
+        .replace("{uuid}", "nope")
+        .replace("{name}", "nope")
+        .replace("{strategy_id}", "nope")
     )
 
 
@@ -202,6 +220,10 @@ def _gone(template: str) -> str:
         template.replace("{account_id}", str(2**62))
         .replace("{username}", "nobody")
         .replace("{key_id}", str(2**62))
+        .replace("{alert_id}", str(2**62))
+        .replace("{uuid}", "nope")
+        .replace("{name}", "nope")
+        .replace("{strategy_id}", "nope")
     )
 
 
@@ -234,7 +256,7 @@ async def test_every_route_for_every_role_and_no_token(world: World) -> None:
                 body, path = REAL_BODIES.get((method, template)), _path(template, one)
             elif template.startswith("/api/carousel/"):
                 continue  # starting the carousel is in the scope test below
-            elif method == "delete" or template.endswith("/sync"):  # nothing there: 404
+            elif method == "delete" or template.endswith(("/sync", "/rotate", "/enable", "/disable")):
                 body, path = None, _gone(template)
             else:  # invalid on purpose: an allowed caller gets 422 and nothing is done
                 body, path = (None if method == "get" else {}), _path(template, one)

@@ -193,7 +193,7 @@ class Dashboard {
     const { store, api, live, permissions } = this;
     mountTrade({ store, api, el: panes.trade, permissions });
     this.accounts = mountAccounts({ store, api, el: panes.accounts, permissions });
-    mountSignals({ live, api, el: panes.signals, permissions });
+    this.signals = mountSignals({ live, api, el: panes.signals, permissions });
     const audit = mountAudit({ api, el: panes.audit });
     this.journal = mountJournal({ api, live, el: panes.journal });
     const select = (key) => {
@@ -288,6 +288,7 @@ class Dashboard {
 
   resync() {
     this.loadInitial();
+    this.signals?.load();
     this.chart?.reload();
   }
 

@@ -139,6 +139,76 @@ kill_switches = Table(
     sqlite_with_rowid=False,
 )
 
+# A signal (an alert, a strategy's call, an API caller's idea) and what became of it: its validators'
+# verdicts, the decision, the order it led to. ``uuid`` is the signal's idempotency key (and its
+# order's client id): a signal delivered again is the same row.
+signals = Table(
+    "signals",
+    metadata,
+    Column("uuid", Text, primary_key=True),
+    Column("source", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("symbol", Text, nullable=False),
+    Column("side", Text, nullable=False),
+    Column("volume", Float64),
+    Column("sl", Float64),
+    Column("tp", Float64),
+    Column("confidence", Float64),
+    Column("mode", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("message", Text, nullable=False, server_default=""),
+    Column("ticket", Int64),
+    Column("validators", JsonDocument, nullable=False, server_default="[]"),
+    Column("signal", JsonDocument, nullable=False),  # the signal as received (never a secret)
+    Column("created_ms", Int64, nullable=False),
+    Column("updated_ms", Int64, nullable=False),
+    Column("expires_ms", Int64),  # a signal waiting for a person expires then
+    CheckConstraint("json_valid(validators)", name="validators").ddl_if(dialect="sqlite"),
+    CheckConstraint("json_valid(signal)", name="signal").ddl_if(dialect="sqlite"),
+    Index("signals_by_time", "created_ms"),
+    Index("signals_by_status", "status", "expires_ms"),
+    sqlite_strict=True,
+    sqlite_with_rowid=False,
+)
+
+# Named webhooks (TradingView and other senders that can only post a body): the secret is kept as a
+# SHA-256 digest (it is 256 random bits, so a digest is as good as a slow hash, and verifying is cheap).
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("name", CaseInsensitiveText, primary_key=True),
+    Column("secret_sha256", Text, nullable=False),
+    Column("mode", Text, nullable=False),
+    Column("symbols", JsonDocument, nullable=False, server_default="[]"),  # allow-list; empty: any
+    Column("volume", Float64),  # the volume when an alert names none
+    Column("symbol_map", JsonDocument, nullable=False, server_default="{}"),
+    Column("created_ms", Int64, nullable=False),
+    Column("updated_ms", Int64, nullable=False),
+    CheckConstraint("json_valid(symbols)", name="symbols").ddl_if(dialect="sqlite"),
+    CheckConstraint("json_valid(symbol_map)", name="symbol_map").ddl_if(dialect="sqlite"),
+    sqlite_strict=True,
+    sqlite_with_rowid=False,
+)
+
+# Strategies on the live bars: a built-in (or plugin) kind on one symbol and timeframe, its parameters,
+# whether it runs, and the mode its signals get.
+strategies = Table(
+    "strategies",
+    metadata,
+    Column("id", CaseInsensitiveText, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("symbol", Text, nullable=False),
+    Column("timeframe", Text, nullable=False),
+    Column("params", JsonDocument, nullable=False, server_default="{}"),
+    Column("enabled", Integer, nullable=False, server_default="0"),
+    Column("mode", Text, nullable=False),
+    Column("volume", Float64, nullable=False),
+    Column("updated_ms", Int64, nullable=False),
+    CheckConstraint("json_valid(params)", name="params").ddl_if(dialect="sqlite"),
+    sqlite_strict=True,
+    sqlite_with_rowid=False,
+)
+
 alerts = Table(
     "alerts",
     metadata,

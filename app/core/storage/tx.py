@@ -18,6 +18,7 @@ from app.core.storage.accounts import AccountRows
 from app.core.storage.alerts import AlertRows
 from app.core.storage.client_orders import ClientOrderRows, KillSwitchRows
 from app.core.storage.deals import DealRows, UpsertResult
+from app.core.storage.signals import SignalRows, StrategyRows, WebhookRows
 from app.core.storage.snapshots import SnapshotRows
 from app.core.storage.users import ApiKeyRows, UserRows
 from app.core.times import utc_now
@@ -47,6 +48,9 @@ class Tx:
         self.kill_switches = KillSwitchRows(conn)
         self.users = UserRows(conn)
         self.api_keys = ApiKeyRows(conn)
+        self.signals = SignalRows(conn)
+        self.webhooks = WebhookRows(conn)
+        self.strategies = StrategyRows(conn)
         self.alerts = AlertRows(conn)
 
     def record_visit(

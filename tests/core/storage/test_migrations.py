@@ -151,6 +151,38 @@ def _seed_users(conn: Connection, at: str) -> None:
         conn.execute(text("SELECT setval(pg_get_serial_sequence('api_keys', 'id'), 1)"))
 
 
+def _seed_signals(conn: Connection, at: str) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO signals (uuid, source, action, symbol, side, volume, sl, tp, confidence, mode, "
+            "status, message, ticket, validators, signal, created_ms, updated_ms, expires_ms) VALUES "
+            "('s1', 'webhook:tv', 'buy', 'EURUSD', 'buy', 0.1, NULL, 1.2, 0.9, 'auto', 'executed', "
+            "'DONE: order 5', 5, :validators, :signal, :ms, :ms, NULL)"
+        ),
+        {
+            "ms": MS,
+            "validators": '[{"name":"symbol","type":"rule","approved":true,"confidence":null,'
+            '"reason":"ok","timestamp":"2026-05-28T20:26:40Z"}]',
+            "signal": '{"uuid":"s1","source":"webhook:tv","action":"buy","symbol":"EURUSD","volume":0.1,'
+            '"tp":1.2,"confidence":0.9,"timestamp":"2026-05-28T20:26:40Z","comment":""}',
+        },
+    )
+    conn.execute(
+        text(
+            "INSERT INTO webhooks (name, secret_sha256, mode, symbols, volume, symbol_map, created_ms, "
+            "updated_ms) VALUES ('tv', 'ab12', 'auto', :symbols, 0.1, :map, :ms, :ms)"
+        ),
+        {"ms": MS, "symbols": '["EURUSD"]', "map": '{"FX:EURUSD": "EURUSD"}'},
+    )
+    conn.execute(
+        text(
+            "INSERT INTO strategies (id, kind, symbol, timeframe, params, enabled, mode, volume, updated_ms) "
+            """VALUES ('sma-eu', 'sma_cross', 'EURUSD', 'M1', '{"fast": 5}', 1, 'confirm', 0.01, :ms)"""
+        ),
+        {"ms": MS},
+    )
+
+
 # One entry per revision: rows that exercise what it added, given the revision the database is at.
 # A new migration needs one here.
 SEEDS: dict[str, Callable[[Connection, str], None]] = {
@@ -161,6 +193,7 @@ SEEDS: dict[str, Callable[[Connection, str], None]] = {
     "0005": _seed_second_snapshot,
     "0006": _seed_order_verdicts,
     "0010": _seed_alerts,
+    "0009": _seed_signals,
     "0008": _seed_users,
 }
 REVISIONS = list(SEEDS)
@@ -252,6 +285,25 @@ def _check_rows(database: Database, seeded: int) -> None:
         ]
     else:
         assert people == [] and keys == []
+    _check_signal_rows(database, seeded > REVISIONS.index("0009"))
+
+
+def _check_signal_rows(database: Database, seeded: bool) -> None:
+    signal = database.call(lambda tx: tx.signals.get("s1"))
+    hooks = database.call(lambda tx: tx.webhooks.all())
+    strategies = database.call(lambda tx: tx.strategies.all())
+    if not seeded:
+        assert (signal, hooks, strategies) == (None, [], [])
+        return
+    assert signal is not None
+    assert (signal.status.value, signal.ticket, signal.signal.symbol, signal.validators[0].name) == (
+        "executed", 5, "EURUSD", "symbol"
+    )  # fmt: skip
+    assert [(h.name, h.symbols, h.symbol_map) for h in hooks] == [
+        ("tv", ("EURUSD",), {"FX:EURUSD": "EURUSD"})
+    ]
+    assert database.call(lambda tx: tx.webhooks.get("TV")) == hooks[0]  # names ignore case
+    assert [(s.id, s.params, s.enabled) for s in strategies] == [("sma-eu", {"fast": 5}, True)]
 
 
 def test_every_revision_has_fixture_rows_and_the_first_four_are_the_old_versions() -> None:
