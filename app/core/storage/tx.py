@@ -20,6 +20,7 @@ from app.core.storage.client_orders import ClientOrderRows, KillSwitchRows
 from app.core.storage.deals import DealRows, UpsertResult
 from app.core.storage.signals import SignalRows, StrategyRows, WebhookRows
 from app.core.storage.snapshots import SnapshotRows
+from app.core.storage.users import ApiKeyRows, UserRows
 from app.core.times import utc_now
 from app.models import AccountSnapshot, Deal, ManagedAccount
 
@@ -45,6 +46,8 @@ class Tx:
         self.deals = DealRows(conn)
         self.client_orders = ClientOrderRows(conn)
         self.kill_switches = KillSwitchRows(conn)
+        self.users = UserRows(conn)
+        self.api_keys = ApiKeyRows(conn)
         self.signals = SignalRows(conn)
         self.webhooks = WebhookRows(conn)
         self.strategies = StrategyRows(conn)
