@@ -35,6 +35,13 @@ class Action(StrEnum):
     CAROUSEL_STOP = "carousel.stop"
     API_LOGIN = "api.login"
     API_LOGIN_FAILED = "api.login_failed"
+    USER_ADD = "user.add"
+    USER_REMOVE = "user.remove"
+    USER_SET_ROLE = "user.set_role"
+    USER_SET_PASSWORD = "user.set_password"  # noqa: S105 - an action's name, never a password
+    USER_SET_ACCOUNTS = "user.set_accounts"
+    KEY_CREATE = "key.create"
+    KEY_REVOKE = "key.revoke"
     SETTING_CHANGE = "setting.change"
     RISK_KILL_SWITCH = "risk.kill_switch"
     SIGNAL_RECEIVED = "signal.received"  # a signal as it came in (its source, never a secret)
@@ -58,6 +65,11 @@ class Actor(StrEnum):
     def api(username: str) -> str:
         """``api:<user>``: an action taken through the REST/Socket.IO endpoint by that user."""
         return f"api:{username}"
+
+    @staticmethod
+    def key(prefix: str, name: str) -> str:
+        """``key:<prefix>(<name>)``: an action taken with that API key."""
+        return f"key:{prefix}({name})"
 
 
 def account_ref(login: int | str, server: str) -> str:

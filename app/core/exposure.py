@@ -15,6 +15,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from app.core.times import EPOCH
 from app.models import AccountSnapshot
@@ -38,7 +39,7 @@ class SymbolExposure:
     price_digits: int = 5
 
     @property
-    def side(self) -> str:
+    def side(self) -> Literal["long", "short", "flat"]:
         if abs(self.net_volume) < FLAT:
             return "flat"
         return "long" if self.net_volume > 0 else "short"

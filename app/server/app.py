@@ -35,6 +35,7 @@ from app.server.routes import (
     public,
     signals,
     strategies,
+    users,
 )
 from app.server.sio_guard import FrameGuard
 
@@ -146,7 +147,7 @@ def create_api(ctx: ServerContext) -> FastAPI:
     protected = [Depends(current_user)]
     api.include_router(public.router)
     api.include_router(signals.alerts)  # webhook alerts: the webhook's secret, not a token
-    for module in (live, market, ops, accounts, carousel, alerts, signals, strategies):
+    for module in (live, market, ops, accounts, carousel, alerts, signals, strategies, users):
         api.include_router(module.router, dependencies=protected)
     return api
 
@@ -163,7 +164,7 @@ def create_app(ctx: ServerContext) -> tuple[ASGIApp, RealtimeGateway]:
             rest,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "DELETE"],
-            allow_headers=["Authorization", "Content-Type"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key"],
             max_age=600,
         )
     rest = dashboard.mount(rest)  # the web dashboard at / (static files, not part of the API)

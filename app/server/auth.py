@@ -1,5 +1,6 @@
-"""Who may use the server: one admin user, a password hash in the data dir, JWTs signed with a secret
-kept in the OS keyring.
+"""Who may use the server: the built-in admin (a password hash in the data dir), the users and API keys
+of the directory (:mod:`app.core.users`, in the database), JWTs signed with a secret kept in the OS
+keyring.
 
 * **Password.** There is no default. ``mt5-console server set-password`` (or the window, through
   :func:`set_admin_password`) stores an argon2id hash (salted, slow, memory-hard) in
@@ -8,14 +9,18 @@ kept in the OS keyring.
   everything else. Until it exists every login is refused with a message saying how to set it.
 * **Signing secret.** 32 random bytes made on the server's first start and kept in the OS keyring
   (one per data dir); no keyring → the server does not start, and says why.
-* **Tokens.** HS256 JWTs with ``sub``, ``role``, ``iat``, ``exp`` and ``pwv`` — a fingerprint of the
-  password hash, so setting a new password invalidates every token issued before it.
+* **Tokens.** HS256 JWTs with ``sub``, ``role``, ``iat``, ``exp`` and, for the admin, ``pwv`` — a
+  fingerprint of the password hash, so setting a new password invalidates every token issued before
+  it; for a directory user ``uv``, the user's version, which every change of role, scope or password
+  bumps. API keys (``mt5c_...``) are checked against their hash; revoked or expired ones answer 401.
 * **Revocation.** A token that stops being valid must stop working everywhere, also on a Socket.IO
   connection opened with it. :class:`Revocations` publishes a :class:`Revocation` per subject (the
   user) whenever that can have happened — a new password, set in this process or by
   ``server set-password`` in another (:meth:`TokenService.watch` looks twice a second) — and whoever
   holds tokens (the realtime gateway) re-checks that subject's and closes what no longer passes.
-  Removing a user or revoking an API key (issue #18) publishes the same event.
+  Removing or changing a user, or revoking an API key, publishes the same event (the subject is the
+  user name, or ``key:<prefix>``), at once when done in this process, and at the next look at the
+  database (twice a second) when done by ``server users ...`` elsewhere.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import jwt
 from argon2 import PasswordHasher
@@ -42,6 +47,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from app.config import APP_NAME
 from app.core.credentials import CredentialStore, Secret
+from app.models.users import KEY_PREFIX, Access, ApiKeyRecord, Role, Scope, UserRecord
+
+if TYPE_CHECKING:
+    from app.core.users import UserDirectory
 
 ALGORITHM = "HS256"
 VERIFIED_CACHE_SIZE = 256
@@ -59,6 +68,8 @@ NO_PASSWORD_MESSAGE = (
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile: 64 MiB, 3 passes, salted
 log = logging.getLogger(__name__)
 WATCH_INTERVAL_S = 0.5
+KEY_USE_RESOLUTION_S = 60.0  # a key's last use is written at most once a minute
+NO_EXPIRY = 4_102_444_800.0  # 2100-01-01: a key without an expiry
 
 
 class AuthError(Exception):
@@ -194,15 +205,34 @@ async def load_or_create_secret(credentials: CredentialStore, data_dir: Path) ->
 
 @dataclass(frozen=True, slots=True)
 class User:
+    """Who is calling: the built-in admin, a user of the directory, or an API key (``key`` its prefix)."""
+
     username: str
     role: str = ROLE_ADMIN
     expires_at: float = 0.0  # the token's expiry (epoch seconds), when the user comes from a token
     fingerprint: str = ""  # the password the token was issued under (see PasswordStore.fingerprint)
+    version: int = 0  # a directory user's version the token was issued under (0: the built-in admin)
+    scope: Scope = Scope()
+    key: str = ""  # the API key's visible prefix, when authenticated by a key
+    key_id: int = 0
+
+    @property
+    def access(self) -> Access:
+        return Access(Role(self.role), self.scope)
+
+    @property
+    def subject(self) -> str:
+        """What a revocation names: the user name, or ``key:<prefix>``."""
+        return f"key:{self.key}" if self.key else self.username
+
+    @property
+    def kind(self) -> Literal["admin", "user", "key"]:
+        return "key" if self.key else "admin" if self.version == 0 else "user"
 
     @property
     def actor(self) -> str:
-        """How the audit trail names this user's actions."""
-        return f"api:{self.username}"
+        """How the audit trail names this caller's actions: ``api:<user>`` or ``key:<prefix>(<name>)``."""
+        return f"key:{self.key}({self.username})" if self.key else f"api:{self.username}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,29 +272,106 @@ class Revocations:
 
 
 class TokenService:
-    """Issues and checks the admin's tokens."""
+    """Issues and checks tokens: of the built-in admin (its password file), of the directory's users
+    (their version), and API keys. ``directory`` None: the admin only."""
 
-    def __init__(self, secret: Secret, passwords: PasswordStore, username: str, expiry_s: int) -> None:
+    def __init__(
+        self,
+        secret: Secret,
+        passwords: PasswordStore,
+        username: str,
+        expiry_s: int,
+        directory: UserDirectory | None = None,
+    ) -> None:
         self._key = secret.reveal()
         self.passwords = passwords
         self.username = username
         self.expiry_s = expiry_s
+        self.directory = directory
         self.revocations = Revocations()
         self._fingerprint_seen = passwords.fingerprint()
         # Tokens whose signature checked out, with their claims: a dashboard sends the same token with
         # every request, and an HMAC plus JSON decode each time is most of an authenticated request.
         self._verified: OrderedDict[str, User] = OrderedDict()
+        self._users: dict[str, UserRecord] = {}
+        self._keys: dict[str, ApiKeyRecord] = {}
+        self._used: dict[int, datetime] = {}
+        self._used_noted: dict[int, float] = {}
+        self._refreshing: set[asyncio.Task[None]] = set()
+        self._refresh_lock = asyncio.Lock()
+        self._stop_listening = directory.on_change(self._directory_changed) if directory is not None else None
+
+    def close(self) -> None:
+        """Stop hearing of the directory's changes (the server is stopping)."""
+        if self._stop_listening is not None:
+            self._stop_listening()
+            self._stop_listening = None
+
+    # ------------------------------------------------------------------ the directory's view
+
+    async def refresh(self) -> None:
+        """Read the users and keys again; publish a revocation for each that changed or went (a
+        ``users remove`` in another process included), and write the keys' last uses."""
+        if self.directory is None:
+            return
+        async with self._refresh_lock:  # one at a time: an older read never overwrites a newer one
+            await self._refresh(self.directory)
+
+    async def _refresh(self, directory: UserDirectory) -> None:
+        used, self._used = self._used, {}
+        if used:
+            await directory.touch_keys(used)
+        people, keys = await directory.snapshot()
+        users = {u.username.casefold(): u for u in people}
+        key_map = {k.prefix: k for k in keys}
+        changed = [
+            old.username
+            for name, old in self._users.items()
+            if name not in users or users[name].version != old.version
+        ]
+        changed += [
+            old.subject
+            for prefix, old in self._keys.items()
+            if prefix not in key_map or key_map[prefix].revoked_at != old.revoked_at
+        ]
+        self._users, self._keys = users, key_map
+        for subject in changed:
+            self.revocations.publish(Revocation(subject, "the user or key changed"))
+
+    def _directory_changed(self, subject: str, reason: str) -> None:
+        """A change made in this process: read the directory again now, not at the next look."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        task = loop.create_task(self.refresh())
+        self._refreshing.add(task)
+        task.add_done_callback(self._refreshing.discard)
+
+    def knows(self, username: str) -> bool:
+        """``username`` is the admin's or a directory user's (a failed login may name it)."""
+        return self.is_user(username) or username.casefold() in self._users
+
+    # ------------------------------------------------------------------ logging in
 
     async def login(self, username: str, password: str) -> User:
-        """The admin, if ``username`` and ``password`` match; else :class:`AuthError`."""
+        """The admin or a directory user, if ``username`` and ``password`` match; else :class:`AuthError`."""
         fingerprint = self.passwords.fingerprint()
-        if fingerprint is None:
-            raise NoPasswordSetError
-        # Verify even for a wrong user name: the answer takes as long either way.
-        ok = await asyncio.to_thread(self.passwords.verify, password)
-        if not ok or not self.is_user(username):
+        if self.is_user(username) or self.directory is None:
+            if fingerprint is None:
+                raise NoPasswordSetError
+            # Verify even for a wrong user name: the answer takes as long either way.
+            ok = await asyncio.to_thread(self.passwords.verify, password)
+            if not ok or not self.is_user(username):
+                raise AuthError("wrong username or password", "bad_credentials")
+            return User(self.username)
+        record = await self.directory.authenticate(username, password)
+        if record is None:
+            if fingerprint is None and not self._users:
+                raise NoPasswordSetError
             raise AuthError("wrong username or password", "bad_credentials")
-        return User(self.username)
+        self._users[record.username.casefold()] = record
+        return User(record.username, record.role.value, version=record.version, scope=record.scope)
 
     def notice_changes(self) -> None:
         """Publish a revocation if the password changed since the last look (here or in another
@@ -276,13 +383,24 @@ class TokenService:
             self.revocations.publish(Revocation(self.username, "the admin password was changed"))
 
     async def watch(self, interval_s: float = WATCH_INTERVAL_S) -> None:
-        """Look for a password change every ``interval_s`` (a ``server set-password`` run elsewhere)."""
+        """Look for a password, user or key change every ``interval_s`` (made here or elsewhere)."""
+        failing = False
         while True:
             await asyncio.sleep(interval_s)
             try:
                 self.notice_changes()  # a stat (and a small read when it changed): on the loop, in order
             except Exception:
                 log.exception("checking the admin password for a change failed")
+            try:
+                await self.refresh()
+            except Exception as exc:  # noqa: BLE001 - said once until it works again (the database may be away)
+                if not failing:
+                    log.warning("reading the server's users and API keys failed (retrying): %s", exc)
+                failing = True
+            else:
+                if failing:
+                    log.info("the server's users and API keys are readable again")
+                failing = False
 
     def is_user(self, username: str) -> bool:
         """``username`` is the admin's (compared in constant time)."""
@@ -296,11 +414,18 @@ class TokenService:
             "iat": issued,
             "exp": issued + self.expiry_s,
             "iss": ISSUER,
-            "pwv": self.passwords.fingerprint(),
         }
+        if user.version:
+            claims["uv"] = user.version
+        else:
+            claims["pwv"] = self.passwords.fingerprint()
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)
 
+    # ------------------------------------------------------------------ checking
+
     def verify(self, token: str) -> User:
+        if token.startswith(KEY_PREFIX):
+            return self._verify_key(token)
         user = self._verified.get(token)
         if user is None:
             user = self._decode(token)
@@ -309,9 +434,52 @@ class TokenService:
                 self._verified.popitem(last=False)
         if time.time() >= user.expires_at:
             raise AuthError("the token has expired: log in again", "token_expired")
-        if user.fingerprint != self.passwords.fingerprint():
-            raise AuthError("the token is no longer valid (password changed): log in again", "token_revoked")
+        if user.version == 0:
+            if user.fingerprint != self.passwords.fingerprint():
+                raise AuthError(
+                    "the token is no longer valid (password changed): log in again", "token_revoked"
+                )
+            return user
+        record = self._users.get(user.username.casefold())
+        if record is None:
+            raise AuthError(
+                f"the user {user.username!r} was removed: the token no longer works", "token_revoked"
+            )
+        if record.version != user.version:
+            raise AuthError(
+                "the token is no longer valid (the user's role, accounts or password changed): log in again",
+                "token_revoked",
+            )
         return user
+
+    def _verify_key(self, key: str) -> User:
+        from app.core.users import KEY_PATTERN, key_hash
+
+        if not KEY_PATTERN.fullmatch(key):
+            raise AuthError(
+                "malformed API key (expected mt5c_ followed by 8 and 43 characters)", "invalid_key"
+            )
+        record = self._keys.get(key[:13])
+        if record is None or not secrets.compare_digest(key_hash(key), record.hash):
+            raise AuthError("unknown API key", "invalid_key")
+        if record.revoked_at is not None:
+            raise AuthError("the API key was revoked", "token_revoked")
+        now = time.time()
+        expires = NO_EXPIRY if record.expires_at is None else record.expires_at.timestamp()
+        if now >= expires:
+            raise AuthError("the API key has expired", "token_expired")
+        if now - self._used_noted.get(record.id, -math.inf) >= KEY_USE_RESOLUTION_S:
+            self._used_noted[record.id] = now
+            self._used[record.id] = datetime.fromtimestamp(now, UTC)
+        return User(
+            record.name,
+            record.role.value,
+            expires,
+            version=-1,
+            scope=record.scope,
+            key=record.prefix,
+            key_id=record.id,
+        )
 
     def _decode(self, token: str) -> User:
         try:
@@ -326,14 +494,20 @@ class TokenService:
             raise AuthError("the token has expired: log in again", "token_expired") from None
         except jwt.PyJWTError:
             raise AuthError("invalid token", "invalid_token") from None
-        if claims.get("sub") != self.username:
+        subject = str(claims.get("sub"))
+        version = claims.get("uv")
+        if isinstance(version, int) and not isinstance(version, bool) and version > 0:
+            record = self._users.get(subject.casefold())
+            if record is None:
+                raise AuthError(
+                    f"the user {subject!r} was removed: the token no longer works", "token_revoked"
+                )
+            return User(
+                record.username, record.role.value, float(claims["exp"]), version=version, scope=record.scope
+            )
+        if subject != self.username:
             raise AuthError("the token is no longer valid (user changed): log in again", "token_revoked")
-        return User(
-            str(claims["sub"]),
-            str(claims.get("role", ROLE_ADMIN)),
-            float(claims["exp"]),
-            str(claims.get("pwv")),
-        )
+        return User(subject, ROLE_ADMIN, float(claims["exp"]), str(claims.get("pwv")))
 
 
 def bearer_token(header: str | None) -> str | None:

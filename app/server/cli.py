@@ -17,23 +17,16 @@ import sys
 from typing import Any, TextIO
 
 from app.config import APP_NAME, Settings
+from app.server.cli_password import NoPasswordArgument as _NoPasswordArgument
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
-class _NoPasswordArgument(argparse.Action):
-    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
-        parser.error(
-            "a password is never taken as an argument (it would be kept in the shell history and shown "
-            "in the process list): you will be asked for it, or pipe it on standard input"
-        )
-
-
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser(
-        "server", parents=[common], help="the embedded REST + Socket.IO server (admin password)"
+        "server", parents=[common], help="the embedded REST + Socket.IO server (admin password, users, keys)"
     )
     actions = parser.add_subparsers(title="actions", dest="server_action", metavar="ACTION", required=True)
     set_password = actions.add_parser(
@@ -45,6 +38,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     set_password.add_argument("--password", nargs="?", action=_NoPasswordArgument, help=argparse.SUPPRESS)
     set_password.set_defaults(run=run_set_password)
+    from app.server import users_cli
+
+    users_cli.register(actions, common)
 
 
 class _BadInput(Exception):

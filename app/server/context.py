@@ -23,12 +23,13 @@ from app.core.credentials import CredentialStore
 from app.core.hub import EventHub
 from app.core.market_data import MarketData
 from app.core.money import DEFAULT_DIGITS
+from app.core.scoped import GuardedTrading, ScopedAccounts
 from app.core.storage import StorageService
 from app.core.trading import TradingService
 from app.logs import LogBus
 from app.models import TerminalError, TerminalState
 from app.mt5.pool import TerminalPool
-from app.server.auth import TokenService
+from app.server.auth import TokenService, User
 from app.server.errors import unavailable
 from app.server.ratelimit import RateLimiter
 from app.server.schemas import Digits
@@ -90,6 +91,22 @@ class ServerContext:
         if carousel is None:
             raise unavailable("the carousel is not running in this app", "carousel_unavailable")
         return carousel
+
+    def accounts_for(self, user: User) -> ScopedAccounts:
+        """The account registry as ``user`` may see and change it."""
+        return ScopedAccounts(self.services.accounts, user.access)
+
+    def trading_for(self, user: User) -> GuardedTrading:
+        """The trading service for ``user``: refused unless its role trades and it sees the live account."""
+        accounts = self.accounts_for(user)
+        return GuardedTrading(
+            self.services.trading,
+            user.access,
+            lambda: accounts.sees_live(self.services.account_state.account),
+        )
+
+    async def sees_live(self, user: User) -> bool:
+        return await self.accounts_for(user).sees_live(self.services.account_state.account)
 
     def encoded(self, name: str, value: object, encode: Callable[[], bytes]) -> bytes:
         """``encode()``'s bytes, remembered while ``value`` (an immutable state object the services

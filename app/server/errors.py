@@ -26,6 +26,7 @@ from app.models import (
     TerminalError,
     TradingDisabledError,
 )
+from app.models.users import AccessError, ForbiddenError
 from app.server.auth import AuthError
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,8 @@ EXPECTED: tuple[type[Exception], ...] = (
     AccountError,
     CredentialError,
     CarouselError,
+    ForbiddenError,
+    AccessError,
 )
 """Every exception class :func:`to_api_error` has an answer for (their subclasses included)."""
 
@@ -131,12 +134,28 @@ def _terminal_error(exc: TerminalError) -> ApiError:  # noqa: C901 - one flat ta
     return ApiError(502, exc.message, "terminal_error", details)
 
 
+def _access_error(exc: ForbiddenError | AccessError) -> ApiError:
+    """A role or scope that does not allow it (403 ``forbidden``); a bad user, role, scope or key
+    (422 ``invalid_user``, naming the field); an unknown user or key (404)."""
+    from app.core.users import UnknownUserError, UserExistsError
+
+    if isinstance(exc, ForbiddenError):
+        return ApiError(403, str(exc), "forbidden")
+    if isinstance(exc, UnknownUserError):
+        return ApiError(404, str(exc), "not_found", {"field": exc.field})
+    if isinstance(exc, UserExistsError):
+        return ApiError(409, str(exc), "duplicate_user", {"field": exc.field})
+    return ApiError(422, str(exc), "invalid_user", {"field": exc.field})
+
+
 def to_api_error(exc: BaseException) -> ApiError:
     """The answer for ``exc`` (an :class:`ApiError` as it is; the app's errors by their class)."""
     if isinstance(exc, ApiError):
         return exc
     if isinstance(exc, AuthError):
         return ApiError(401, exc.message, exc.code, headers={"WWW-Authenticate": "Bearer"})
+    if isinstance(exc, ForbiddenError | AccessError):
+        return _access_error(exc)
     if isinstance(exc, TerminalError):
         return _terminal_error(exc)
     if isinstance(exc, InvalidAccountError):

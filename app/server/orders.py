@@ -12,11 +12,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from app.core.account_state import AccountState
+from app.core.scoped import GuardedTrading
 from app.core.trading import TradingService
 from app.models import OrderRequest, OrderResult, OrderType, Side, TerminalError, TradeAction
 from app.server.auth import User
 from app.server.errors import ApiError, not_found, order_error
 from app.server.schemas import ModifyRequest, PlaceRequest, PlaceResponse, TradeResponse
+
+Trading = TradingService | GuardedTrading
 
 
 def check_confidence(body: PlaceRequest, minimum: float) -> None:
@@ -98,16 +101,12 @@ def resend_told() -> Iterator[None]:
         raise order_error(exc) from None
 
 
-async def place(
-    trading: TradingService, body: PlaceRequest, user: User, min_confidence: float
-) -> PlaceResponse:
+async def place(trading: Trading, body: PlaceRequest, user: User, min_confidence: float) -> PlaceResponse:
     with resend_told():
         return await _place(trading, body, user, min_confidence)
 
 
-async def _place(
-    trading: TradingService, body: PlaceRequest, user: User, min_confidence: float
-) -> PlaceResponse:
+async def _place(trading: Trading, body: PlaceRequest, user: User, min_confidence: float) -> PlaceResponse:
     check_confidence(body, min_confidence)
     request = await trading.with_points(order_request(body), body.sl or None, body.tp or None)
     if body.dry_run:
@@ -123,25 +122,19 @@ async def _place(
     )
 
 
-async def close(
-    trading: TradingService, ticket: int, volume: float | None, user: User, note: str
-) -> TradeResponse:
+async def close(trading: Trading, ticket: int, volume: float | None, user: User, note: str) -> TradeResponse:
     with resend_told():
         result = await trading.close_position(ticket, volume, actor=user.actor, note=note)
     return TradeResponse(success=result.ok, ticket=ticket, message=describe(result))
 
 
-async def modify(
-    trading: TradingService, state: AccountState, body: ModifyRequest, user: User
-) -> TradeResponse:
+async def modify(trading: Trading, state: AccountState, body: ModifyRequest, user: User) -> TradeResponse:
     """SL/TP of a position, or price/SL/TP of a pending order (found in the cached account state)."""
     with resend_told():
         return await _modify(trading, state, body, user)
 
 
-async def _modify(
-    trading: TradingService, state: AccountState, body: ModifyRequest, user: User
-) -> TradeResponse:
+async def _modify(trading: Trading, state: AccountState, body: ModifyRequest, user: User) -> TradeResponse:
     ticket = body.order_id
     position = next((p for p in state.positions if p.ticket == ticket), None)
     if position is not None:
@@ -166,9 +159,7 @@ async def _modify(
     return TradeResponse(success=result.ok, ticket=ticket, message=describe(result))
 
 
-async def cancel(
-    trading: TradingService, state: AccountState, ticket: int, user: User, note: str
-) -> TradeResponse:
+async def cancel(trading: Trading, state: AccountState, ticket: int, user: User, note: str) -> TradeResponse:
     """Remove a pending order; a ticket that is no pending order of the live account is a 404."""
     if not any(o.ticket == ticket for o in state.orders):
         raise not_found(f"pending order {ticket}")

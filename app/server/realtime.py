@@ -42,7 +42,9 @@ import socketio
 from socketio import packet as sio_packet
 
 from app.core.hub import Delivery, Event, Topic
-from app.models import AccountAction, AccountUpdate
+from app.core.scoped import scoped_status
+from app.models import AccountAction, AccountInfo, AccountUpdate
+from app.models.users import ForbiddenError, Permission
 from app.server.auth import AuthError, Revocation, User
 from app.server.context import ServerContext
 from app.server.errors import ApiError, to_api_error
@@ -100,6 +102,21 @@ MAX_TRANSPORT_BACKLOG = 64  # packets waiting in a client's transport before its
 BACKLOG_POLL_S = 0.005
 MAX_SYMBOLS = 500
 MAX_BARS = 5000
+LIVE_ACCOUNT_CHANNELS = ("positions", "orders", "account")  # the live account's: only if in scope
+WHOLE_VIEW_CHANNELS = ("logs",)  # name every account: only for a scope of every account
+# What each client request needs; a request not listed needs the trade permission (so a viewer is
+# refused anything new until it is declared read-only here).
+EVENT_PERMISSIONS: dict[str, Permission] = {
+    "subscribe": Permission.READ,
+    "unsubscribe": Permission.READ,
+    "heartbeat": Permission.READ,
+    "get_symbols": Permission.READ,
+    "get_candles": Permission.READ,
+    "get_account_info": Permission.READ,
+    "get_order_book": Permission.READ,
+    "get_indicators": Permission.READ,
+    "ping": Permission.READ,
+}
 
 
 def now_iso() -> str:
@@ -129,11 +146,24 @@ class Client:
     ending: bool = False  # told it is disconnected: gets nothing more
     sender: asyncio.Task[None] | None = None
     expiry: asyncio.TimerHandle | None = None
+    live_key: tuple[int, str] | None = None  # the live account (login, server) found in its scope
+
+    @property
+    def everything(self) -> bool:
+        return self.user.scope.everything
+
+    def sees_live(self, info: AccountInfo | None) -> bool:
+        if self.everything:
+            return True
+        return info is not None and self.live_key == (info.login, info.server)
+
     live: LiveInterest = field(default_factory=LiveInterest)  # seed 002's subscriptions, candles, book
 
     def wants(self, channel: str, key: Hashable) -> bool:
         if channel not in self.channels:
             return False
+        if channel == "accounts" and not self.everything:
+            return isinstance(key, int) and self.user.access.sees(key)
         return channel != "quotes" or self.symbols is None or key in self.symbols
 
     def offer_latest(self, event: str, key: Hashable, payload: Any) -> None:
@@ -262,12 +292,24 @@ class RealtimeGateway:
         name = CHANNELS[channel][1]
         payload = encode_event(name, self._payload(event.topic, event.value))
         stream = channel in STREAM_CHANNELS
+        live = self._live_info(event) if channel in LIVE_ACCOUNT_CHANNELS else None
         for client in room:
-            if client.wants(channel, event.key):
-                if stream:
-                    client.offer(name, payload)
-                else:
-                    client.offer_latest(name, event.key, payload)
+            if not client.wants(channel, event.key):
+                continue
+            if channel in LIVE_ACCOUNT_CHANNELS and not client.sees_live(live):
+                continue
+            if channel == "carousel" and not client.everything:
+                mine = scoped_status(event.value, client.user.access)
+                client.offer_latest(name, event.key, encode_event(name, self._payload(event.topic, mine)))
+            elif stream:
+                client.offer(name, payload)
+            else:
+                client.offer_latest(name, event.key, payload)
+
+    def _live_info(self, event: Event) -> AccountInfo | None:
+        if isinstance(event.value, AccountInfo):
+            return event.value
+        return self.ctx.services.account_state.account
 
     def _payload(self, topic: Topic, value: Any) -> Any:  # noqa: C901 - one branch per channel
         if topic is Topic.QUOTES:
@@ -329,6 +371,12 @@ class RealtimeGateway:
                     continue
                 if channel == "accounts" and value.action is AccountAction.REMOVED:
                     continue
+                if channel in LIVE_ACCOUNT_CHANNELS and not client.sees_live(
+                    self.ctx.services.account_state.account
+                ):
+                    continue
+                if channel == "carousel":
+                    value = scoped_status(value, client.user.access)
                 if client.wants(channel, key):
                     client.offer_latest(name, key, encode_event(name, self._payload(topic, value)))
 
@@ -383,7 +431,7 @@ class RealtimeGateway:
         """Close, at once, every connection whose token no longer passes (``reconnect: false``: the
         same token will not work again)."""
         for client in list(self.clients.values()):
-            if client.user.username != revocation.subject:
+            if client.user.subject != revocation.subject:
                 continue
             problem = self._token_problem(client)
             if problem is not None:
@@ -460,6 +508,7 @@ class RealtimeGateway:
                 self._end_soon(sid, problem.message, problem.code, reconnect=problem.code == "token_expired")
                 return {"error": problem.message, "code": problem.code}
             try:
+                client.user.access.require(EVENT_PERMISSIONS.get(name, Permission.TRADE), f"send {name}")
                 return await handler(client, data)
             except Exception as exc:  # noqa: BLE001 - the connection survives anything a client sends
                 error = to_api_error(exc)
@@ -525,6 +574,11 @@ class RealtimeGateway:
         if is_seed002(data):
             return await self.feed.subscribe(client, data)
         channels, symbols = self._channels(data)
+        refused: list[str] = []
+        if not client.everything:
+            refused = sorted(channels & set(WHOLE_VIEW_CHANNELS))
+            channels -= set(refused)
+            await self._know_live(client)
         live = channels & LIVE_CHANNELS
         if live:  # checked (and refused whole) before anything else changes
             await self.feed.subscribe_channels(client, live, symbols, data)
@@ -539,13 +593,24 @@ class RealtimeGateway:
         self._replay(client, channels)
         if "quotes" in channels:
             self.feed.send_summary(client)
-        answer = {
+        answer: dict[str, Any] = {
             "channels": sorted(client.channels),
             "symbols": sorted(client.symbols) if client.symbols is not None else None,
             **self.feed.channel_answer(client),
         }
+        if refused:
+            answer["refused"] = refused  # the log names every account: not for a limited scope
         await sio_emit(self.sio, "subscribed", answer, client.sid)
         return answer
+
+    async def _know_live(self, client: Client) -> None:
+        """Find whether the live account is one of a limited client's accounts (then its channels
+        carry it, as long as the terminal stays on that account)."""
+        info = self.ctx.services.account_state.account
+        if info is not None and await self.ctx.sees_live(client.user):
+            client.live_key = (info.login, info.server)
+        else:
+            client.live_key = None
 
     async def _ensure_streaming(self, symbols: set[str] | None) -> None:
         """Quotes for symbols nobody streams yet: ask market data to add them (unknown ones are skipped)."""
@@ -628,6 +693,9 @@ class RealtimeGateway:
         info = self.ctx.services.account_state.account
         if info is None:
             raise ApiError(503, "the live account is not known yet", "not_ready")
+        if not await self.ctx.sees_live(client.user):
+            raise ForbiddenError("the live account is not one of your accounts")
+        await self._know_live(client)
         if "account" not in client.channels:
             client.channels.add("account")
             self.rooms["account"].add(client)

@@ -24,6 +24,7 @@ from app.audit import Action, Actor, setting_change
 from app.core.credentials import Secret
 
 if TYPE_CHECKING:
+    from app.core.users import UserDirectory
     from app.server.context import ServerContext, Services
     from app.server.realtime import RealtimeGateway
 
@@ -83,6 +84,12 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _directory(services: Services) -> UserDirectory:
+    from app.core.users import UserDirectory
+
+    return UserDirectory(services.storage.db, services.audit, services.settings.server.admin_username)
+
+
 def _embedded_server_class() -> type[Any]:
     import uvicorn
 
@@ -116,6 +123,7 @@ class ApiServer:
         self._ctx: ServerContext | None = None
         self._watch: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self.users = _directory(services)  # one directory: a change in the window reaches the server
 
     # ------------------------------------------------------------------ state
 
@@ -216,12 +224,22 @@ class ApiServer:
                 "server: no admin password is set yet, so every login is refused; set one with "
                 "`mt5-console server set-password`"
             )
+        from app.core.users import UserDirectory
+
+        directory = UserDirectory(
+            self.services.storage.db, self.services.audit, settings.server.admin_username
+        )
         tokens = TokenService(
             secret,
             PasswordStore(settings.data_dir),
             settings.server.admin_username,
             settings.server.token_expiry_s,
+            directory,
         )
+        try:
+            await tokens.refresh()
+        except Exception as exc:  # noqa: BLE001 - fails closed: the users' tokens wait for the next look
+            log.warning("server: the users and API keys cannot be read yet (%s): the admin only for now", exc)
         limiter = RateLimiter(settings.server.login_attempts, settings.server.login_window_s)
         return ServerContext(self.services, tokens, limiter)
 
@@ -295,6 +313,8 @@ class ApiServer:
 
     async def _stop(self) -> None:
         server, task, gateway, watch = self._server, self._task, self._gateway, self._watch
+        if self._ctx is not None:
+            self._ctx.tokens.close()
         self._server = self._task = self._gateway = self._ctx = self._watch = None
         if watch is not None:
             watch.cancel()

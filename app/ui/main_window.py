@@ -26,6 +26,7 @@ from app.core.hub import EventHub
 from app.core.market_data import MarketData
 from app.core.risk import RiskState
 from app.core.trading import TradingService
+from app.core.users import UserDirectory
 from app.logs import LogBus
 from app.models import (
     AccountInfo,
@@ -75,6 +76,7 @@ class WindowServices:
     plan: TerminalPlan
     settings: Settings
     audit: AuditTrail | None = None  # setting changes made in the window are recorded here
+    users: UserDirectory | None = None  # the server's users and API keys (the settings' Users page)
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> WindowServices:
@@ -87,6 +89,7 @@ class WindowServices:
             runtime.plan,
             runtime.settings,
             runtime.audit,
+            runtime.server.users,
         )
 
 
@@ -340,6 +343,7 @@ class MainWindow(QMainWindow):
             self.tasks,
             self,
             audit=self.services.audit,
+            users=self.services.users,
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()

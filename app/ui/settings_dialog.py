@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from app.audit import Action, Actor, AuditTrail, setting_change
 from app.config import Settings
+from app.core.users import UserDirectory
 from app.ui import settings_file
 from app.ui.tasks import TaskRunner
 
@@ -44,9 +46,11 @@ class SettingsDialog(QDialog):
         parent: QWidget | None = None,
         *,
         audit: AuditTrail | None = None,
+        users: UserDirectory | None = None,
     ) -> None:
         super().__init__(parent)
         self._audit = audit
+        self._users = users
         self.setObjectName("SettingsDialog")
         self.setWindowTitle("Settings")
         self.path = path
@@ -99,6 +103,10 @@ class SettingsDialog(QDialog):
             for label, widget in rows:
                 form.addRow(label, widget)
             layout.addWidget(group)
+        if users is not None:
+            self.users_button = QPushButton("Users and API keys…")
+            self.users_button.clicked.connect(self.open_users)
+            layout.addWidget(self.users_button)
         self.message = QLabel("")
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
@@ -114,6 +122,19 @@ class SettingsDialog(QDialog):
             owner=self,
             on_result=self._loaded,
         )
+
+    def open_users(self) -> None:
+        """The server's users and keys (they apply at once: no restart)."""
+        from PySide6.QtCore import Qt
+
+        from app.ui.users_dialog import UsersDialog
+
+        if self._users is None:
+            return
+        dialog = UsersDialog(self._users, self._tasks, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        self.users_dialog = dialog
 
     def _loaded(self, data: dict[str, Any]) -> None:
         self._file = data

@@ -4,11 +4,12 @@ password changes; the page reconnects by itself after a server restart."""
 
 from __future__ import annotations
 
-import json
+import subprocess
 
 import pytest
 
 from tests.browser.conftest import PASSWORD, Page, Served, set_password_cli
+from tests.conftest import app_command, subprocess_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.keyring]
 
@@ -165,22 +166,77 @@ def test_delete_a_pending_order_after_confirming(page: Page, served: Served) -> 
     assert page.problems() == []
 
 
-def test_a_viewer_session_shows_no_trade_buttons(page: Page, served: Served) -> None:
-    """The page hides what the role cannot do (issue 18 brings real viewers; the server then says 403)."""
-    page.open()
-    session = {"token": served.token(), "user": {"username": "watcher", "role": "viewer"}}
-    page.driver.execute_script(
-        "const s = JSON.parse(arguments[0]); s.expiresAt = Date.now() + 600000;"
-        "sessionStorage.setItem('mt5c.session', JSON.stringify(s));",
-        json.dumps(session),
+VIEWER_PASSWORD = "viewer password 1"  # noqa: S105 - the tests' own
+
+_TRY_TO_PLACE = """
+const done = arguments[arguments.length - 1];
+const token = JSON.parse(sessionStorage.getItem("mt5c.session")).token;
+fetch("/api/place", {
+  method: "POST",
+  headers: {"Authorization": "Bearer " + token, "Content-Type": "application/json"},
+  body: JSON.stringify({symbol: "EURUSD", side: "buy", volume: 0.01}),
+}).then((r) => r.json().then((b) => done([r.status, b.code])), (e) => done(["failed", String(e)]));
+"""
+
+
+def _users_cli(served: Served, *args: str, stdin: str = "") -> None:
+    result = subprocess.run(
+        app_command("server", "users", *args, "--data-dir", str(served.data_dir)),
+        input=stdin,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
-    page.driver.refresh()
-    page.wait_dashboard()
+    assert result.returncode == 0, result.stderr
+
+
+def _log_in_as(page: Page, user: str, password: str) -> None:
+    page.wait(lambda: page.visible("#login-user"), "no login form")
+    field = page.find("#login-user")
+    field.clear()
+    field.send_keys(user)
+    page.log_in(password)
+
+
+def test_a_real_viewer_sees_no_trade_buttons_is_refused_and_is_sent_back_when_removed(
+    page: Page, served: Served
+) -> None:
+    _users_cli(served, "add", "vera", "--role", "viewer", stdin=VIEWER_PASSWORD + "\n")
+    page.open()
+    _log_in_as(page, "vera", VIEWER_PASSWORD)
+    badge = "#user-badge"
+    page.wait(lambda: page.find(badge).get_attribute("data-checked") == "true", "GET /api/me not asked")
+    assert page.text(badge).split() == ["vera", "viewer"]
+    assert "all accounts" in (page.find(badge).get_attribute("title") or "")
     page.wait(lambda: page.positions(), "no positions shown to the viewer")
     assert page.all("#positions-table button") == [] and page.all("#orders-table button") == []
     assert page.all("#order-form") == [] and "does not trade" in page.text("#no-trading")
     page.find('[data-tab="accounts"]').click()
     assert not [b for b in page.all("#tab-accounts button") if b.text in ("Start", "Stop", "Sync now")]
+
+    # It tries anyway, from the page: the server refuses, nothing is placed.
+    with served.http() as http:
+        before = {p["ticket"] for p in http.get("/api/positions", headers=_auth(served)).json()}
+    assert page.driver.execute_async_script(_TRY_TO_PLACE) == [403, "forbidden"]
+    with served.http() as http:
+        assert {p["ticket"] for p in http.get("/api/positions", headers=_auth(served)).json()} == before
+
+    # A session in this tab that claims a bigger role is put right by the server's word.
+    page.driver.execute_script(
+        "const s = JSON.parse(sessionStorage.getItem('mt5c.session')); s.user.role = 'admin';"
+        "sessionStorage.setItem('mt5c.session', JSON.stringify(s));"
+    )
+    page.driver.refresh()
+    page.wait(lambda: page.find(badge).get_attribute("data-checked") == "true", "GET /api/me not asked")
+    page.wait(lambda: page.positions(), "no positions after the reload")
+    assert page.text(badge).split() == ["vera", "viewer"] and page.all("#positions-table button") == []
+
+    # Removed by an admin: the page is back at the login, saying why.
+    _users_cli(served, "remove", "vera", "--yes")
+    page.wait(lambda: page.visible("#login-form"), "the removed user's page stayed on the dashboard")
+    assert "access was revoked" in page.text("#login-error")
+    assert page.driver.execute_script("return sessionStorage.getItem('mt5c.session')") is None
 
 
 def test_a_password_change_sends_the_page_back_to_the_login(page: Page, served: Served) -> None:

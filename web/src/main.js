@@ -139,7 +139,30 @@ class Dashboard {
     live.subscribe(CHANNELS);
     live.connect();
     this.loadInitial();
+    this.whoAmI();
     this.timers.push(setInterval(() => this.keepalive(), KEEPALIVE_MS));
+  }
+
+  /** Ask the server who this session is (GET /api/me): the page offers what that role allows, even
+   * when the session in this tab says otherwise, and the badge names the accounts it sees. */
+  async whoAmI() {
+    let me;
+    try {
+      me = await this.api.get("/api/me");
+    } catch {
+      return; // a 401 ends the session by itself; anything else leaves the page as it is
+    }
+    if (this.stopped || !me) return;
+    if (me.role !== this.permissions.role || me.username !== this.session.user?.username) {
+      this.session.setUser(me);
+      startDashboard(); // drawn again for the role the server knows
+      return;
+    }
+    const badge = $("#user-badge");
+    const scope = me.accounts === null ? "all accounts" : `accounts ${me.accounts.join(", ") || "none"}`;
+    badge.title = `${me.username} (${me.kind}) · ${me.role} · ${scope}`;
+    badge.dataset.scope = me.accounts === null ? "all" : me.accounts.join(",");
+    badge.dataset.checked = "true";
   }
 
   stop() {

@@ -230,6 +230,47 @@ alerts = Table(
     sqlite_strict=True,
 )
 
+users = Table(
+    "users",
+    metadata,
+    Column("id", Int64, Identity(), primary_key=True),
+    Column("username", CaseInsensitiveText, nullable=False),
+    Column("password_hash", Text, nullable=False),  # argon2id: never the password
+    Column("role", Text, nullable=False),
+    Column("accounts", JsonDocument),  # NULL: every account; else a list of managed account ids
+    # Bumped by every change (role, scope, password): tokens carry it, so a change revokes them.
+    Column("version", Int64, nullable=False, server_default=text("1")),
+    Column("created_ms", Int64, nullable=False),
+    Column("updated_ms", Int64, nullable=False),
+    CheckConstraint("role IN ('admin', 'trader', 'viewer')", name="role"),
+    CheckConstraint("length(username) > 0", name="username"),
+    CheckConstraint("accounts IS NULL OR json_valid(accounts)", name="accounts").ddl_if(dialect="sqlite"),
+    UniqueConstraint("username"),
+    sqlite_autoincrement=True,
+    sqlite_strict=True,
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Int64, Identity(), primary_key=True),
+    Column("prefix", Text, nullable=False),  # the visible start of the key (mt5c_xxxxxxxx)
+    Column("hash", Text, nullable=False),  # SHA-256 of the whole key: never the key
+    Column("name", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("accounts", JsonDocument),
+    Column("created_by", Text, nullable=False),
+    Column("created_ms", Int64, nullable=False),
+    Column("expires_ms", Int64),
+    Column("revoked_ms", Int64),
+    Column("last_used_ms", Int64),
+    CheckConstraint("role IN ('admin', 'trader', 'viewer')", name="role"),
+    CheckConstraint("accounts IS NULL OR json_valid(accounts)", name="accounts").ddl_if(dialect="sqlite"),
+    UniqueConstraint("prefix"),
+    sqlite_autoincrement=True,
+    sqlite_strict=True,
+)
+
 # --------------------------------------------------------------------------- the distributed carousel
 # (issue 22: app/distributed). On SQLite these tables stay empty: one machine needs none of them.
 

@@ -22,6 +22,7 @@ from app.core.storage.deals import DealRows, UpsertResult
 from app.core.storage.nodes import NodeRows
 from app.core.storage.signals import SignalRows, StrategyRows, WebhookRows
 from app.core.storage.snapshots import SnapshotRows
+from app.core.storage.users import ApiKeyRows, UserRows
 from app.core.times import utc_now
 from app.models import AccountSnapshot, Deal, ManagedAccount
 
@@ -49,6 +50,8 @@ class Tx:
         self.kill_switches = KillSwitchRows(conn)
         self.nodes = NodeRows(conn)  # the distributed carousel (app/distributed)
         self.cycles = CycleRows(conn)
+        self.users = UserRows(conn)
+        self.api_keys = ApiKeyRows(conn)
         self.signals = SignalRows(conn)
         self.webhooks = WebhookRows(conn)
         self.strategies = StrategyRows(conn)

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from app.core.alerts import AlertError
-from app.server.deps import Ctx, CurrentUser
+from app.models.users import Permission
+from app.server.deps import Ctx, CurrentUser, needs
 from app.server.errors import ApiError, not_found
 from app.server.params import QueryInt
 from app.server.routes import link, linked
@@ -27,10 +28,14 @@ async def list_alerts(ctx: Ctx) -> list[AlertOut]:
     return [AlertOut.of(a) for a in ctx.services.alerts.alerts()]
 
 
-@router.post("", response_model=AlertOut, status_code=201, openapi_extra=_SET)
+_SETS = needs(Permission.TRADE, "set or delete alerts")
+
+
+@router.post("", response_model=AlertOut, status_code=201, openapi_extra=_SET, dependencies=_SETS)
 async def set_alert(body: AlertIn, ctx: Ctx, user: CurrentUser, response: Response) -> AlertOut:
     """Set an alert on a symbol's bid or ask; it fires in the app on the tick stream, also with no
     page open, and is announced on the ``alerts`` Socket.IO channel."""
+    user.access.require(Permission.TRADE, "set alerts")
     try:
         alert = await ctx.services.alerts.create(
             body.symbol, body.condition, body.price, repeat=body.repeat, note=body.note, actor=user.actor
@@ -41,8 +46,9 @@ async def set_alert(body: AlertIn, ctx: Ctx, user: CurrentUser, response: Respon
     return AlertOut.of(alert)
 
 
-@router.delete("/{alert_id}", status_code=204)
+@router.delete("/{alert_id}", status_code=204, dependencies=_SETS)
 async def delete_alert(alert_id: AlertId, ctx: Ctx, user: CurrentUser) -> Response:
+    user.access.require(Permission.TRADE, "delete alerts")
     if not await ctx.services.alerts.delete(alert_id, actor=user.actor):
         raise not_found(f"alert {alert_id}")
     return Response(status_code=204)

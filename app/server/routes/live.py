@@ -11,8 +11,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from app.models.users import ForbiddenError, Permission
 from app.server import orders
-from app.server.deps import Ctx, CurrentUser
+from app.server.deps import Ctx, CurrentUser, needs
 from app.server.errors import ApiError, unavailable
 from app.server.params import EARLIEST, QueryDatetime, QueryInt
 from app.server.routes import link, linked
@@ -34,9 +35,15 @@ router = APIRouter(prefix="/api", tags=["account"])
 MAX_HISTORY_DAYS = 3650
 
 
+async def _live_in_scope(ctx: Ctx, user: CurrentUser) -> None:
+    if not await ctx.sees_live(user):
+        raise ForbiddenError("the live account is not one of your accounts")
+
+
 @router.get("/account", response_model=AccountOut)
-async def account(ctx: Ctx) -> Response:
+async def account(ctx: Ctx, user: CurrentUser) -> Response:
     """The live account's figures, from the state the services refresh (encoded once per refresh)."""
+    await _live_in_scope(ctx, user)
     info = ctx.services.account_state.account
     if info is None:
         raise unavailable("the live account is not known yet (the terminal is connecting)", "not_ready")
@@ -45,13 +52,15 @@ async def account(ctx: Ctx) -> Response:
 
 
 @router.get("/positions", response_model=list[PositionOut])
-async def positions(ctx: Ctx) -> list[PositionOut]:
+async def positions(ctx: Ctx, user: CurrentUser) -> list[PositionOut]:
+    await _live_in_scope(ctx, user)
     await ctx.know_symbols()
     return [PositionOut.of(p, ctx.digits(p.symbol)) for p in ctx.services.account_state.positions]
 
 
 @router.get("/orders", response_model=list[OrderOut])
-async def pending_orders(ctx: Ctx) -> list[OrderOut]:
+async def pending_orders(ctx: Ctx, user: CurrentUser) -> list[OrderOut]:
+    await _live_in_scope(ctx, user)
     await ctx.know_symbols()
     return [OrderOut.of(o, ctx.digits(o.symbol)) for o in ctx.services.account_state.orders]
 
@@ -59,6 +68,7 @@ async def pending_orders(ctx: Ctx) -> list[OrderOut]:
 @router.get("/history", response_model=list[DealOut])
 async def history(
     ctx: Ctx,
+    user: CurrentUser,
     date_from: Annotated[
         QueryDatetime | None, Query(alias="from", description="ISO 8601; default: `days` before `to`")
     ] = None,
@@ -66,6 +76,7 @@ async def history(
     days: Annotated[QueryInt, Query(ge=1, le=MAX_HISTORY_DAYS)] = 7,
 ) -> list[DealOut]:
     """The live account's deals in a time range."""
+    await _live_in_scope(ctx, user)
     end = date_to or datetime.now(UTC) + timedelta(days=1)
     start = date_from or max(EARLIEST, end - timedelta(days=days))
     if start > end:
@@ -84,27 +95,30 @@ _PLACED = linked(
 )
 
 
-@router.post("/place", response_model=PlaceResponse, openapi_extra=_PLACED)
+_TRADES = needs(Permission.TRADE, "trade")
+
+
+@router.post("/place", response_model=PlaceResponse, openapi_extra=_PLACED, dependencies=_TRADES)
 async def place(body: PlaceRequest, ctx: Ctx, user: CurrentUser) -> PlaceResponse:
     """Place (or with ``dry_run`` only check) an order; the same ``uuid`` twice places it once."""
-    return await orders.place(ctx.services.trading, body, user, ctx.settings.server.min_confidence)
+    return await orders.place(ctx.trading_for(user), body, user, ctx.settings.server.min_confidence)
 
 
-@router.post("/close", response_model=TradeResponse)
+@router.post("/close", response_model=TradeResponse, dependencies=_TRADES)
 async def close(body: CloseRequest, ctx: Ctx, user: CurrentUser) -> TradeResponse:
     """Close a position (``order_id`` = its ticket), all of it or ``volume``."""
-    return await orders.close(ctx.services.trading, body.order_id, body.volume, user, body.audit_note)
+    return await orders.close(ctx.trading_for(user), body.order_id, body.volume, user, body.audit_note)
 
 
-@router.post("/modify", response_model=TradeResponse)
+@router.post("/modify", response_model=TradeResponse, dependencies=_TRADES)
 async def modify(body: ModifyRequest, ctx: Ctx, user: CurrentUser) -> TradeResponse:
     """New SL/TP (prices) for a position, or price/SL/TP for a pending order."""
-    return await orders.modify(ctx.services.trading, ctx.services.account_state, body, user)
+    return await orders.modify(ctx.trading_for(user), ctx.services.account_state, body, user)
 
 
-@router.post("/cancel", response_model=TradeResponse)
+@router.post("/cancel", response_model=TradeResponse, dependencies=_TRADES)
 async def cancel(body: CancelRequest, ctx: Ctx, user: CurrentUser) -> TradeResponse:
     """Remove a pending order (``order_id`` = its ticket)."""
     return await orders.cancel(
-        ctx.services.trading, ctx.services.account_state, body.order_id, user, body.audit_note
+        ctx.trading_for(user), ctx.services.account_state, body.order_id, user, body.audit_note
     )

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from app.audit import AuditQuery, AuditReader, audit_dir, verify_trail
-from app.server.deps import Ctx
+from app.server.deps import Ctx, CurrentUser
 from app.server.params import QueryDatetime, QueryInt
 from app.server.schemas import AuditEntryOut, AuditVerifyOut, LogOut, TerminalOut, log_json
 
@@ -20,8 +20,9 @@ Text = Annotated[str | None, Query(max_length=200)]
 
 
 @router.get("/terminals", response_model=list[TerminalOut])
-async def terminals(ctx: Ctx) -> list[TerminalOut]:
+async def terminals(ctx: Ctx, user: CurrentUser) -> list[TerminalOut]:
     """The pool's terminals (the live one first): the ids an account may be assigned to."""
+    user.access.require_everything("the terminal list")
     pool = ctx.services.pool
     live = pool.live.terminal_id
     return [TerminalOut.of(state, state.terminal_id == live) for state in pool.states()]
@@ -30,10 +31,12 @@ async def terminals(ctx: Ctx) -> list[TerminalOut]:
 @router.get("/logs", response_model=list[LogOut])
 async def logs(
     ctx: Ctx,
+    user: CurrentUser,
     limit: Annotated[QueryInt, Query(ge=1, le=5000)] = 200,
     level: Level | None = None,
 ) -> list[dict[str, Any]]:
     """The newest log records, oldest first (secrets are redacted before they are kept)."""
+    user.access.require_everything("the log")
     minimum = logging.getLevelNamesMapping()[level] if level else logging.NOTSET
     return [log_json(e) for e in ctx.services.log_bus.recent(limit, minimum)]
 
@@ -41,6 +44,7 @@ async def logs(
 @router.get("/audit", response_model=list[AuditEntryOut])
 async def audit(
     ctx: Ctx,
+    user: CurrentUser,
     since: QueryDatetime | None = None,
     until: QueryDatetime | None = None,
     actor: Text = None,
@@ -51,6 +55,7 @@ async def audit(
     limit: Annotated[QueryInt, Query(ge=1, le=10_000)] = 500,
 ) -> list[AuditEntryOut]:
     """Audit entries matching every filter given (the newest ``limit``, oldest first)."""
+    user.access.require_everything("the audit trail")
     query = AuditQuery(since, until, actor, action, account, client_id, text, limit)
     reader = AuditReader(audit_dir(ctx.data_dir))
     entries = await asyncio.to_thread(reader.query, query)
@@ -58,7 +63,8 @@ async def audit(
 
 
 @router.get("/audit/verify", response_model=AuditVerifyOut)
-async def audit_verify(ctx: Ctx) -> AuditVerifyOut:
+async def audit_verify(ctx: Ctx, user: CurrentUser) -> AuditVerifyOut:
     """Recompute the hash chain; names the first bad entry, if any."""
+    user.access.require_everything("the audit trail")
     report = await asyncio.to_thread(verify_trail, audit_dir(ctx.data_dir))
     return AuditVerifyOut.of(report)

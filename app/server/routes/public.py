@@ -18,9 +18,9 @@ UNKNOWN_USER_ACTOR = "api"  # a failed login of a user name that is not ours: ne
 
 @router.post("/login", response_model=LoginResponse)
 async def login(body: LoginRequest, request: Request, ctx: Ctx) -> LoginResponse:
-    """A token for the admin user. Failed attempts are limited per client address; every attempt is
-    audited — a failure of an unknown user name without that name (it may be a password typed into
-    the wrong field)."""
+    """A token for the admin or a user (with the user's real role). Failed attempts are limited per
+    client address; every attempt is audited — a failure of an unknown user name without that name
+    (it may be a password typed into the wrong field)."""
     client = client_address(request)
     wait = ctx.login_limiter.hit(client)  # counted now, forgiven if it succeeds
     if wait:
@@ -34,8 +34,8 @@ async def login(body: LoginRequest, request: Request, ctx: Ctx) -> LoginResponse
     try:
         user = await ctx.tokens.login(body.username, body.password)
     except AuthError as exc:
-        known = ctx.tokens.is_user(body.username)
-        actor = Actor.api(ctx.tokens.username) if known else UNKNOWN_USER_ACTOR
+        known = ctx.tokens.knows(body.username)
+        actor = Actor.api(body.username) if known else UNKNOWN_USER_ACTOR
         payload = {"client": client, "reason": exc.code}
         if not known:
             payload["user"] = "unknown"

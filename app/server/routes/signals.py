@@ -19,8 +19,9 @@ from app.audit.canonical import canonical_json
 from app.core.signals.service import SignalError, SignalService
 from app.core.signals.webhooks import WebhookError
 from app.models.signals import Signal, SignalAction, SignalMode, SignalStatus, Webhook
+from app.models.users import Permission
 from app.server.auth import ROLE_ADMIN, User
-from app.server.deps import Ctx, CurrentUser, client_address
+from app.server.deps import Ctx, CurrentUser, client_address, needs
 from app.server.errors import ApiError, unavailable
 from app.server.params import QueryDatetime, QueryInt
 from app.server.ratelimit import RateLimiter
@@ -104,7 +105,9 @@ def api_signal(body: SignalIn) -> Signal:
     return _signal(body, uuid=body.uuid or uuids.uuid4().hex, source=body.source, action=action)
 
 
-@router.post("/signals", response_model=SignalOut)
+@router.post(
+    "/signals", response_model=SignalOut, dependencies=needs(Permission.TRADE, "send or decide signals")
+)
 async def submit(body: SignalIn, ctx: Ctx, user: CurrentUser) -> SignalOut:
     """A signal (seed 001's fields): judged by the validator chain, then decided by its source's mode
     (``[signals] sources``; default ``confirm``). The same ``uuid`` again answers its first outcome."""
@@ -134,7 +137,11 @@ async def get_signal(uuid: SignalUuid, ctx: Ctx) -> SignalOut:
     return SignalOut.of(record)
 
 
-@router.post("/signals/{uuid}/approve", response_model=SignalOut)
+@router.post(
+    "/signals/{uuid}/approve",
+    response_model=SignalOut,
+    dependencies=needs(Permission.TRADE, "send or decide signals"),
+)
 async def approve(uuid: SignalUuid, ctx: Ctx, user: CurrentUser) -> SignalOut:
     """A pending signal approved: its order goes through the trading service now."""
     async with answered():
@@ -144,7 +151,11 @@ async def approve(uuid: SignalUuid, ctx: Ctx, user: CurrentUser) -> SignalOut:
 _NO_REASON = DecisionIn()
 
 
-@router.post("/signals/{uuid}/reject", response_model=SignalOut)
+@router.post(
+    "/signals/{uuid}/reject",
+    response_model=SignalOut,
+    dependencies=needs(Permission.TRADE, "send or decide signals"),
+)
 async def reject(uuid: SignalUuid, ctx: Ctx, user: CurrentUser, body: DecisionIn = _NO_REASON) -> SignalOut:
     """A pending signal rejected (``reason`` optional): nothing is sent, ever."""
     async with answered():
@@ -154,7 +165,12 @@ async def reject(uuid: SignalUuid, ctx: Ctx, user: CurrentUser, body: DecisionIn
 # ----------------------------------------------------------------------------- webhooks (admin)
 
 
-@router.post("/webhooks", response_model=WebhookCreated, status_code=201)
+@router.post(
+    "/webhooks",
+    response_model=WebhookCreated,
+    status_code=201,
+    dependencies=needs(Permission.ADMIN, "manage webhooks"),
+)
 async def add_webhook(body: WebhookIn, ctx: Ctx, user: CurrentUser) -> WebhookCreated:
     """A named webhook; its ``secret`` is in this answer only (kept as a digest)."""
     require_admin(user)
@@ -166,20 +182,26 @@ async def add_webhook(body: WebhookIn, ctx: Ctx, user: CurrentUser) -> WebhookCr
     return WebhookCreated(**WebhookOut.of(stored).model_dump(), secret=secret)
 
 
-@router.get("/webhooks", response_model=list[WebhookOut])
+@router.get(
+    "/webhooks", response_model=list[WebhookOut], dependencies=needs(Permission.ADMIN, "manage webhooks")
+)
 async def list_webhooks(ctx: Ctx, user: CurrentUser) -> list[WebhookOut]:
     require_admin(user)
     return [WebhookOut.of(h) for h in await service(ctx).webhooks.all()]
 
 
-@router.delete("/webhooks/{name}", status_code=204)
+@router.delete("/webhooks/{name}", status_code=204, dependencies=needs(Permission.ADMIN, "manage webhooks"))
 async def remove_webhook(name: WebhookName, ctx: Ctx, user: CurrentUser) -> None:
     require_admin(user)
     async with answered():
         await service(ctx).webhooks.remove(name, actor=user.actor)
 
 
-@router.post("/webhooks/{name}/rotate", response_model=SecretOut)
+@router.post(
+    "/webhooks/{name}/rotate",
+    response_model=SecretOut,
+    dependencies=needs(Permission.ADMIN, "manage webhooks"),
+)
 async def rotate_webhook(name: WebhookName, ctx: Ctx, user: CurrentUser) -> SecretOut:
     """A new secret (the old one stops working at once)."""
     require_admin(user)

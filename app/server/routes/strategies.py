@@ -12,7 +12,8 @@ from fastapi import APIRouter, Path
 
 from app.core.signals.strategy_runner import StrategyBook, StrategyError
 from app.models.signals import SignalMode, StrategyConfig
-from app.server.deps import Ctx, CurrentUser
+from app.models.users import Permission
+from app.server.deps import Ctx, CurrentUser, needs
 from app.server.errors import ApiError, unavailable
 from app.server.signal_schemas import StrategyIn, StrategyKindOut, StrategyOut
 
@@ -54,7 +55,9 @@ async def kinds(ctx: Ctx) -> list[StrategyKindOut]:
     ]
 
 
-@router.put("/{strategy_id}", response_model=StrategyOut)
+@router.put(
+    "/{strategy_id}", response_model=StrategyOut, dependencies=needs(Permission.ADMIN, "change strategies")
+)
 async def put_strategy(strategy_id: StrategyId, body: StrategyIn, ctx: Ctx, user: CurrentUser) -> StrategyOut:
     """Add a strategy (``kind``, ``symbol``, ``timeframe``; off until enabled) or change one."""
     strategies = book(ctx)
@@ -76,13 +79,21 @@ async def put_strategy(strategy_id: StrategyId, body: StrategyIn, ctx: Ctx, user
         return StrategyOut.of(await strategies.put(changed, actor=user.actor))
 
 
-@router.post("/{strategy_id}/enable", response_model=StrategyOut)
+@router.post(
+    "/{strategy_id}/enable",
+    response_model=StrategyOut,
+    dependencies=needs(Permission.ADMIN, "change strategies"),
+)
 async def enable(strategy_id: StrategyId, ctx: Ctx, user: CurrentUser) -> StrategyOut:
     with answered():
         return StrategyOut.of(await book(ctx).enable(strategy_id, actor=user.actor))
 
 
-@router.post("/{strategy_id}/disable", response_model=StrategyOut)
+@router.post(
+    "/{strategy_id}/disable",
+    response_model=StrategyOut,
+    dependencies=needs(Permission.ADMIN, "change strategies"),
+)
 async def disable(strategy_id: StrategyId, ctx: Ctx, user: CurrentUser) -> StrategyOut:
     with answered():
         return StrategyOut.of(await book(ctx).disable(strategy_id, actor=user.actor))

@@ -148,6 +148,28 @@ def _seed_alerts(conn: Connection, at: str) -> None:
     )
 
 
+def _seed_users(conn: Connection, at: str) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO users (id, username, password_hash, role, accounts, version, created_ms, "
+            "updated_ms) VALUES (1, 'Ann', '$argon2id$fake', 'viewer', '[1]', 3, :ms, :ms),"
+            "(2, 'bob', '$argon2id$fake', 'trader', NULL, 1, :ms, :ms)"
+        ),
+        {"ms": MS},
+    )
+    conn.execute(
+        text(
+            "INSERT INTO api_keys (id, prefix, hash, name, role, accounts, created_by, created_ms, "
+            "expires_ms, revoked_ms, last_used_ms) VALUES "
+            "(1, 'mt5c_abcdefgh', 'ff00', 'grafana', 'viewer', '[1, 2]', 'cli', :ms, NULL, NULL, :ms)"
+        ),
+        {"ms": MS},
+    )
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT setval(pg_get_serial_sequence('users', 'id'), 2)"))
+        conn.execute(text("SELECT setval(pg_get_serial_sequence('api_keys', 'id'), 1)"))
+
+
 def _seed_signals(conn: Connection, at: str) -> None:
     conn.execute(
         text(
@@ -191,6 +213,7 @@ SEEDS: dict[str, Callable[[Connection, str], None]] = {
     "0006": _seed_order_verdicts,
     "0010": _seed_alerts,
     "0009": _seed_signals,
+    "0008": _seed_users,
     "0007": _seed_nodes_and_cycles,
 }
 REVISIONS = list(SEEDS)
@@ -275,6 +298,19 @@ def _check_rows(database: Database, seeded: int) -> None:
         [("n1", ("sim-1",), frozenset({1}))] if seeded_nodes else []
     )
     assert database.call(lambda tx: tx.cycles.control().running) == seeded_nodes
+    people = database.call(lambda tx: tx.users.list())
+    keys = database.call(lambda tx: tx.api_keys.list())
+    if seeded > REVISIONS.index("0008"):
+        assert [(u.username, u.role.value, u.scope.to_json(), u.version) for u in people] == [
+            ("Ann", "viewer", [1], 3),
+            ("bob", "trader", None, 1),
+        ]
+        assert database.call(lambda tx: tx.users.get("ANN")) == people[0]  # names ignore case
+        assert [(k.prefix, k.name, k.scope.to_json(), k.revoked_at) for k in keys] == [
+            ("mt5c_abcdefgh", "grafana", [1, 2], None)
+        ]
+    else:
+        assert people == [] and keys == []
     _check_signal_rows(database, seeded > REVISIONS.index("0009"))
 
 

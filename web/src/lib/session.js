@@ -54,6 +54,13 @@ export class Session {
     this.storage?.setItem(KEY, JSON.stringify(this.value));
   }
 
+  /** The user as the server says it is now (GET /api/me): its role decides what the page offers. */
+  setUser(user) {
+    if (!this.value) return;
+    this.value = { ...this.value, user: { username: user.username ?? "", role: user.role ?? "viewer" } };
+    this.storage?.setItem(KEY, JSON.stringify(this.value));
+  }
+
   clear() {
     this.value = null;
     this.storage?.removeItem(KEY);

@@ -6,7 +6,7 @@ id, with ``:status`` when only its status or visit times changed) and of the car
 (``mt5c_carousel``: the table).
 
 Revision ID: 0007
-Revises: 0009
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from alembic import op
 from app.core.storage.types import Int64, JsonDocument
 
 revision = "0007"
-down_revision: str | None = "0009"
+down_revision: str | None = "0008"
 branch_labels = None
 depends_on = None
 
