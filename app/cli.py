@@ -25,6 +25,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "app.audit.cli",
     "app.mt5.sim.cli",
     "app.server.cli",
+    "app.node_cli",
     "app.core.signals.cli",
 )
 

@@ -255,6 +255,43 @@ class StorageSettings(_Section):
         return self
 
 
+class DistributedSettings(_Section):
+    """The carousel on several machines (issue 22; app/distributed and docs/architecture.md).
+
+    Each machine runs ``mt5-console node``: its terminals visit the accounts whose password its own
+    OS keyring holds, taking the visits as jobs from the PostgreSQL store (``storage.url``).
+    ``enabled`` makes a console (window or ``--serve``) show and drive that carousel instead of
+    running its own. A node beats every ``heartbeat_interval_s``; one not heard from for
+    ``heartbeat_timeout_s`` is dead, and the visit it was making runs again elsewhere. The timeout must
+    exceed the longest terminal call (``terminals.login_timeout_s``, 60 s by default): a node cut off
+    from the store may still be inside that call, and the account must not be visited twice at once.
+    """
+
+    enabled: bool = False
+    node_name: str = Field("", max_length=64)  # default: the machine's host name
+    sim_server: str | None = None  # sim nodes: HOST:PORT of the trade server all nodes share
+    heartbeat_interval_s: float = Field(5.0, gt=0, le=600)
+    heartbeat_timeout_s: float = Field(90.0, gt=0, le=3600)
+    announce_interval_s: float = Field(60.0, gt=0, le=3600)  # the keyring is read again this often
+    planner_interval_s: float = Field(1.0, gt=0, le=60)  # how often the planner looks at the cycle
+    cycles_kept: int = Field(1_000, ge=10, le=1_000_000)  # cycles (and their visits) kept in the store
+    db_connections: int = Field(0, ge=0, le=64)  # a node's store connections (0: 3)
+
+    @field_validator("node_name")
+    @classmethod
+    def _node_name(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", value):
+            raise ValueError("a node name is letters, digits, '.', '_' and '-' (e.g. vps-1)")
+        return value
+
+    @model_validator(mode="after")
+    def _heartbeat_bounds(self) -> DistributedSettings:
+        if self.heartbeat_timeout_s <= 2 * self.heartbeat_interval_s:
+            raise ValueError("heartbeat_timeout_s must be more than twice heartbeat_interval_s")
+        return self
+
+
 class AuditSettings(_Section):
     """The audit trail's files: they rotate at a size and/or at UTC midnight (the chain runs on)."""
 
@@ -366,8 +403,29 @@ class Settings(BaseSettings):
     carousel: CarouselSettings = Field(default_factory=CarouselSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     trading: TradingSettings = Field(default_factory=TradingSettings)
+    distributed: DistributedSettings = Field(default_factory=DistributedSettings)
     signals: SignalSettings = Field(default_factory=SignalSettings)
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)
+
+    @model_validator(mode="after")
+    def _distributed_needs_postgresql(self) -> Settings:
+        if not self.distributed.enabled:
+            return self
+        url = self.storage.url or ""
+        if not url.lower().startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+            raise ValueError(
+                "distributed.enabled needs storage.url on PostgreSQL (postgresql://user@host:5432/dbname)"
+            )
+        longest = max(
+            self.terminals.login_timeout_s, self.terminals.call_timeout_s, self.carousel.login_timeout_s
+        )
+        timeout = self.distributed.heartbeat_timeout_s
+        if timeout <= longest:
+            raise ValueError(
+                f"distributed.heartbeat_timeout_s ({timeout:g} s) must be longer than the longest "
+                f"terminal call ({longest:g} s: terminals.login_timeout_s)"
+            )
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -387,6 +445,8 @@ class SettingsError(Exception):
 
 def _format_validation_error(error: ValidationError) -> str:
     first = error.errors()[0]
+    if not first["loc"]:  # a rule across sections: its message names the settings (never the input)
+        return f"invalid settings: {first['msg'].removeprefix('Value error, ')}"
     name = ".".join(str(part) for part in first["loc"]) or "settings"
     if first["type"] == "extra_forbidden":
         return f"unknown setting {name!r}"

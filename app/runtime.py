@@ -27,6 +27,7 @@ from app.core.signals.service import SignalService
 from app.core.signals.strategy_runner import StrategyBook, StrategyRunner
 from app.core.storage import StorageService
 from app.core.trading import TradingService
+from app.distributed.console import DistributedCarousel
 from app.logs import LogBus, LogEntry
 from app.models import TerminalState
 from app.mt5.backend import TerminalPlan, plan_terminals
@@ -142,14 +143,26 @@ class Runtime:
             self.market_data.server_time,
         )
         self.alerts = AlertService(self.storage.db, self.hub, self.market_data, settings.alerts)
-        self.carousel = Carousel(
-            self.accounts,
-            self.pool,
-            self.hub,
-            settings.carousel,
-            audit=self.audit,
-            home_passwords=self.sim_server.demo_password if self.sim_server else None,
-        )
+        self.carousel: Carousel | DistributedCarousel
+        if settings.distributed.enabled and settings.storage.url:
+            # The nodes' carousel (mt5-console node on each machine): this app shows and drives it.
+            self.carousel = DistributedCarousel(
+                settings.storage.url,
+                self.storage.db,
+                self.hub,
+                settings.carousel,
+                settings.distributed,
+                audit=self.audit,
+            )
+        else:
+            self.carousel = Carousel(
+                self.accounts,
+                self.pool,
+                self.hub,
+                settings.carousel,
+                audit=self.audit,
+                home_passwords=self.sim_server.demo_password if self.sim_server else None,
+            )
         self.signals: SignalService | None = None
         self.strategies: StrategyRunner | None = None
         if settings.signals.enabled:

@@ -157,12 +157,19 @@ def _register_sync(actions: Subparsers, common: argparse.ArgumentParser) -> None
     register_sync(actions, common)
 
 
+def _register_set_password(actions: Subparsers, common: argparse.ArgumentParser) -> None:
+    from app.core.accounts_password_cli import register_set_password  # it builds on this module
+
+    register_set_password(actions, common)
+
+
 ACTIONS: list[ActionRegistrar] = [
     _register_add,
     _register_list,
     _register_edit,
     _register_remove,
     _register_sync,
+    _register_set_password,
 ]
 
 

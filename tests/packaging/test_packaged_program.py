@@ -104,3 +104,18 @@ def test_serve_over_tls_and_verify_the_audit_chain(tmp_path: Path) -> None:
         timeout=60,
     )
     assert verify.returncode == 0 and verify.stdout.startswith("OK: "), verify.stdout + verify.stderr
+
+
+@needs_build
+@pytest.mark.postgres
+def test_a_node_of_the_distributed_carousel_starts_on_postgresql_and_stops_on_sigterm(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """`mt5-console node` runs from the package: the job engine's schema (files procrastinate reads)
+    is made in the store, its worker comes up, and SIGTERM stops it cleanly."""
+    command = [PROGRAM, "node", "--name", "packaged", "--sim", "--data-dir", str(tmp_path)]
+    with RunningProcess(command, clean_env(MT5C_STORAGE__URL=postgres_url)) as proc:
+        proc.wait_for("node packaged running", timeout=120)
+        code = proc.stop(signal.SIGTERM)
+    assert code == 0, proc.output
+    assert "Traceback" not in proc.output and " ERROR " not in proc.output

@@ -58,6 +58,7 @@ class PostgresCluster:
     bindir: Path
     root: Path  # holds data/ (the cluster), the socket and the server log
     port: int = 0
+    max_connections: int = 50
     _names: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -113,7 +114,7 @@ class PostgresCluster:
                 f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} "
                 # a throwaway cluster: durability buys nothing here, speed does
                 "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                "-c max_connections=50 -c shared_buffers=32MB"
+                f"-c max_connections={self.max_connections} -c shared_buffers=32MB"
             )
             try:
                 self._run(
@@ -159,7 +160,7 @@ def _unavailable(reason: str) -> None:
 
 
 @contextlib.contextmanager
-def running_cluster() -> Iterator[PostgresCluster]:
+def running_cluster(max_connections: int = 50) -> Iterator[PostgresCluster]:
     """Start a private cluster for the duration of the block; skip (or fail) without PostgreSQL."""
     bindir = find_bindir()
     if bindir is None:
@@ -168,7 +169,7 @@ def running_cluster() -> Iterator[PostgresCluster]:
     if os.geteuid() == 0 and shutil.which("runuser") is None:
         _unavailable("runs the PostgreSQL server as the postgres user, and runuser is missing")
     root = Path(tempfile.mkdtemp(prefix="mt5c-pg-"))  # not under pytest's root-only tmp dir
-    cluster = PostgresCluster(bindir, root)
+    cluster = PostgresCluster(bindir, root, max_connections=max_connections)
     try:
         cluster.init()
         cluster.start()

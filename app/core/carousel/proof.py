@@ -11,9 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
+from collections.abc import Awaitable, Callable
 
+from app.core.accounts import UnknownAccountError
+from app.core.carousel.errors import CarouselError, VisitFailed
 from app.core.credentials import Secret
+from app.models import ManagedAccount
+
+log = logging.getLogger(__name__)
 
 
 class ProvenPasswords:
@@ -35,3 +42,17 @@ class ProvenPasswords:
 
     def forget(self, account_id: int) -> None:
         self._proven.pop(account_id, None)
+
+
+async def verify_by_visit(sync_now: Callable[[int], Awaitable[object]], account: ManagedAccount) -> None:
+    """Check an added or changed password by a visit now (a carousel's ``sync_now``, one machine's or
+    the nodes'): a failed login is recorded on the account by the visit; with no terminal free now the
+    carousel's next visit checks it."""
+    try:
+        await sync_now(account.id)
+    except (VisitFailed, UnknownAccountError):
+        pass  # recorded on the account (or it is gone)
+    except CarouselError as exc:
+        log.info("carousel: could not verify %s now: %s", account.key, exc)
+    except Exception:
+        log.exception("carousel: verifying %s failed", account.key)

@@ -35,7 +35,7 @@ from app.core.carousel.errors import (
     TerminalUnavailable,
     VisitFailed,
 )
-from app.core.carousel.proof import ProvenPasswords
+from app.core.carousel.proof import ProvenPasswords, verify_by_visit
 from app.core.carousel.schedule import CycleQueue, RetryBook, order_accounts, staleness
 from app.core.carousel.shared import HomePasswords, SharedTerminal
 from app.core.carousel.visit import Visitor
@@ -262,14 +262,7 @@ class Carousel:
         task.add_done_callback(self._verifying.discard)
 
     async def _verify(self, account: ManagedAccount) -> None:
-        try:
-            await self.sync_now(account.id)
-        except (VisitFailed, UnknownAccountError):
-            pass  # recorded on the account (or it is gone)
-        except CarouselError as exc:  # no terminal now: the rotation verifies it on its next visit
-            log.info("carousel: could not verify %s now: %s", account.key, exc)
-        except Exception:
-            log.exception("carousel: verifying %s failed", account.key)
+        await verify_by_visit(self.sync_now, account)
 
     async def run_cycle(self) -> CycleReport:
         """Run one cycle now and return what it did (the command line's ``accounts sync --all``).

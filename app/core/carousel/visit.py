@@ -9,6 +9,7 @@ fault and is raised as :class:`TerminalUnavailable` so that the account can go t
 from __future__ import annotations
 
 import asyncio
+import inspect
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -41,6 +42,14 @@ from app.mt5.client import TerminalClient
 # Deals are fetched up to this far after "now": trade servers stamp deals with their own clock, which
 # may run hours ahead of UTC.
 DEALS_HORIZON = timedelta(days=7)
+
+
+class _Unread:
+    """Not read yet (the newest stored deal's time, which may itself be None)."""
+
+
+UNREAD = _Unread()
+LatestDeal = datetime | None | _Unread | Awaitable[datetime | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +97,17 @@ class Visitor:
             ) from None
 
     async def collect(
-        self, terminal: TerminalClient, account: ManagedAccount, password: Secret | None
+        self,
+        terminal: TerminalClient,
+        account: ManagedAccount,
+        password: Secret | None,
+        *,
+        latest_deal: LatestDeal = UNREAD,
     ) -> Collected:
         """Log in (unless ``password`` is None: the terminal is on the account already), check that the
-        terminal is on the account, take the snapshot and fetch the deals."""
+        terminal is on the account, take the snapshot and fetch the deals. ``latest_deal``: the time of
+        the account's newest stored deal, if the caller reads it (a value, or an awaitable that gives
+        it, awaited only when the deals are fetched); else it is read here."""
         if password is not None:
             info = await self._login(terminal, account, password)
         else:
@@ -103,7 +119,7 @@ class Visitor:
                 f"terminal {terminal.terminal_id} reports account {info.login}@{info.server} instead",
             )
         snapshot = await self._snapshot(terminal, account)
-        deals, since, synced_at = await self._deals(terminal, account)
+        deals, since, synced_at = await self._deals(terminal, account, latest_deal)
         return Collected(snapshot, deals, synced_at, since)
 
     async def store(self, account: ManagedAccount, collected: Collected) -> Visit | None:
@@ -177,9 +193,9 @@ class Visitor:
         )
 
     async def _deals(
-        self, terminal: TerminalClient, account: ManagedAccount
+        self, terminal: TerminalClient, account: ManagedAccount, latest: LatestDeal
     ) -> tuple[tuple[Deal, ...], datetime | None, datetime]:
-        since = await self._deals_since(account)
+        since = await self._deals_since(account, latest)
         synced_at = self._now()
         until = synced_at + DEALS_HORIZON
 
@@ -190,14 +206,17 @@ class Visitor:
         deals = await self._step(account, "fetching deals", self._settings.deals_timeout_s, fetch)
         return tuple(deals), since, synced_at
 
-    async def _deals_since(self, account: ManagedAccount) -> datetime | None:
+    async def _deals_since(self, account: ManagedAccount, latest: LatestDeal) -> datetime | None:
         """Where the deal fetch starts: a little (the overlap) before both the last sync and the newest
         stored deal — whichever is earlier, since the trade server's clock is not ours. None: from the
         beginning (the first visit), or ``history_days`` back."""
         overlap = timedelta(seconds=self._settings.deals_overlap_s)
-        latest = await asyncio.wait_for(
-            self._registry.latest_deal_time(account.id), self._settings.store_timeout_s
-        )
+        if isinstance(latest, _Unread):
+            latest = await asyncio.wait_for(
+                self._registry.latest_deal_time(account.id), self._settings.store_timeout_s
+            )
+        elif inspect.isawaitable(latest):
+            latest = await asyncio.wait_for(latest, self._settings.store_timeout_s)
         marks = [m for m in (account.last_deal_sync_at, latest) if m is not None]
         if marks:
             return min(marks) - overlap

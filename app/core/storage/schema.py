@@ -270,3 +270,103 @@ api_keys = Table(
     sqlite_autoincrement=True,
     sqlite_strict=True,
 )
+
+# --------------------------------------------------------------------------- the distributed carousel
+# (issue 22: app/distributed). On SQLite these tables stay empty: one machine needs none of them.
+
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("host", Text, nullable=False, server_default=""),
+    Column("pid", Integer, nullable=False, server_default=text("0")),
+    Column("version", Text, nullable=False, server_default=""),
+    Column("terminals", JsonDocument, nullable=False, server_default="[]"),  # the node's terminal ids
+    Column("started_ms", Int64, nullable=False),
+    Column("seen_ms", Int64, nullable=False),  # the node's own heartbeat
+    Column("stopped_ms", Int64),  # set by a clean stop
+    CheckConstraint("length(name) > 0", name="name"),
+    CheckConstraint("json_valid(terminals)", name="terminals").ddl_if(dialect="sqlite"),
+    sqlite_strict=True,
+    sqlite_with_rowid=False,
+)
+
+# Which accounts each node can log in to: those whose password its own OS keyring holds.
+node_accounts = Table(
+    "node_accounts",
+    metadata,
+    Column("node", Text, ForeignKey("nodes.name", ondelete="CASCADE"), nullable=False),
+    Column("account_id", Int64, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    PrimaryKeyConstraint("node", "account_id"),
+    Index("node_accounts_by_account", "account_id"),
+    sqlite_strict=True,
+    sqlite_with_rowid=False,
+)
+
+# The one row saying whether the distributed carousel runs (consoles start, stop and pause it here).
+carousel_control = Table(
+    "carousel_control",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("running", Integer, nullable=False, server_default=text("0")),
+    Column("paused", Integer, nullable=False, server_default=text("0")),
+    Column("changed_ms", Int64, nullable=False),
+    Column("changed_by", Text, nullable=False, server_default=""),
+    CheckConstraint("id = 1", name="one_row"),
+    CheckConstraint("running IN (0, 1)", name="running"),
+    CheckConstraint("paused IN (0, 1)", name="paused"),
+    sqlite_strict=True,
+)
+
+# Which node plans the cycles, until when: a lease it renews on every look. A node that dies or is cut
+# off stops renewing, and another takes over once it runs out (a session lock would stay held as long
+# as the cut-off node's connection looks open to the server).
+planner_lease = Table(
+    "planner_lease",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("holder", Text, nullable=False),
+    Column("until_ms", Int64, nullable=False),
+    CheckConstraint("id = 1", name="one_row"),
+    sqlite_strict=True,
+)
+
+cycles = Table(
+    "cycles",
+    metadata,
+    Column("cycle", Int64, primary_key=True, autoincrement=False),
+    Column("started_ms", Int64, nullable=False),
+    Column("finished_ms", Int64),
+    Column("planner", Text, nullable=False, server_default=""),  # the node that planned it
+    sqlite_strict=True,
+)
+
+# One row per account of a cycle: what became of its visit, and where it ran.
+cycle_visits = Table(
+    "cycle_visits",
+    metadata,
+    Column("cycle", Int64, ForeignKey("cycles.cycle", ondelete="CASCADE"), nullable=False),
+    Column("account_id", Int64, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),  # its place in the cycle's order
+    Column("state", Text, nullable=False),
+    Column("node", Text, nullable=False, server_default=""),
+    Column("terminal", Text, nullable=False, server_default=""),
+    Column("started_ms", Int64),
+    Column("finished_ms", Int64),
+    Column("reason", Text, nullable=False, server_default=""),
+    CheckConstraint("state IN ('queued', 'visiting', 'done', 'failed', 'cancelled')", name="state"),
+    PrimaryKeyConstraint("cycle", "account_id"),
+    Index("cycle_visits_by_state", "cycle", "state"),
+    sqlite_strict=True,
+    sqlite_with_rowid=False,
+)
+
+# Accounts whose visits failed: tried again after a backoff that doubles with each failure.
+visit_retries = Table(
+    "visit_retries",
+    metadata,
+    Column("account_id", Int64, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("retry_at_ms", Int64, nullable=False),
+    sqlite_strict=True,
+)

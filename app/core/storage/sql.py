@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import BigInteger, ColumnElement, Connection, Table, any_, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +22,14 @@ def is_unique_violation(exc: IntegrityError) -> bool:
     if sqlstate is not None:
         return bool(sqlstate == PG_UNIQUE_VIOLATION)
     return "UNIQUE constraint failed" in str(exc.orig)
+
+
+def tickets_in(dialect_name: str, column: ColumnElement[int], name: str = "b_tickets") -> ColumnElement[bool]:
+    """``column`` is one of the list parameter ``name``: ``= ANY(array)`` on PostgreSQL (one parameter,
+    however long the list), an expanding ``IN (...)`` on SQLite."""
+    if dialect_name == "postgresql":
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(BigInteger)))
+    return column.in_(bindparam(name, expanding=True))
 
 
 def _dialect_insert(dialect_name: str, table: Table) -> sqlite.Insert | postgresql.Insert:

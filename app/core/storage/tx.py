@@ -17,7 +17,9 @@ from app.core.pnl import PnLCalendar, period_pnl
 from app.core.storage.accounts import AccountRows
 from app.core.storage.alerts import AlertRows
 from app.core.storage.client_orders import ClientOrderRows, KillSwitchRows
+from app.core.storage.cycles import CycleRows
 from app.core.storage.deals import DealRows, UpsertResult
+from app.core.storage.nodes import NodeRows
 from app.core.storage.signals import SignalRows, StrategyRows, WebhookRows
 from app.core.storage.snapshots import SnapshotRows
 from app.core.storage.users import ApiKeyRows, UserRows
@@ -46,6 +48,8 @@ class Tx:
         self.deals = DealRows(conn)
         self.client_orders = ClientOrderRows(conn)
         self.kill_switches = KillSwitchRows(conn)
+        self.nodes = NodeRows(conn)  # the distributed carousel (app/distributed)
+        self.cycles = CycleRows(conn)
         self.users = UserRows(conn)
         self.api_keys = ApiKeyRows(conn)
         self.signals = SignalRows(conn)

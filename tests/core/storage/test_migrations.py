@@ -118,6 +118,25 @@ def _seed_order_verdicts(conn: Connection, at: str) -> None:
     )
 
 
+def _seed_nodes_and_cycles(conn: Connection, at: str) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO nodes (name, host, terminals, started_ms, seen_ms) "
+            "VALUES ('n1', 'h', '[\"sim-1\"]', :ms, :ms)"
+        ),
+        {"ms": MS},
+    )
+    conn.execute(text("INSERT INTO node_accounts VALUES ('n1', 1)"))
+    conn.execute(
+        text("INSERT INTO carousel_control (id, running, changed_ms) VALUES (1, 1, :ms)"), {"ms": MS}
+    )
+    conn.execute(text("INSERT INTO cycles (cycle, started_ms) VALUES (1, :ms)"), {"ms": MS})
+    conn.execute(
+        text("INSERT INTO cycle_visits (cycle, account_id, position, state) VALUES (1, 1, 0, 'queued')")
+    )
+    conn.execute(text("INSERT INTO visit_retries VALUES (2, 1, :ms)"), {"ms": MS})
+
+
 def _seed_alerts(conn: Connection, at: str) -> None:
     conn.execute(
         text(
@@ -195,6 +214,7 @@ SEEDS: dict[str, Callable[[Connection, str], None]] = {
     "0010": _seed_alerts,
     "0009": _seed_signals,
     "0008": _seed_users,
+    "0007": _seed_nodes_and_cycles,
 }
 REVISIONS = list(SEEDS)
 
@@ -272,6 +292,12 @@ def _check_rows(database: Database, seeded: int) -> None:
     assert [(a.symbol, a.condition, a.repeat, a.fire_count) for a in stored_alerts] == (
         [("EURUSD", "bid_above", True, 2)] if seeded_alerts else []
     )
+    nodes = database.call(lambda tx: tx.nodes.all())
+    seeded_nodes = seeded > REVISIONS.index("0007")
+    assert [(n.name, n.terminals, n.accounts) for n in nodes] == (
+        [("n1", ("sim-1",), frozenset({1}))] if seeded_nodes else []
+    )
+    assert database.call(lambda tx: tx.cycles.control().running) == seeded_nodes
     people = database.call(lambda tx: tx.users.list())
     keys = database.call(lambda tx: tx.api_keys.list())
     if seeded > REVISIONS.index("0008"):
