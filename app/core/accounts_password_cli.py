@@ -66,6 +66,6 @@ def run_set_password(args: argparse.Namespace, settings: Settings) -> int:
 
 def _tell_the_nodes(tx: Tx, account_id: int) -> None:
     """On a shared PostgreSQL store, a node on this machine looks at its keyring for the account
-    again at once (the channel the account triggers use: storage revision 0007)."""
+    again at once (the channel the account triggers use: storage revision 0010)."""
     if tx.conn.dialect.name == "postgresql":
         tx.conn.execute(text("SELECT pg_notify('mt5c_accounts', :payload)"), {"payload": str(account_id)})

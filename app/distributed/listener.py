@@ -1,6 +1,6 @@
 """PostgreSQL LISTEN on the store, for the nodes and the consoles: what another machine changed.
 
-One connection of its own, LISTENing on the channels the storage triggers NOTIFY (revision 0007), held
+One connection of its own, LISTENing on the channels the storage triggers NOTIFY (revision 0010), held
 by a thread of its own with psycopg's blocking API: it works under any event loop (a console's window
 on Windows runs Qt's proactor loop, where psycopg's asyncio mode cannot). Each notification is handed
 to ``on_notify(channel, payload)`` on the event loop that started the listener. A lost connection (a

@@ -12,7 +12,7 @@ ACCOUNT_LOCK = "account.{}"
 SYNC_QUEUEING_LOCK = "sync.{}"  # one "Sync now" of an account waiting at a time
 SYNC_PRIORITY = 1_000_000  # before any visit of a cycle (whose priorities are 1 … accounts)
 
-# PostgreSQL NOTIFY channels (the triggers of storage revision 0007).
+# PostgreSQL NOTIFY channels (the triggers of storage revision 0010).
 ACCOUNTS_CHANNEL = "mt5c_accounts"  # payload: the changed account's id (+ ":status": a visit, a status)
 CAROUSEL_CHANNEL = "mt5c_carousel"  # payload: the table that changed
 

@@ -211,10 +211,10 @@ SEEDS: dict[str, Callable[[Connection, str], None]] = {
     "0004": _seed_orders_and_switches,
     "0005": _seed_second_snapshot,
     "0006": _seed_order_verdicts,
-    "0010": _seed_alerts,
-    "0009": _seed_signals,
-    "0008": _seed_users,
-    "0007": _seed_nodes_and_cycles,
+    "0007": _seed_alerts,
+    "0008": _seed_signals,
+    "0009": _seed_users,
+    "0010": _seed_nodes_and_cycles,
 }
 REVISIONS = list(SEEDS)
 
@@ -288,19 +288,19 @@ def _check_rows(database: Database, seeded: int) -> None:
     assert [(s.account, s.loss) for s in switches] == ([("5001@Broker-Demo", 250.0)] if seeded >= 4 else [])
     assert [s.currency for s in snapshots[1]] == (["EUR"] if seeded >= 5 else [])
     stored_alerts = database.call(lambda tx: tx.alerts.all())
-    seeded_alerts = seeded > REVISIONS.index("0010")
+    seeded_alerts = seeded > REVISIONS.index("0007")
     assert [(a.symbol, a.condition, a.repeat, a.fire_count) for a in stored_alerts] == (
         [("EURUSD", "bid_above", True, 2)] if seeded_alerts else []
     )
     nodes = database.call(lambda tx: tx.nodes.all())
-    seeded_nodes = seeded > REVISIONS.index("0007")
+    seeded_nodes = seeded > REVISIONS.index("0010")
     assert [(n.name, n.terminals, n.accounts) for n in nodes] == (
         [("n1", ("sim-1",), frozenset({1}))] if seeded_nodes else []
     )
     assert database.call(lambda tx: tx.cycles.control().running) == seeded_nodes
     people = database.call(lambda tx: tx.users.list())
     keys = database.call(lambda tx: tx.api_keys.list())
-    if seeded > REVISIONS.index("0008"):
+    if seeded > REVISIONS.index("0009"):
         assert [(u.username, u.role.value, u.scope.to_json(), u.version) for u in people] == [
             ("Ann", "viewer", [1], 3),
             ("bob", "trader", None, 1),
@@ -311,7 +311,7 @@ def _check_rows(database: Database, seeded: int) -> None:
         ]
     else:
         assert people == [] and keys == []
-    _check_signal_rows(database, seeded > REVISIONS.index("0009"))
+    _check_signal_rows(database, seeded > REVISIONS.index("0008"))
 
 
 def _check_signal_rows(database: Database, seeded: bool) -> None:

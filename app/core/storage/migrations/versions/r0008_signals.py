@@ -1,10 +1,7 @@
 """Signals and what became of them, named webhooks (secrets kept hashed), strategies on the live bars.
 
-Revision ID: 0009
-Revises: 0010
-
-(0007 and 0008 are taken by branches being merged at the same time: the lead sets ``down_revision`` to
-the newest revision in main at merge.)
+Revision ID: 0008
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -14,8 +11,8 @@ from alembic import op
 
 from app.core.storage.types import CaseInsensitiveText, Float64, Int64, JsonDocument
 
-revision = "0009"
-down_revision: str | None = "0010"
+revision = "0008"
+down_revision: str | None = "0007"
 branch_labels = None
 depends_on = None
 

@@ -5,8 +5,8 @@ On PostgreSQL, triggers NOTIFY every console of a changed account (``mt5c_accoun
 id, with ``:status`` when only its status or visit times changed) and of the carousel's progress
 (``mt5c_carousel``: the table).
 
-Revision ID: 0007
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from alembic import op
 
 from app.core.storage.types import Int64, JsonDocument
 
-revision = "0007"
-down_revision: str | None = "0008"
+revision = "0010"
+down_revision: str | None = "0009"
 branch_labels = None
 depends_on = None
 

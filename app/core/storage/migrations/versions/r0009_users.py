@@ -1,7 +1,7 @@
 """Users (argon2 hashes, a role, an account scope) and API keys (hashed, with a visible prefix).
 
-Revision ID: 0008
-Revises: 0009
+Revision ID: 0009
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 from app.core.storage.types import CaseInsensitiveText, Int64, JsonDocument
 
-revision = "0008"
-down_revision: str | None = "0009"
+revision = "0009"
+down_revision: str | None = "0008"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """Price alerts (MT5's Toolbox > Alerts): bid or ask above or below a price, once or every time.
 
-Revision ID: 0010
+Revision ID: 0007
 Revises: 0006
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 from app.core.storage.types import Float64, Int64
 
-revision = "0010"
+revision = "0007"
 down_revision: str | None = "0006"
 branch_labels = None
 depends_on = None
