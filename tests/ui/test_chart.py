@@ -3,9 +3,14 @@ indicators add panes, and the account's trades draw labelled lines."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.core.bars import LiveBar
@@ -26,17 +31,18 @@ from app.models import (
 from app.ui.bridge import BarBatch, HubBridge
 from app.ui.chart.model import ChartModel
 from app.ui.chart.view import ChartView
+from app.ui.chart.window import ChartWindow
 
 T0 = int(datetime(2026, 11, 18, 9, 0, tzinfo=UTC).timestamp())
 
 
-def history(count: int, end: int = T0, step: int = 60) -> BarSeries:
+def history(count: int, end: int = T0, step: int = 60, timeframe: Timeframe = Timeframe.M1) -> BarSeries:
     rng = np.random.default_rng(1)
     closes = 1.1 + np.cumsum(rng.normal(0, 0.0002, count))
     bars = [
         Bar(end - (count - i) * step, c - 0.0001, c + 0.0003, c - 0.0003, c, 10) for i, c in enumerate(closes)
     ]
-    return BarSeries.from_bars("EURUSD", Timeframe.M1, bars)
+    return BarSeries.from_bars("EURUSD", timeframe, bars)
 
 
 def ticks(times_ms: list[int], bids: list[float]) -> TickBatch:
@@ -168,3 +174,169 @@ def test_zoom_keeps_the_right_edge(qtbot: QtBot) -> None:
     view.zoom(0.5)
     y0, y1 = view.price_plot.vb.viewRange()[0]
     assert round(y1) == round(x1) and round(y1 - y0) == round((x1 - x0) / 2)
+
+
+# ---------------------------------------------------------------------------- what the trader reads
+H1_END = int(datetime(2026, 12, 1, 21, 0, tzinfo=UTC).timestamp())
+
+
+def series(timeframe: Timeframe, count: int, end: int = H1_END) -> BarSeries:
+    return history(count, end=end + timeframe.seconds, step=timeframe.seconds, timeframe=timeframe)
+
+
+def time_labels(view: ChartView) -> list[str]:
+    """The time axis's labels as painted (a grab paints the chart as the screen would)."""
+    view.grab()
+    plots = [view.price_plot, *view.panes]
+    axis = plots[-1].getAxis("bottom")
+    return [label for label in axis.drawn if label]
+
+
+def label_times(labels: list[str], year: int = 2026) -> list[datetime]:
+    return [datetime.strptime(f"{label} {year}", "%d %b %H:%M %Y").replace(tzinfo=UTC) for label in labels]
+
+
+def test_a_timeframe_switch_shows_the_newest_bars_with_their_own_axis_and_readout(qtbot: QtBot) -> None:
+    model = ChartModel("EURUSD", Timeframe.H1, digits=5)
+    view = ChartView(model)
+    qtbot.addWidget(view)
+    view.resize(900, 500)
+    view.show()
+    model.set_history(series(Timeframe.H1, 5000), digits=5)
+    h1_last = datetime.fromtimestamp(int(model.buffer.time[-1]), tz=UTC)
+    assert h1_last.hour == 21
+    view.crosshair.move_to(len(model.buffer) - 10, 1.1)  # the mouse rests on the chart
+
+    model.set_timeframe(Timeframe.D1)  # Alt+7: while D1 loads, nothing of H1 is shown as D1's
+    assert "EURUSD, D1" in view.title.plain_text and "21:00" not in view.title.plain_text
+    assert len(model.buffer) == 0 and time_labels(view) == []
+    model.set_history(series(Timeframe.D1, 700), digits=5)
+    labels = time_labels(view)
+    assert labels and all(datetime.strptime(label, "%d %b %Y") for label in labels)
+    assert "2026.12.01 O " in view.title.plain_text  # the readout: the D1 bar by its date
+    x0, x1 = view.price_plot.vb.viewRange()[0]
+    assert x1 >= len(model.buffer) - 1 and view.follow
+
+    model.set_timeframe(Timeframe.M1)  # Alt+1
+    model.set_history(series(Timeframe.M1, 5000), digits=5)
+    n = len(model.buffer)
+    x0, x1 = view.price_plot.vb.viewRange()[0]
+    assert x0 <= n - 100 and x1 >= n - 1 and view.follow  # the newest bars, the live one in view
+    newest = datetime.fromtimestamp(int(model.buffer.time[-1]), tz=UTC)
+    shown = label_times(time_labels(view))
+    assert shown and all(newest - timedelta(hours=3) <= t <= newest for t in shown), shown
+    assert shown == sorted(shown) and len({t.minute for t in shown}) >= 1
+    under = datetime.fromtimestamp(int(model.buffer.time[len(model.buffer) - 10]), tz=UTC)
+    assert f"{under:%Y.%m.%d %H:%M} O " in view.title.plain_text  # the M1 bar under the mouse
+    view.crosshair.leave()
+    assert f"{newest:%Y.%m.%d %H:%M} O " in view.title.plain_text  # the live M1 bar
+
+
+def test_end_and_home_keys_and_a_mouse_drag(qtbot: QtBot) -> None:
+    model = ChartModel("EURUSD", Timeframe.M1, digits=5)
+    window = ChartWindow(model)
+    qtbot.addWidget(window)
+    window.resize(900, 520)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)  # keys go to the active window, as on a desktop
+    model.set_history(series(Timeframe.M1, 3000), digits=5)
+    view = window.view
+    n = len(model.buffer)
+    newest_label = label_times(time_labels(view))[-1]
+
+    viewport = view.viewport()
+    start = QPoint(viewport.width() // 2, viewport.height() // 2)
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    for step in range(1, 11):
+        QTest.mouseMove(viewport, start + QPoint(40 * step, 0))
+    QTest.mouseRelease(
+        viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start + QPoint(400, 0)
+    )
+    x0, x1 = view.price_plot.vb.viewRange()[0]
+    assert x1 < n - 20 and not view.follow  # dragged into the past: auto-scroll is off
+    assert label_times(time_labels(view))[-1] < newest_label
+
+    view.setFocus()
+    QTest.keyClick(view, Qt.Key.Key_End)
+    x0, x1 = view.price_plot.vb.viewRange()[0]
+    assert x1 >= n - 1 and view.follow
+    model.apply_bars(BarBatch(Bar(int(model.buffer.time[-1]) + 60, 1.1, 1.1, 1.1, 1.1)))
+    assert view.price_plot.vb.viewRange()[0][1] == pytest.approx(x1 + 1)  # follows the new bar
+
+    wanted: list[bool] = []
+    model.older_wanted.connect(lambda: wanted.append(True))
+    QTest.keyClick(view, Qt.Key.Key_Home)
+    x0, x1 = view.price_plot.vb.viewRange()[0]
+    assert x0 <= 0 and x1 > 50 and not view.follow
+    oldest = datetime.fromtimestamp(int(model.buffer.time[0]), tz=UTC)
+    assert label_times(time_labels(view))[0] - oldest < timedelta(hours=1)
+    assert wanted == [True]  # at the oldest bar: older history is asked for
+
+
+FOUR_PANES = [
+    IndicatorSpec(IndicatorKind.EMA, {"period": 50}),
+    IndicatorSpec(IndicatorKind.RSI),
+    IndicatorSpec(IndicatorKind.MACD),
+    IndicatorSpec(IndicatorKind.RSI, {"period": 7}),
+    IndicatorSpec(IndicatorKind.MACD, {"fast": 5, "slow": 13, "signal": 4}),
+]
+
+
+@pytest.mark.parametrize(("width", "height"), [(400, 300), (520, 340), (800, 450)])
+@pytest.mark.parametrize("indicators", [[], FOUR_PANES], ids=["plain", "four-panes"])
+def test_a_small_tile_keeps_its_price_axis_time_labels_and_price_pane(
+    qtbot: QtBot, width: int, height: int, indicators: list[IndicatorSpec]
+) -> None:
+    model = ChartModel("XAUUSD", Timeframe.M15, indicators, digits=2)
+    window = ChartWindow(model)
+    qtbot.addWidget(window)
+    window.resize(width, height)
+    window.show()
+    qtbot.waitExposed(window)
+    model.set_history(series(Timeframe.M15, 5000), digits=2)
+    view = window.view
+    QApplication.sendPostedEvents()  # the layout's pending requests, as a screen's event loop runs them
+    view.grab()
+
+    price_axis = view.price_plot.getAxis("right")
+    axis_box = price_axis.mapRectToScene(price_axis.boundingRect())
+    assert axis_box.right() <= view.viewport().width() + 1, "the price axis is cut off"
+    assert axis_box.bottom() <= view.viewport().height() + 1
+    prices = [t for _v, ts in price_axis.tickValues(*view.price_plot.vb.viewRange()[1], 100) for t in ts]
+    assert prices  # it has prices to show
+
+    plots = [view.price_plot, *view.panes]
+    time_axis = plots[-1].getAxis("bottom")
+    box = time_axis.mapRectToScene(time_axis.boundingRect())
+    assert box.bottom() <= view.viewport().height() + 1, "the time axis is cut off"
+    labels = [text for text in time_axis.drawn if text]
+    rects = [r for r, text in zip(time_axis.drawn_rects, time_axis.drawn, strict=True) if text]
+    assert labels, "no time labels"
+    for left, right in zip(rects, rects[1:], strict=False):
+        assert left.right() < right.left(), f"time labels overlap: {labels}"
+
+    panes_height = sum(plot.vb.height() for plot in plots)
+    assert view.price_plot.vb.height() >= 0.5 * panes_height - 1  # indicator panes give way first
+
+
+def test_a_thin_indicator_pane_shows_few_values_that_do_not_overlap(qtbot: QtBot) -> None:
+    model = ChartModel("XAUUSD", Timeframe.M15, FOUR_PANES, digits=2)
+    window = ChartWindow(model)
+    qtbot.addWidget(window)
+    window.resize(420, 300)
+    window.show()
+    qtbot.waitExposed(window)
+    model.set_history(series(Timeframe.M15, 2000), digits=2)
+    QApplication.sendPostedEvents()
+    window.view.grab()
+    for plot in window.view.stack.plots:
+        axis = plot.getAxis("right")
+        image = QImage(10, 10, QImage.Format.Format_ARGB32)
+        painter = QPainter(image)
+        _axis, _ticks, texts = axis.generateDrawSpecs(painter)
+        painter.end()
+        rects = sorted((rect for rect, _flags, text in texts if text), key=lambda r: r.top())
+        assert rects, "a pane without values"
+        for upper, lower in zip(rects, rects[1:], strict=False):
+            assert upper.bottom() <= lower.top(), "values overlap"

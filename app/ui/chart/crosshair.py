@@ -11,20 +11,23 @@ import pyqtgraph as pg
 import shiboken6
 from PySide6.QtCore import QPointF, Qt
 
+from app.models import Timeframe
 from app.ui import formatting
 from app.ui.chart.buffer import BarBuffer
 
 CROSS_COLOUR = "#5c6b7e"
 
 
-def bar_readout(buffer: BarBuffer, index: int, digits: int) -> str:
-    """``2026.11.18 09:00  O 1.08123  H ...  L ...  C ...`` for the bar at ``index``."""
+def bar_readout(buffer: BarBuffer, index: int, digits: int, timeframe: Timeframe = Timeframe.M1) -> str:
+    """``2026.11.18 09:00  O 1.08123  H ...  L ...  C ...`` for the bar at ``index`` (a daily or
+    longer bar by its date alone: it has no time of day)."""
     if not 0 <= index < len(buffer):
         return ""
     bar = buffer.bar(index)
     p = lambda v: formatting.price(v, digits)  # noqa: E731
     prices = f"O {p(bar.open)}  H {p(bar.high)}  L {p(bar.low)}  C {p(bar.close)}"
-    return f"{formatting.epoch_time(bar.time)}  {prices}"
+    when = formatting.epoch_date(bar.time) if timeframe >= Timeframe.D1 else formatting.epoch_time(bar.time)
+    return f"{when}  {prices}"
 
 
 class Crosshair:
@@ -34,10 +37,12 @@ class Crosshair:
         buffer: BarBuffer,
         digits: Callable[[], int],
         on_readout: Callable[[str], None],
+        timeframe: Callable[[], Timeframe] = lambda: Timeframe.M1,
     ) -> None:
         self._plot = plot
         self._buffer = buffer
         self._digits = digits
+        self._timeframe = timeframe
         self._on_readout = on_readout
         pen = pg.mkPen(CROSS_COLOUR, width=1, style=Qt.PenStyle.DotLine)
         self.vline = pg.InfiniteLine(angle=90, movable=False, pen=pen)
@@ -85,7 +90,13 @@ class Crosshair:
         self.vline.show()
         self.hline.show()
         self.index = index
-        self._on_readout(bar_readout(self._buffer, index, self._digits()))
+        self._on_readout(self.readout())
+
+    def readout(self) -> str:
+        """The readout of the bar under the crosshair ("" when it is away or on no bar)."""
+        if self.index is None:
+            return ""
+        return bar_readout(self._buffer, self.index, self._digits(), self._timeframe())
 
     def leave(self) -> None:
         if self.index is None:

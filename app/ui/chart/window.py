@@ -1,9 +1,13 @@
-"""A chart window: timeframe selector and indicator menu over a :class:`ChartView`."""
+"""A chart window: timeframe selector and indicator menu over a :class:`ChartView`.
+
+Its keys act on this chart while it has the focus (MT5's): End shows the live bar and turns
+auto-scroll on, Home goes to the oldest loaded bar.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QAction
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QMenu, QToolButton, QVBoxLayout, QWidget
 
 from app.core.indicators import IndicatorSpec
@@ -50,6 +54,19 @@ class ChartWindow(QWidget):
         layout.addWidget(self.view, 1)
         model.timeframe_changed.connect(self._sync_timeframe)
         self.setWindowTitle(model.title)
+        self.view.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setFocusProxy(self.view)
+        self.go_to_end = self._chart_key("Go to the live bar", "End", self.view.go_to_end)
+        self.go_to_start = self._chart_key("Go to the oldest bar", "Home", self.view.go_to_start)
+
+    def _chart_key(self, text: str, key: str, slot) -> QAction:  # type: ignore[no-untyped-def]
+        """An action of this chart, its key live while the chart (or a part of it) has the focus."""
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(key))
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.triggered.connect(lambda _=False: slot())
+        self.addAction(action)
+        return action
 
     def _timeframe_picked(self, index: int) -> None:
         self.model.set_timeframe(Timeframe(self.timeframe_box.itemData(index)))  # Qt returns a plain int
