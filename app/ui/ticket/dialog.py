@@ -2,10 +2,13 @@
 
 The form never decides whether an order is valid. While the trader types, it asks the trading
 service for ``check`` (debounced) and shows the required margin and the verdict; a refusal is shown
-next to the field it concerns. Send builds the request with a client id made once per submission
-and is disabled until the outcome is known, so a double click cannot send twice; a real account
-asks for confirmation first; an unknown outcome (timeout during the send) is said as such and the
-button stays disabled — the order is never resent from here.
+next to the field it concerns, and Send stays disabled until the verdict on what the form says now
+is OK. Another symbol starts the form afresh for it: its digits and volume step, its current price
+for a pending order, no SL/TP, and no verdict or margin of the previous symbol; a name the terminal
+does not know is said in plain words under the field. Send builds the request with a client id made
+once per submission and is disabled until the outcome is known, so a double click cannot send
+twice; a real account asks for confirmation first; an unknown outcome (timeout during the send) is
+said as such and the button stays disabled — the order is never resent from here.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -41,6 +45,7 @@ from app.models import (
     Quote,
     Side,
     SymbolSpec,
+    TemporaryError,
 )
 from app.ui import formatting
 from app.ui.notifications import describe_error
@@ -51,6 +56,9 @@ from app.ui.ticket.submission import Submissions
 log = logging.getLogger(__name__)
 
 CHECK_DELAY_MS = 250
+SYMBOL_DELAY_MS = 200  # a symbol typed letter by letter is looked up once the typing pauses
+DEFAULT_VOLUME = 0.10  # lots, on the symbol's step and within its limits
+FIELD_MIN_WIDTH = 190  # a long message under a field wraps; the field keeps this width
 
 TYPE_TITLES = {
     OrderType.BUY: "Buy (market)",
@@ -108,17 +116,24 @@ class OrderTicket(QDialog):
         self.spec: SymbolSpec | None = None
         self._check_generation = 0
         self.last_check: OrderCheck | None = None
+        self.verdict_ok = False  # the trading service's verdict on what the form says now
+        self.away_reason = ""  # why orders wait (the live terminal visits another account), if they do
         self.submissions = Submissions()  # client ids, in flight, blocked after an unknown outcome
         self._check_timer = QTimer(self)
         self._check_timer.setSingleShot(True)
         self._check_timer.setInterval(CHECK_DELAY_MS)
         self._check_timer.timeout.connect(self.run_check)
+        self._symbol_timer = QTimer(self)
+        self._symbol_timer.setSingleShot(True)
+        self._symbol_timer.setInterval(SYMBOL_DELAY_MS)
+        self._symbol_timer.timeout.connect(self._load_spec)
         self._quote_timer = QTimer(self)
         self._quote_timer.setInterval(250)
         self._quote_timer.timeout.connect(self._show_quote)
         self._build(symbol, order_type)
         self._quote_timer.start()
         self._symbol_changed()
+        self._load_spec()
 
     # ------------------------------------------------------------------ form
     def _build(self, symbol: str, order_type: OrderType) -> None:
@@ -148,9 +163,19 @@ class OrderTicket(QDialog):
         self.comment = QLineEdit()
         self.comment.setMaxLength(31)
         self.errors: dict[str, QLabel] = {}
+        for field in (
+            self.symbol_box,
+            self.volume,
+            self.price,
+            self.stoplimit,
+            self.sl,
+            self.tp,
+            self.comment,
+        ):
+            field.setMinimumWidth(FIELD_MIN_WIDTH)
 
         form = QFormLayout()
-        form.addRow("Symbol", self.symbol_box)
+        form.addRow("Symbol", self._with_error("symbol", self.symbol_box))
         form.addRow("Type", self.type_box)
         for name, title, widget in (
             ("volume", "Volume", self.volume),
@@ -170,7 +195,9 @@ class OrderTicket(QDialog):
         self.quote_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.margin_label = QLabel("Margin: —")
         self.check_label = QLabel("")
+        self.check_label.setObjectName("TicketVerdict")
         self.check_label.setWordWrap(True)
+        self.check_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.outcome_label = QLabel("")
         self.outcome_label.setObjectName("TicketOutcome")
         self.outcome_label.setWordWrap(True)
@@ -223,6 +250,8 @@ class OrderTicket(QDialog):
         label.setObjectName(f"error_{name}")
         label.setProperty("role", "error")
         label.setWordWrap(True)
+        # a long message wraps under the field: it never asks the form for more width
+        label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
         label.hide()
         column.addWidget(label)
         self.errors[name] = label
@@ -254,35 +283,86 @@ class OrderTicket(QDialog):
         return self.form().request(self.spec, self._symbols.quote(self.spec.name), client_id)
 
     # ------------------------------------------------------------------ reacting to input
+    @property
+    def symbol(self) -> str:
+        return self.symbol_box.currentText().strip().upper()
+
     def _symbol_changed(self) -> None:
-        symbol = self.symbol_box.currentText().strip().upper()
+        """Another symbol: nothing of the previous one may stay (its price, margin or verdict)."""
+        symbol = self.symbol
         self.spec = None
+        self._check_generation += 1  # a verdict on its way is about the previous symbol
+        self._check_timer.stop()
+        self.last_check = None
         self.setWindowTitle(f"New order — {symbol}" if symbol else "New order")
+        self._clear_errors()
+        self._set_verdict(False)
+        self.margin_label.setText("Margin: —")
+        self._say_check("", "")
+        for box in (self.price, self.stoplimit, self.sl, self.tp):
+            self._quietly(box, 0.0)
+        self._show_quote()
+        self._symbol_timer.start()
+
+    def _load_spec(self) -> None:
+        self._symbol_timer.stop()
+        symbol = self.symbol
         if not symbol:
+            self.set_field_error("symbol", "type a symbol, e.g. EURUSD")
             return
+
+        def failed(error: BaseException) -> bool:
+            if symbol == self.symbol:
+                self._symbol_failed(symbol, error)
+            return True
+
         self._tasks.run(
             self._symbols.spec(symbol),
             what=f"symbol {symbol}",
             owner=self,
             on_result=self._spec_loaded,
-            on_error=lambda exc: self._show_error("symbol", exc),
+            on_error=failed,
         )
 
+    def _symbol_failed(self, symbol: str, error: BaseException) -> None:
+        if isinstance(error, TemporaryError):
+            message = f"{symbol}: the terminal cannot say yet ({describe_error(error)}); pick it again"
+        else:
+            message = f"“{symbol}” is not a symbol of this terminal: pick one from the list"
+        self.set_field_error("symbol", message)
+        self._say_check("error", "Check: no symbol")
+
     def _spec_loaded(self, spec: SymbolSpec) -> None:
-        if spec.name != self.symbol_box.currentText().strip().upper():
+        if spec.name != self.symbol:
             return
         self.spec = spec
-        decimals = _decimals(spec.volume_step)
-        self.volume.setDecimals(max(decimals, 2))
+        self.volume.setDecimals(max(_decimals(spec.volume_step), 2))
         self.volume.setSingleStep(spec.volume_step)
-        if self.volume.value() < spec.volume_min:
-            self.volume.setValue(spec.volume_min)
-        for box in (self.price, self.stoplimit, self.sl, self.tp):
+        self.volume.setMinimum(0.0)
+        default = min(spec.volume_max, max(spec.volume_min, spec.floor_volume(DEFAULT_VOLUME)))
+        self._quietly(self.volume, default)
+        for box in (self.price, self.stoplimit):
             box.setDecimals(spec.digits)
             box.setSingleStep(spec.point * 10)
+        self._fill_price()
         self._points_toggled()
         self._show_quote()
         self._changed()
+
+    def _fill_price(self) -> None:
+        """A pending order starts at the current price (ask to buy, bid to sell), on the symbol's tick."""
+        order_type = self.order_type
+        quote = self._symbols.quote(self.symbol)
+        if not order_type.is_pending or quote is None or self.spec is None:
+            return
+        price = quote.ask if order_type.side is Side.BUY else quote.bid
+        self._quietly(self.price, self.spec.round_price(price))
+
+    @staticmethod
+    def _quietly(box: QDoubleSpinBox, value: float) -> None:
+        box.blockSignals(True)
+        box.setValue(value)
+        box.blockSignals(False)
 
     def _type_changed(self) -> None:
         order_type = self.order_type
@@ -299,9 +379,7 @@ class OrderTicket(QDialog):
         self.send_button.style().unpolish(self.send_button)
         self.send_button.style().polish(self.send_button)
         if pending and not self.price.value():
-            quote = self._symbols.quote(self.symbol_box.currentText().strip().upper())
-            if quote is not None:
-                self.price.setValue(quote.ask if side is Side.BUY else quote.bid)
+            self._fill_price()
         self._changed()
 
     def _points_toggled(self) -> None:
@@ -327,10 +405,34 @@ class OrderTicket(QDialog):
 
     def _changed(self) -> None:
         self._clear_errors()
+        self._set_verdict(False)  # until the service has judged what the form says now
         self._check_timer.start()
 
+    def _set_verdict(self, ok: bool) -> None:
+        self.verdict_ok = ok
+        self._update_send()
+
+    def _update_send(self) -> None:
+        self.send_button.setEnabled(self.verdict_ok and not self.away_reason and self.submissions.can_send)
+
+    def set_away(self, reason: str) -> None:
+        """Orders wait (``reason``: the live terminal visits another account), or go again (``""``)."""
+        if reason == self.away_reason:
+            return
+        self.away_reason = reason
+        if reason:
+            self._say_check("error", f"Orders wait: {reason}")
+        else:
+            self._changed()  # back: judge the form again
+        self._update_send()
+
+    def _say_check(self, role: str, text: str) -> None:
+        self.check_label.setProperty("role", role)
+        self.check_label.setText(text)
+        self._repolish(self.check_label)
+
     def _show_quote(self) -> None:
-        quote = self._symbols.quote(self.symbol_box.currentText().strip().upper())
+        quote = self._symbols.quote(self.symbol)
         if quote is None:
             self.quote_label.setText("")
             return
@@ -344,7 +446,7 @@ class OrderTicket(QDialog):
     # ------------------------------------------------------------------ the pre-check
     def run_check(self) -> None:
         request = self.request()
-        if request is None:
+        if request is None or self.away_reason:
             return
         self._check_generation += 1
         generation = self._check_generation
@@ -369,20 +471,18 @@ class OrderTicket(QDialog):
             f"Free margin after: {formatting.money(check.margin_free)}"
         )
         if check.ok:
-            self.check_label.setProperty("role", "ok")
-            self.check_label.setText("Check: OK")
+            self._say_check("ok", "Check: OK")
         else:
-            self.check_label.setProperty("role", "error")
-            self.check_label.setText(f"Check: {check.retcode_name} {check.comment}".strip())
+            self._say_check("error", f"Check: {check.retcode_name} {check.comment}".strip())
             field = field_for_retcode(check.retcode_name)
             if field is not None:
                 self.set_field_error(field, check.comment or check.retcode_name)
-        self._repolish(self.check_label)
+        self._set_verdict(check.ok)
 
     # ------------------------------------------------------------------ sending
     def send(self) -> None:
-        if not self.submissions.can_send:
-            return
+        if not self.submissions.can_send or not self.send_button.isEnabled():
+            return  # no verdict, a refusal, orders waiting, or a send on its way
         request = self.request()
         if request is None:
             self.set_field_error("volume", "symbol details are still loading")
@@ -427,13 +527,13 @@ class OrderTicket(QDialog):
 
     def _sent(self, result: OrderResult) -> None:
         outcome = self.submissions.succeeded(result, self.spec.digits if self.spec else 5)
-        self.send_button.setEnabled(True)
         self._set_outcome(outcome.text, True)
+        self._changed()  # the account changed: a fresh verdict before the next send
         self.placed.emit(result)
 
     def _send_failed(self, error: BaseException) -> bool:
         outcome = self.submissions.failed(error)
-        self.send_button.setEnabled(self.submissions.can_send)
+        self._update_send()
         if isinstance(error, AmbiguousOutcomeError):
             log.warning("order %s: outcome unknown (%s)", error.client_id, error.message)
         if outcome.field is not None:
@@ -447,9 +547,7 @@ class OrderTicket(QDialog):
         have (the symbol, the filling) is said in the check line instead."""
         label = self.errors.get(field)
         if label is None:
-            self.check_label.setProperty("role", "error")
-            self.check_label.setText(f"{field}: {message}")
-            self._repolish(self.check_label)
+            self._say_check("error", f"{field}: {message}")
             return
         label.setText(message)
         label.show()
@@ -464,16 +562,13 @@ class OrderTicket(QDialog):
             label.hide()
 
     def _show_error(self, field: str, error: BaseException) -> bool:
+        self._set_verdict(False)
         if isinstance(error, OrderValidationError):
-            self.margin_label.setText("")
-            self.check_label.setProperty("role", "error")
-            self.check_label.setText(f"Check: refused ({error.field})")
-            self._repolish(self.check_label)
+            self.margin_label.setText("Margin: —")
+            self._say_check("error", f"Check: refused ({error.field})")
             self.set_field_error(error.field, error.message)
         else:
-            self.check_label.setProperty("role", "error")
-            self.check_label.setText(describe_error(error))
-            self._repolish(self.check_label)
+            self._say_check("error", f"Check: {describe_error(error)}")
         return True
 
     def _set_outcome(self, text: str, ok: bool | None) -> None:

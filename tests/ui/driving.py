@@ -1,0 +1,76 @@
+"""Driving the window as a person does, from async tests: key presses, typing and clicks.
+
+QTest's events are sent from a plain loop callback, not from inside the test's task: the slots they
+trigger may start tasks of their own, and asyncio refuses to step a task while another one runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QWidget
+
+
+async def _outside_the_task(action: Callable[[], None]) -> None:
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def run() -> None:
+        try:
+            action()
+        except BaseException as exc:  # noqa: BLE001 - handed back to the test
+            done.set_exception(exc)
+        else:
+            done.set_result(None)
+
+    loop.call_soon(run)
+    await done
+
+
+async def press(widget: QWidget | None, sequence: str) -> None:
+    """Press ``sequence`` (``"Alt+7"``, ``"End"``, ``"Ctrl+W"`` ...) on ``widget``, or on the widget
+    that has the keyboard focus."""
+
+    def go() -> None:
+        target = widget or QApplication.focusWidget()
+        assert target is not None, "no widget has the focus"
+        QTest.keySequence(target, QKeySequence(sequence))
+
+    await _outside_the_task(go)
+
+
+async def type_text(widget: QWidget, text: str, *, replace: bool = True, enter: bool = False) -> None:
+    """Type ``text`` into ``widget`` (a line edit, an editable combo box, a spin box)."""
+
+    def go() -> None:
+        if replace:
+            QTest.keySequence(widget, QKeySequence(QKeySequence.StandardKey.SelectAll))
+            QTest.keyClick(widget, Qt.Key.Key_Delete)
+        QTest.keyClicks(widget, text)
+        if enter:
+            QTest.keyClick(widget, Qt.Key.Key_Return)
+
+    await _outside_the_task(go)
+
+
+async def click(
+    widget: QWidget, pos: QPoint | None = None, button: Qt.MouseButton = Qt.MouseButton.LeftButton
+) -> None:
+    await _outside_the_task(
+        lambda: QTest.mouseClick(widget, button, Qt.KeyboardModifier.NoModifier, pos or QPoint())
+    )
+
+
+async def activate(window: QWidget, within_s: float = 10.0) -> None:
+    """Make ``window`` the active window (keys go to it), as clicking on it does on a desktop."""
+    window.activateWindow()
+    window.raise_()
+    deadline = asyncio.get_running_loop().time() + within_s
+    while not window.isActiveWindow():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("the window did not become active")
+        await asyncio.sleep(0.02)
