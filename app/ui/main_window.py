@@ -179,6 +179,7 @@ class MainWindow(QMainWindow):
         b.ticks.connect(self.charts.apply_ticks)
         b.positions.connect(self.trade_model.set_positions)
         b.positions.connect(self.charts.set_positions)
+        b.positions.connect(self.history_tab.observe_positions)
         b.orders.connect(self.trade_model.set_orders)
         b.orders.connect(self.charts.set_orders)
         b.account.connect(self._on_account)
@@ -226,7 +227,9 @@ class MainWindow(QMainWindow):
 
     def _on_account(self, account: AccountInfo) -> None:
         if self.account is None or self.account.key != account.key:
+            self.history_tab.forget_account()
             self.history_tab.refresh()  # the first account (or another one): its history
+        self.history_tab.observe_account(account)  # a changed balance: a new deal to show
         self.account = account
         self.trade_tab.set_account(account)
         self.status.set_account(account)

@@ -3,7 +3,7 @@ time, read-only cells, no grid and no row numbers, compact rows, the last column
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractItemModel
+from PySide6.QtCore import QAbstractItemModel, Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 ROW_HEIGHT = 21
@@ -29,3 +29,16 @@ def data_table(
     header.setSectionResizeMode(fit if fit_contents else QHeaderView.ResizeMode.Interactive)
     header.setStretchLastSection(True)
     return table
+
+
+CELL_PADDING = 18  # the cell's margins and the sort arrow's room
+
+
+def fit_column(table: QTableView, column: int, widest: str) -> None:
+    """Make ``column`` as wide as its widest text (a sample, e.g. a time) needs, so it is never cut."""
+    width = table.fontMetrics().horizontalAdvance(widest) + CELL_PADDING
+    header = table.horizontalHeader()
+    title = table.model().headerData(column, Qt.Orientation.Horizontal)
+    if title:
+        width = max(width, header.fontMetrics().horizontalAdvance(str(title)) + CELL_PADDING)
+    table.setColumnWidth(column, width)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from app.audit import AuditQuery, AuditReader, AuditTrail, audit_dir
@@ -18,9 +19,12 @@ from app.models import (
     DealEntry,
     DealType,
     MarginMode,
+    OrderRequest,
+    OrderType,
     TerminalState,
     TerminalStatus,
     Timeframe,
+    TradeAction,
 )
 from app.ui import settings_file
 from app.ui.chart.indicator_dialog import IndicatorDialog
@@ -32,6 +36,7 @@ from app.ui.tasks import TaskRunner
 from app.ui.toolbox.history_tab import HistoryTab, period_range
 from app.ui.toolbox.journal_tab import JournalModel, JournalTab
 from tests.support.sim_fixtures import wait_until
+from tests.ui.conftest import SimServices
 
 NOW = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
 
@@ -160,3 +165,35 @@ def test_the_chart_window_selectors_change_the_model(qtbot: QtBot) -> None:
     assert titles == ["Add indicator...", "Remove RSI(14)"]
     window.indicator_menu.actions()[-1].trigger()
     assert model.indicators == [] and window.view.panes == []
+
+
+def test_all_history_is_a_period_and_the_time_column_fits_its_text(qtbot: QtBot, tasks: TaskRunner) -> None:
+    start, end = period_range("All history", NOW)
+    assert start.year == 1970 and end > NOW
+    tab = HistoryTab(Deals(), tasks, now=lambda: NOW)
+    qtbot.addWidget(tab)
+    assert "All history" in [tab.period.itemText(i) for i in range(tab.period.count())]
+    tab.show_deals([deal(2, DealType.SELL, 1.0)])
+    text = tab.model.data(tab.model.index(0, 0))
+    assert text == "2026.11.18 09:30:00"
+    assert tab.table.columnWidth(0) >= tab.table.fontMetrics().horizontalAdvance(text) + 8  # not cut
+
+
+@pytest.mark.slow
+async def test_a_new_deal_shows_in_history_without_asking(
+    sim_services: SimServices, data_dir: Path, qtbot: QtBot
+) -> None:
+    from tests.ui.test_main_window import window_on
+
+    window = await window_on(sim_services, data_dir, qtbot)
+    history = window.history_tab
+    await wait_until(lambda: window.account is not None and history.refresh_button.isEnabled())
+    before = history.model.rowCount()
+    result = await sim_services.trading.place(OrderRequest(TradeAction.DEAL, "EURUSD", 0.03, OrderType.BUY))
+    await wait_until(lambda: any(d.order == result.order for d in history.model.deals))  # no "Show" pressed
+    assert history.model.rowCount() == before + 1
+    (position,) = [p for p in sim_services.account.positions if p.ticket == result.order]
+    await sim_services.trading.close_position(position.ticket)
+    await wait_until(lambda: history.model.rowCount() == before + 2)
+    assert history.model.deals[-1].entry is DealEntry.OUT
+    await window.shutdown()
