@@ -32,6 +32,7 @@ from app.models import (
     NotConnectedError,
     OrderType,
     SymbolSpec,
+    TemporaryError,
     TerminalState,
     TerminalStatus,
     Timeframe,
@@ -328,6 +329,37 @@ class MainWindow(QMainWindow):
             on_result=lambda _subscribed: self.quotes_model.add_symbol(symbol),
         )
 
+    def _restore_symbols(self, symbols: list[str]) -> None:
+        """Market Watch as the trader left it: the rows in their order, the added ones subscribed."""
+        configured = set(self.services.settings.market.symbols)
+        self.quotes_model.set_symbols(symbols)
+        added = [s for s in symbols if s not in configured]
+        if added:
+            self.tasks.run(
+                self._subscribe_when_ready(added),
+                what="Market Watch symbols",
+                owner=self,
+                on_result=self._restored_symbols,
+            )
+
+    async def _subscribe_when_ready(self, symbols: list[str]) -> list[str]:
+        """Subscribe ``symbols`` once the terminal is there; the ones it does not know are left out."""
+        delay = 0.5
+        for _ in range(30):
+            try:
+                return await self.services.market_data.subscribe(symbols, strict=False)
+            except TemporaryError:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        return await self.services.market_data.subscribe(symbols, strict=False)
+
+    def _restored_symbols(self, subscribed: list[str]) -> None:
+        configured = set(self.services.settings.market.symbols)
+        for symbol in self.quotes_model.symbols:
+            if symbol not in configured and symbol not in subscribed:
+                log.warning("Market Watch: %s is not a symbol of this terminal any more; left out", symbol)
+                self.quotes_model.remove_symbol(symbol)
+
     def remove_symbol(self, symbol: str) -> None:
         self.quotes_model.remove_symbol(symbol)
         if symbol in self.charts.symbols_in_use():
@@ -439,7 +471,8 @@ class MainWindow(QMainWindow):
             charts=charts,
             active=active,
             tabbed=self.charts.tabbed,
-            toolbox_tab=self.toolbox.tabText(self.toolbox.currentIndex()),
+            toolbox_tab=self.toolbox.current_name(),
+            symbols=self.quotes_model.symbols,
         )
 
     def restore_layout(self, layout: WindowLayout | None) -> None:
@@ -454,6 +487,8 @@ class MainWindow(QMainWindow):
             if symbols:
                 self.charts.open_chart(symbols[0])
             return
+        if layout.symbols is not None:
+            self._restore_symbols(layout.symbols)
         if layout.geometry:
             self.restoreGeometry(QByteArray(layout.geometry))
         if layout.state:
