@@ -188,6 +188,9 @@ class MainWindow(QMainWindow):
         b.risk.connect(self._on_risk)
         b.logs.connect(self.journal_model.append)
         b.logs.connect(self.notifications.on_log_entries)
+        self.status.clock_ticked.connect(
+            lambda now: self.quotes_model.set_server_time(int(now.timestamp() * 1000) if now else None)
+        )
         mw = self.market_watch
         mw.chart_requested.connect(lambda s: self.charts.open_chart(s))
         mw.tick_chart_requested.connect(self.charts.open_tick_chart)

@@ -10,10 +10,11 @@ import time
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from app.models import AccountInfo, AccountTradeMode, Quote, TerminalState, TerminalStatus
+from app.ui.market_watch.model import QUIET_S
 
 STATUS_COLOURS = {
     TerminalStatus.LOGGED_IN: "#26a69a",
@@ -45,8 +46,17 @@ class ServerClock:
     def now_or_wall(self) -> datetime:
         return self.now() or datetime.now(UTC)
 
+    def quiet_for(self) -> float:
+        """Seconds since the newest tick arrived (0 before the first)."""
+        return time.monotonic() - self._at if self._server_ms else 0.0
+
+    def last_tick(self) -> datetime | None:
+        return datetime.fromtimestamp(self._server_ms / 1000, tz=UTC) if self._server_ms else None
+
 
 class StatusBar(QStatusBar):
+    clock_ticked = Signal(object)  # once a second: the server's time (datetime), or None before a tick
+
     def __init__(self, terminal_kind: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("StatusBar")
@@ -113,4 +123,10 @@ class StatusBar(QStatusBar):
 
     def _tick(self) -> None:
         now = self.clock.now()
-        self.time_label.setText(f"Server time {now:%Y.%m.%d %H:%M:%S}" if now else "")
+        last = self.clock.last_tick()
+        if last is not None and self.clock.quiet_for() > QUIET_S:
+            # no symbol quotes (every market closed, or the quotes stopped): say so, no guessed clock
+            self.time_label.setText(f"No quotes since {last:%Y.%m.%d %H:%M:%S} (server time)")
+        else:
+            self.time_label.setText(f"Server time {now:%Y.%m.%d %H:%M:%S}" if now else "")
+        self.clock_ticked.emit(now)

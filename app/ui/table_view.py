@@ -31,14 +31,15 @@ def data_table(
     return table
 
 
-CELL_PADDING = 18  # the cell's margins and the sort arrow's room
+CELL_PADDING = 18  # a cell's margins
+HEADER_PADDING = 34  # a header section's padding (the theme's 6 px a side) and the sort arrow's room
 
 
 def fit_column(table: QTableView, column: int, widest: str) -> None:
-    """Make ``column`` as wide as its widest text (a sample, e.g. a time) needs, so it is never cut."""
+    """Make ``column`` as wide as its widest text (a sample, e.g. a time) and its header (with the
+    sort arrow, if the table sorts) need, so neither is cut."""
     width = table.fontMetrics().horizontalAdvance(widest) + CELL_PADDING
     header = table.horizontalHeader()
-    title = table.model().headerData(column, Qt.Orientation.Horizontal)
-    if title:
-        width = max(width, header.fontMetrics().horizontalAdvance(str(title)) + CELL_PADDING)
-    table.setColumnWidth(column, width)
+    title = str(table.model().headerData(column, Qt.Orientation.Horizontal) or "")
+    titled = header.fontMetrics().horizontalAdvance(title) + HEADER_PADDING if title else 0
+    table.setColumnWidth(column, max(width, titled, header.sectionSizeHint(column)))

@@ -66,6 +66,12 @@ async def click(
     )
 
 
+def double_click(widget: QWidget, pos: QPoint) -> None:
+    """A double click as a mouse makes it: a click, then the second press that Qt reads as double."""
+    QTest.mouseClick(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
+    QTest.mouseDClick(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
+
+
 async def activate(window: QWidget, within_s: float = 10.0) -> None:
     """Make ``window`` the active window (keys go to it), as clicking on it does on a desktop."""
     window.activateWindow()
