@@ -122,6 +122,10 @@ class ChartArea(QMdiArea):
 
     def _add(self, widget: QWidget, title: str) -> None:
         sub = ChartSubWindow()
+        for action in sub.systemMenu().actions():
+            # Its Close answers Ctrl+W and Ctrl+F4 too: with the window's own Close Chart that made
+            # both keys ambiguous (Qt then does nothing). The window's action closes the chart.
+            action.setShortcuts([])
         sub.setWidget(widget)
         sub.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         sub.setWindowTitle(title)

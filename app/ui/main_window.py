@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+DEFAULT_SIZE = (1600, 1000)  # the first start's window, on a screen larger than this (else maximized)
 TIMEFRAME_KEYS = (
     Timeframe.M1, Timeframe.M5, Timeframe.M15, Timeframe.M30, Timeframe.H1,
     Timeframe.H4, Timeframe.D1, Timeframe.W1, Timeframe.MN1,
@@ -398,7 +399,38 @@ class MainWindow(QMainWindow):
             chart.ask_indicator()
 
     def toggle_full_screen(self) -> None:
-        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+        """F11: full screen, and back to how the window was before (maximized, or its own size on
+        the screen), never a window whose bottom is off the screen."""
+        if not self.isFullScreen():
+            self._before_full_screen = self.windowState() & ~Qt.WindowState.WindowFullScreen
+            self.showFullScreen()
+            return
+        before = getattr(self, "_before_full_screen", Qt.WindowState.WindowNoState)
+        if before & Qt.WindowState.WindowMaximized:
+            self.showMaximized()
+        else:
+            self.showNormal()
+        self.keep_on_screen()  # also where no window manager maximizes it
+
+    def keep_on_screen(self) -> None:
+        """Move and shrink the window so that all of it, its frame too, is on its screen."""
+        screen = self.screen()
+        if screen is None or self.windowState() & (
+            Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen
+        ):
+            return
+        room = screen.availableGeometry()
+        frame = self.frameGeometry()
+        extra_w, extra_h = frame.width() - self.width(), frame.height() - self.height()
+        width = min(self.width(), room.width() - extra_w)
+        height = min(self.height(), room.height() - extra_h)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        frame = self.frameGeometry()
+        x = min(max(frame.left(), room.left()), room.right() - frame.width() + 1)
+        y = min(max(frame.top(), room.top()), room.bottom() - frame.height() + 1)
+        if (x, y) != (frame.left(), frame.top()):
+            self.move(x, y)
 
     # ------------------------------------------------------------------ menus
     def _action(self, menu, text: str, slot, shortcut: str | QKeySequence | None = None) -> QAction:  # type: ignore[no-untyped-def]
@@ -415,7 +447,8 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         self._action(file_menu, "New Chart", self.new_chart, "Ctrl+N")
-        self._action(file_menu, "Close Chart", self.charts.close_current, "Ctrl+W")
+        close_chart = self._action(file_menu, "Close Chart", self.charts.close_current, "Ctrl+W")
+        close_chart.setShortcuts([QKeySequence("Ctrl+W"), QKeySequence("Ctrl+F4")])
         file_menu.addSeparator()
         self._action(file_menu, "Quit", self.close, "Ctrl+Q")
         view = bar.addMenu("&View")
@@ -483,8 +516,11 @@ class MainWindow(QMainWindow):
         if layout is None or not layout.geometry:
             screen = self.screen().availableGeometry() if self.screen() is not None else None
             if screen is not None and screen.width() > 0:
-                self.resize(min(1600, screen.width()), min(1000, screen.height()))
+                self.resize(*DEFAULT_SIZE)
                 self.move(screen.topLeft())
+                self.keep_on_screen()
+                if screen.width() <= DEFAULT_SIZE[0] or screen.height() <= DEFAULT_SIZE[1]:
+                    self.setWindowState(Qt.WindowState.WindowMaximized)  # as MT5 opens on a small screen
         if layout is None:
             symbols = self.quotes_model.symbols
             if symbols:

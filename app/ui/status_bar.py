@@ -10,7 +10,8 @@ import time
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from app.models import AccountInfo, AccountTradeMode, Quote, TerminalState, TerminalStatus
@@ -54,6 +55,26 @@ class ServerClock:
         return datetime.fromtimestamp(self._server_ms / 1000, tz=UTC) if self._server_ms else None
 
 
+class ElidedLabel(QLabel):
+    """A label that gives up width before the window does: its text is cut with "…" when the status
+    bar is narrow (the whole of it in the tooltip), so it never makes the window wider than the screen."""
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(self.fontMetrics().horizontalAdvance("…") * 4, super().minimumSizeHint().height())
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt override
+        super().setText(text)
+        self.setToolTip(text)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        painter = QPainter(self)
+        shown = self.fontMetrics().elidedText(
+            self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width()
+        )
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        painter.drawText(self.contentsRect(), int(self.alignment()), shown)
+
+
 class StatusBar(QStatusBar):
     clock_ticked = Signal(object)  # once a second: the server's time (datetime), or None before a tick
 
@@ -64,7 +85,7 @@ class StatusBar(QStatusBar):
         self.clock = ServerClock()
         self.mode_label = QLabel("")
         self.mode_label.setObjectName("TradeMode")
-        self.account_label = QLabel("no account")
+        self.account_label = ElidedLabel("no account")
         self.account_label.setObjectName("AccountLabel")
         self.terminal_label = QLabel(f"{terminal_kind}: connecting ...")
         self.terminal_label.setObjectName("TerminalLabel")

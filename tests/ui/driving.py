@@ -66,6 +66,21 @@ async def click(
     )
 
 
+async def drag(widget: QWidget, dx: int, steps: int = 10) -> None:
+    """Drag with the left button from the middle of ``widget`` by ``dx`` pixels (right: into the past)."""
+
+    def go() -> None:
+        start = QPoint(widget.width() // 2 - dx // 2, widget.height() // 2)
+        QTest.mousePress(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+        for step in range(1, steps + 1):
+            QTest.mouseMove(widget, start + QPoint(dx * step // steps, 0))
+        QTest.mouseRelease(
+            widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start + QPoint(dx, 0)
+        )
+
+    await _outside_the_task(go)
+
+
 def double_click(widget: QWidget, pos: QPoint) -> None:
     """A double click as a mouse makes it: a click, then the second press that Qt reads as double."""
     QTest.mouseClick(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)

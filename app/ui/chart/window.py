@@ -6,7 +6,7 @@ auto-scroll on, Home goes to the oldest loaded bar.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QMenu, QToolButton, QVBoxLayout, QWidget
 
@@ -16,9 +16,16 @@ from app.ui.chart.indicator_dialog import IndicatorDialog
 from app.ui.chart.model import ChartModel
 from app.ui.chart.view import ChartView
 
+MINIMUM_SIZE = QSize(
+    140, 100
+)  # tiled on a small screen, a chart clips its toolbar before it grows the window
+
 
 class ChartWindow(QWidget):
     order_requested = Signal(str)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return MINIMUM_SIZE
 
     def __init__(self, model: ChartModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)

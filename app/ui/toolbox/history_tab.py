@@ -158,6 +158,7 @@ class HistoryTab(QWidget):
         self.summary = QLabel("")
         self.summary.setObjectName("HistorySummary")
         self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setWordWrap(True)  # a narrow window wraps it: it never sets the window width
         controls = QHBoxLayout()
         controls.setContentsMargins(4, 2, 4, 2)
         for widget in (

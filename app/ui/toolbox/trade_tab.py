@@ -69,6 +69,7 @@ class TradeTab(QWidget):
         self.footer = QLabel("Balance: —")
         self.footer.setObjectName("AccountFooter")
         self.footer.setTextFormat(Qt.TextFormat.RichText)
+        self.footer.setWordWrap(True)  # a narrow window wraps it: it never sets the window width
         footer_row = QHBoxLayout()
         footer_row.setContentsMargins(6, 2, 6, 2)
         footer_row.addWidget(self.footer)
