@@ -239,3 +239,34 @@ async def test_every_key_of_the_readme_acts_once(
         await CHECKS[action](window, key)
         assert count() == (2 if action.startswith(("show or hide", "full screen")) else 1), key
     await window.shutdown()
+
+
+async def test_d1_then_m1_by_the_keys_lands_on_the_newest_bars(
+    sim_services: SimServices, data_dir: Path, qtbot: QtBot
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    window = await window_on(sim_services, data_dir, qtbot)
+    (chart,) = window.charts.charts
+    await activate(window)
+    await wait_until(lambda: chart.model.loaded)
+    await click(chart.view.viewport())
+    await press(None, "Alt+7")
+    await wait_until(lambda: chart.model.loaded and chart.model.timeframe is Timeframe.D1)
+    await press(None, "Alt+1")
+    await wait_until(lambda: chart.model.loaded and chart.model.timeframe is Timeframe.M1)
+    chart.view.grab()
+    n = len(chart.model.buffer)
+    x0, x1 = chart.view.price_plot.vb.viewRange()[0]
+    assert x1 >= n - 1 and chart.view.follow  # the live bar in view, followed
+    server = window.status.clock.now()
+    assert server is not None
+    newest = datetime.fromtimestamp(int(chart.model.buffer.time[-1]), tz=UTC)
+    assert server - newest < timedelta(minutes=2)
+    labels = [label for label in chart.view.time_axis.drawn if label]
+    assert labels and all(len(label) == len("18 Nov 08:45") for label in labels)  # M1's own format
+    shown = [
+        datetime.strptime(f"{label} {newest.year}", "%d %b %H:%M %Y").replace(tzinfo=UTC) for label in labels
+    ]
+    assert all(newest - timedelta(hours=3) <= t <= newest for t in shown), (labels, newest)
+    await window.shutdown()
