@@ -77,6 +77,7 @@ class WindowServices:
     plan: TerminalPlan
     settings: Settings
     audit: AuditTrail | None = None  # setting changes made in the window are recorded here
+    live_terminal: str = ""  # the terminal the window trades on (the carousel may borrow it)
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> WindowServices:
@@ -89,6 +90,7 @@ class WindowServices:
             runtime.plan,
             runtime.settings,
             runtime.audit,
+            runtime.pool.live.terminal_id,
         )
 
 
@@ -133,7 +135,7 @@ class MainWindow(QMainWindow):
         self.market_watch = MarketWatch(self.quotes_model)
         self.trade_model = TradeTableModel(self.digits)
         self.trade_tab = TradeTab(self.trade_model, services.trading, self.tasks, self.is_real, self.digits)
-        self.status = StatusBar(services.plan.kind)
+        self.status = StatusBar(services.plan.kind, live_terminal=services.live_terminal)
         self.setStatusBar(self.status)
         self.history_tab = HistoryTab(
             services.account_state, self.tasks, self.status.clock.now_or_wall, self.digits
@@ -189,6 +191,7 @@ class MainWindow(QMainWindow):
         b.risk.connect(self._on_risk)
         b.logs.connect(self.journal_model.append)
         b.logs.connect(self.notifications.on_log_entries)
+        self.status.live_away.connect(self._live_away)
         self.status.clock_ticked.connect(
             lambda now: self.quotes_model.set_server_time(int(now.timestamp() * 1000) if now else None)
         )
@@ -280,6 +283,11 @@ class MainWindow(QMainWindow):
         )
         box.open()
 
+    def _live_away(self, reason: str) -> None:
+        """The live terminal left to visit another account (or came back): open tickets say so."""
+        for ticket in self.tickets:
+            ticket.set_away(reason)
+
     def _on_terminals(self, states: list[TerminalState]) -> None:
         self.status.set_terminals(states)
         for state in states:
@@ -313,6 +321,7 @@ class MainWindow(QMainWindow):
             parent=self,
         )
         ticket.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        ticket.set_away(self.status.away)
         self.tickets.append(ticket)
         ticket.destroyed.connect(lambda: self.tickets.remove(ticket) if ticket in self.tickets else None)
         ticket.show()

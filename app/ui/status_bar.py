@@ -1,7 +1,9 @@
 """Status bar: terminal state and ping, the account (login@server), DEMO/REAL, server time.
 
 Server time is the newest tick's time carried forward by the local clock between ticks (a terminal
-shows the trade server's clock; ticks are stamped with it).
+shows the trade server's clock; ticks are stamped with it). While the live terminal is logged in to
+another account than the live one — the carousel visits an account on it — the bar says so, which
+account and for how long: quotes pause and orders wait meanwhile (``live_away`` tells the window).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ STATUS_COLOURS = {
     TerminalStatus.DISCONNECTED: "#ef5350",
     TerminalStatus.ERROR: "#ef5350",
 }
+VISIT_COLOUR = "#f0a04b"
 
 
 class ServerClock:
@@ -77,8 +80,9 @@ class ElidedLabel(QLabel):
 
 class StatusBar(QStatusBar):
     clock_ticked = Signal(object)  # once a second: the server's time (datetime), or None before a tick
+    live_away = Signal(str)  # why orders wait (the live terminal visits another account), or ""
 
-    def __init__(self, terminal_kind: str, parent: QWidget | None = None) -> None:
+    def __init__(self, terminal_kind: str, live_terminal: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("StatusBar")
         self.setSizeGripEnabled(False)
@@ -101,6 +105,10 @@ class StatusBar(QStatusBar):
         self.addPermanentWidget(self.time_label)
         self.addPermanentWidget(self.terminal_label)
         self._kind = terminal_kind
+        self._live_terminal = live_terminal
+        self._home: tuple[int, str] | None = None  # the live account
+        self._visit: tuple[str, float] | None = None  # the account visited on the live terminal, since
+        self.away = ""
         self._states: dict[str, TerminalState] = {}
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
@@ -110,17 +118,56 @@ class StatusBar(QStatusBar):
     def set_terminals(self, states: Iterable[TerminalState]) -> None:
         for state in states:
             self._states[state.terminal_id] = state
+        self._track_visit()
+        self._show_terminals()
+
+    def _visited(self) -> str | None:
+        """The account the live terminal is on, if it is not the live account (a carousel visit)."""
+        state = self._states.get(self._live_terminal)
+        if state is None or self._home is None or state.login is None:
+            return None
+        if state.status is not TerminalStatus.LOGGED_IN:
+            return None
+        if (state.login, state.server.casefold()) == (self._home[0], self._home[1].casefold()):
+            return None
+        return f"{state.login}@{state.server}"
+
+    def _track_visit(self) -> None:
+        visited = self._visited()
+        if visited is None:
+            self._visit = None
+        elif self._visit is None or self._visit[0] != visited:
+            self._visit = (visited, time.monotonic())
+        away = ""
+        if self._visit is not None and self._home is not None:
+            home = f"{self._home[0]}@{self._home[1]}"
+            away = (
+                f"the live terminal is visiting {self._visit[0]} for the carousel; orders are refused and "
+                f"quotes pause until it is back on {home}"
+            )
+        if away != self.away:
+            self.away = away
+            self.live_away.emit(away)
+
+    def _show_terminals(self) -> None:
         parts, tips = [], []
         for state in self._states.values():
             colour = STATUS_COLOURS.get(state.status, "#d6dde6")
             text = state.status.value.replace("_", " ")
             ping = f" · {state.ping_ms:.0f} ms" if state.ping_ms is not None and state.connected else ""
+            tip = f"{state.terminal_id}: {state.reason or text}"
+            if state.terminal_id == self._live_terminal and self._visit is not None:
+                seconds = round(time.monotonic() - self._visit[1])
+                colour, text, ping = VISIT_COLOUR, f"visiting {self._visit[0]} · {seconds} s", ""
+                tip = f"{state.terminal_id}: {self.away}"
             parts.append(f"{state.terminal_id}: <span style='color:{colour}'>●</span> {text}{ping}")
-            tips.append(f"{state.terminal_id}: {state.reason or text}")
+            tips.append(tip)
         self.terminal_label.setText("&nbsp;&nbsp;".join(parts))
         self.terminal_label.setToolTip("\n".join(tips))
 
     def set_account(self, account: AccountInfo) -> None:
+        self._home = (account.login, account.server)
+        self._track_visit()
         self.account_label.setText(f"{account.login} · {account.server} · {account.name}")
         real = account.trade_mode is AccountTradeMode.REAL
         mode = "REAL" if real else account.trade_mode.value.upper()
@@ -150,4 +197,6 @@ class StatusBar(QStatusBar):
             self.time_label.setText(f"No quotes since {last:%Y.%m.%d %H:%M:%S} (server time)")
         else:
             self.time_label.setText(f"Server time {now:%Y.%m.%d %H:%M:%S}" if now else "")
+        if self._visit is not None:
+            self._show_terminals()  # how long the visit has lasted
         self.clock_ticked.emit(now)

@@ -452,11 +452,11 @@ class OrderTicket(QDialog):
         generation = self._check_generation
 
         def shown(check: OrderCheck) -> None:
-            if generation == self._check_generation:
+            if generation == self._check_generation and not self.away_reason:
                 self._show_check(check)
 
         def failed(error: BaseException) -> bool:
-            if generation == self._check_generation:
+            if generation == self._check_generation and not self.away_reason:
                 self._show_error("check", error)
             return True
 
