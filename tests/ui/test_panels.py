@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from app.audit import AuditQuery, AuditReader, AuditTrail, audit_dir
@@ -53,7 +54,7 @@ def test_journal_filters_by_level_and_stays_bounded(qtbot: QtBot) -> None:
     assert tab.proxy.rowCount() == 3  # "Info and above" by default
     tab.level.setCurrentText("Errors")
     assert tab.proxy.rowCount() == 1
-    assert tab.proxy.data(tab.proxy.index(0, 3)) == "e"
+    assert tab.proxy.data(tab.proxy.index(0, 3)) == "E"
     tab.level.setCurrentText("All")
     model.append([entry("INFO", f"more {i}") for i in range(4)])
     assert model.rowCount() == 5 and model.entries[-1].message == "more 3"
@@ -197,3 +198,35 @@ async def test_a_new_deal_shows_in_history_without_asking(
     await wait_until(lambda: history.model.rowCount() == before + 2)
     assert history.model.deals[-1].entry is DealEntry.OUT
     await window.shutdown()
+
+
+def test_the_journal_words_records_for_a_trader(qtbot: QtBot) -> None:
+    from app.ui.toolbox.journal_text import journal_line
+
+    def line(module: str, message: str) -> tuple[str, str]:
+        return journal_line(LogEntry(NOW, "INFO", module, message))
+
+    assert line("app.mt5.client", "terminal sim-1: logged_in") == ("Terminal sim-1", "Logged in")
+    assert line("app.mt5.worker", "[sim-2] login 5001002 failed") == (
+        "Terminal sim-2",
+        "Login 5001002 failed",
+    )
+    assert line("app.core.carousel.service", "carousel started by gui") == (
+        "Carousel",
+        "Carousel started by gui",
+    )
+    assert line("app.core.trading", "sell stop 0.20 EURUSD at 1.05: DONE") == (
+        "Trading",
+        "Sell stop 0.20 EURUSD at 1.05: DONE",
+    )
+    assert line("app.mt5.sim_service", "sim trade server running")[0] == "Simulator"
+    assert line("app.core.market_data", "x")[0] == "Market data"
+
+    model = JournalModel()
+    tab = JournalTab(model)
+    qtbot.addWidget(tab)
+    model.append([LogEntry(NOW, "INFO", "app.mt5.client", "terminal sim-1: logged_in")])
+    row = [tab.proxy.data(tab.proxy.index(0, c)) for c in range(4)]
+    assert row[1:] == ["INFO", "Terminal sim-1", "Logged in"]  # no Python module's name
+    assert "app.mt5.client" in tab.proxy.data(tab.proxy.index(0, 3), Qt.ItemDataRole.ToolTipRole)
+    assert tab.table.columnWidth(0) >= tab.table.fontMetrics().horizontalAdvance(row[0]) + 8  # the time fits
