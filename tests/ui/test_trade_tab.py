@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from pytestqt.qtbot import QtBot
 
+from app.core.client_ids import tag_for
 from app.models import OrderRequest, OrderType, TradeAction
 from app.ui.bridge import HubBridge
 from app.ui.tasks import TaskRunner
@@ -91,4 +92,23 @@ async def test_partial_close_modify_and_cancel(
     tab.cancel_order(order)
     await wait_until(lambda: tickets(tab) == [opened.order], within_s=10)
     assert tasks.errors == []  # type: ignore[attr-defined]
+    bridge.stop()
+
+
+async def test_the_comment_column_shows_the_traders_comment_not_the_tag(
+    sim_services: SimServices, tasks: TaskRunner, qtbot: QtBot
+) -> None:
+    tab, bridge = build(sim_services, tasks, qtbot)
+    mine = OrderRequest(TradeAction.DEAL, "EURUSD", 0.01, OrderType.BUY, comment="breakout", client_id="c-1")
+    bare = OrderRequest(TradeAction.DEAL, "EURUSD", 0.01, OrderType.SELL, client_id="c-2")
+    first = await sim_services.trading.place(mine)
+    second = await sim_services.trading.place(bare)
+    await wait_until(lambda: set(tickets(tab)) >= {first.order, second.order})
+    comments = {
+        tab.model.item(r).ticket: tab.model.data(tab.model.index(r, 11)) for r in range(tab.model.rowCount())
+    }
+    assert comments[first.order] == "breakout" and comments[second.order] == ""
+    held = {p.ticket: p.comment for p in sim_services.account.positions}
+    assert held[first.order] == f"breakout {tag_for('c-1')}"  # the order keeps its tag (reconciliation)
+    assert held[second.order] == tag_for("c-2")
     bridge.stop()

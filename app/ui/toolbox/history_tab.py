@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.client_ids import without_tag
 from app.core.times import EPOCH
 from app.models import AccountInfo, Deal, Position
 from app.ui import formatting
@@ -113,7 +114,7 @@ class DealTableModel(HeaderedTableModel):
                 formatting.money(deal.commission),
                 formatting.money(deal.swap),
                 formatting.money(deal.profit),
-                deal.comment,
+                without_tag(deal.comment),  # the trader's comment; the deal keeps its client-id tag
             )[index.column()]
         if role == Qt.ItemDataRole.TextAlignmentRole and 6 <= index.column() <= 10:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

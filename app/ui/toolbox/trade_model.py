@@ -1,4 +1,8 @@
-"""The Trade tab's table: open positions, then pending orders, with live profit (a Qt model)."""
+"""The Trade tab's table: open positions, then pending orders, with live profit (a Qt model).
+
+The Comment column shows the trader's own comment: the client-id tag the trading service appends to
+every order (for finding it again after a lost answer) stays on the order, out of sight.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
+from app.core.client_ids import without_tag
 from app.models import Order, Position
 from app.ui import formatting
 from app.ui.table_model import HeaderedTableModel
@@ -112,7 +117,7 @@ class TradeTableModel(HeaderedTableModel):
                 p(item.price_current),
                 formatting.money(item.swap),
                 formatting.money(item.profit),
-                item.comment,
+                without_tag(item.comment),
             )
         volume = f"{formatting.volume(item.volume_initial)} / {formatting.volume(item.volume_current)}"
         return (
@@ -127,5 +132,5 @@ class TradeTableModel(HeaderedTableModel):
             p(item.price_current),
             "",
             "",
-            item.comment,
+            without_tag(item.comment),
         )
