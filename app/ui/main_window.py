@@ -22,7 +22,7 @@ from app import __version__
 from app.audit import AuditTrail
 from app.config import APP_NAME, Settings
 from app.core.account_state import AccountState
-from app.core.hub import EventHub
+from app.core.hub import EventHub, Topic
 from app.core.market_data import MarketData
 from app.core.risk import RiskState
 from app.core.trading import TradingService
@@ -234,13 +234,22 @@ class MainWindow(QMainWindow):
         return bool(self.account is not None and self.account.is_real)
 
     def _on_account(self, account: AccountInfo) -> None:
-        if self.account is None or self.account.key != account.key:
+        another = self.account is not None and self.account.key != account.key
+        if self.account is None or another:
             self.history_tab.forget_account()
             self.history_tab.refresh()  # the first account (or another one): its history
         self.history_tab.observe_account(account)  # a changed balance: a new deal to show
         self.account = account
         self.trade_tab.set_account(account)
         self.status.set_account(account)
+        if another:
+            # nothing of the previous account may stay: its kill switch, the tickets' verdicts
+            self.kill_switch_on = False
+            self.status.set_kill_switch(account.key, None)
+            self.reset_kill_switch_action.setEnabled(False)
+            self._on_risk(list(self.services.hub.latest_all(Topic.RISK).values()))
+            for ticket in self.tickets:
+                ticket.recheck()
 
     def _on_risk(self, states: list[RiskState]) -> None:
         for state in states:

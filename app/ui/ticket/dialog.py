@@ -415,6 +415,10 @@ class OrderTicket(QDialog):
     def _update_send(self) -> None:
         self.send_button.setEnabled(self.verdict_ok and not self.away_reason and self.submissions.can_send)
 
+    def recheck(self) -> None:
+        """Judge the form again (the account changed: margin, limits and the verdict may differ)."""
+        self._changed()
+
     def set_away(self, reason: str) -> None:
         """Orders wait (``reason``: the live terminal visits another account), or go again (``""``)."""
         if reason == self.away_reason:
