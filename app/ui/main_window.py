@@ -152,7 +152,7 @@ class MainWindow(QMainWindow):
         self.toolbox_dock = self._dock(
             "Toolbox", "ToolboxDock", self.toolbox, Qt.DockWidgetArea.BottomDockWidgetArea
         )
-        self.resizeDocks([self.market_dock], [360], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.market_dock], [380], Qt.Orientation.Horizontal)
         self.resizeDocks([self.toolbox_dock], [250], Qt.Orientation.Vertical)
         self._build_menus()
         self._connect()

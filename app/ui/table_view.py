@@ -32,7 +32,7 @@ def data_table(
 
 
 CELL_PADDING = 18  # a cell's margins
-HEADER_PADDING = 34  # a header section's padding (the theme's 6 px a side) and the sort arrow's room
+HEADER_PADDING = 26  # a header section's padding (the theme's 6 px a side) and the sort arrow's room
 
 
 def fit_column(table: QTableView, column: int, widest: str) -> None:
@@ -42,4 +42,4 @@ def fit_column(table: QTableView, column: int, widest: str) -> None:
     header = table.horizontalHeader()
     title = str(table.model().headerData(column, Qt.Orientation.Horizontal) or "")
     titled = header.fontMetrics().horizontalAdvance(title) + HEADER_PADDING if title else 0
-    table.setColumnWidth(column, max(width, titled, header.sectionSizeHint(column)))
+    table.setColumnWidth(column, max(width, titled))

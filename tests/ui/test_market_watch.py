@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.core.hub import EventHub, Topic
@@ -179,6 +180,16 @@ def test_headers_sort_and_the_spread_header_is_not_cut(qtbot: QtBot) -> None:
     for column, title in ((Column.SPREAD, "Spread"), (Column.CHANGE, "Daily Δ")):
         needed = metrics.horizontalAdvance(title) + 2 * 6 + 12  # the theme's padding, the sort arrow
         assert header.sectionSize(column) >= needed, title
+
+    # as wide as Market Watch docks by default, a big price still shows whole
+    view.resize(380, 300)
+    model.add_symbol("BTCUSD")
+    model.apply([quote("BTCUSD", 104327.82, 104350.72, 2, day_open=100_000.0)])
+    QApplication.sendPostedEvents()
+    row = model.symbols.index("BTCUSD")
+    for column in Column:
+        text = str(model.data(model.index(row, column)))
+        assert view.table.columnWidth(column) >= view.table.fontMetrics().horizontalAdvance(text) + 8, text
 
 
 def test_a_market_that_went_quiet_is_greyed_and_says_why(qtbot: QtBot) -> None:

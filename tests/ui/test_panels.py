@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.audit import AuditQuery, AuditReader, AuditTrail, audit_dir
@@ -230,3 +231,18 @@ def test_the_journal_words_records_for_a_trader(qtbot: QtBot) -> None:
     assert row[1:] == ["INFO", "Terminal sim-1", "Logged in"]  # no Python module's name
     assert "app.mt5.client" in tab.proxy.data(tab.proxy.index(0, 3), Qt.ItemDataRole.ToolTipRole)
     assert tab.table.columnWidth(0) >= tab.table.fontMetrics().horizontalAdvance(row[0]) + 8  # the time fits
+
+
+def test_the_trade_tabs_totals_stay_on_one_line_when_there_is_room(qtbot: QtBot, tasks: TaskRunner) -> None:
+    from app.ui.toolbox.trade_model import TradeTableModel
+    from app.ui.toolbox.trade_tab import TradeTab
+
+    tab = TradeTab(TradeTableModel(), trading=None, tasks=tasks)  # type: ignore[arg-type]
+    qtbot.addWidget(tab)
+    tab.resize(1400, 200)
+    tab.show()
+    qtbot.waitExposed(tab)
+    tab.set_account(account(AccountTradeMode.DEMO))
+    QApplication.sendPostedEvents()
+    assert tab.footer.height() < 2 * tab.footer.fontMetrics().height()  # one line, not a wrapped column
+    assert tab.minimumSizeHint().width() < 400  # and it never makes the window wider than the screen

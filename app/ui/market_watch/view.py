@@ -62,7 +62,7 @@ class MarketWatch(QWidget):
             (Column.CHANGE, QHeaderView.ResizeMode.Interactive),
         ):
             header.setSectionResizeMode(column, mode)
-        fit_column(self.table, Column.SYMBOL, "BTCUSD.pro")
+        fit_column(self.table, Column.SYMBOL, "BTCUSD.")
         fit_column(self.table, Column.SPREAD, "12345")
         fit_column(self.table, Column.CHANGE, "+12.34%")
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)

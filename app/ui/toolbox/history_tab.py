@@ -171,8 +171,8 @@ class HistoryTab(QWidget):
             self.refresh_button,
         ):
             controls.addWidget(widget)
-        controls.addStretch(1)
-        controls.addWidget(self.summary)
+        controls.addWidget(self.summary, 1)  # what is left of the row: it wraps only when narrow
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)

@@ -72,8 +72,7 @@ class TradeTab(QWidget):
         self.footer.setWordWrap(True)  # a narrow window wraps it: it never sets the window width
         footer_row = QHBoxLayout()
         footer_row.setContentsMargins(6, 2, 6, 2)
-        footer_row.addWidget(self.footer)
-        footer_row.addStretch(1)
+        footer_row.addWidget(self.footer, 1)  # all the width: it wraps only when the window is narrow
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
