@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.models import (
@@ -199,6 +200,9 @@ async def test_another_symbol_starts_the_form_afresh(
     assert ticket.volume.text() == "0.10" and ticket.volume.singleStep() == pytest.approx(0.01)
     await wait_until(lambda: ticket.field_error("price") != "")  # a buy limit at the market: refused
     assert not ticket.send_button.isEnabled() and "XAUUSD" not in ticket.field_error("volume")
+    label = ticket.errors["price"]
+    QApplication.sendPostedEvents()
+    assert label.height() >= label.heightForWidth(label.width()), "a line of the message is cut"
     await type_text(ticket.price, f"{gold.ask - 5:.2f}")
     await wait_until(lambda: ticket.check_label.text() == "Check: OK" and ticket.send_button.isEnabled())
     request = ticket.request()

@@ -434,6 +434,8 @@ class OrderTicket(QDialog):
         self.check_label.setProperty("role", role)
         self.check_label.setText(text)
         self._repolish(self.check_label)
+        if text:
+            self._fit_height()
 
     def _show_quote(self) -> None:
         quote = self._symbols.quote(self.symbol)
@@ -555,6 +557,15 @@ class OrderTicket(QDialog):
             return
         label.setText(message)
         label.show()
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Grow (never shrink, so typing does not make it jump) to show every line of a message."""
+        layout = self.layout()
+        layout.activate()
+        needed = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() else 0
+        if needed > self.height():
+            self.resize(self.width(), needed)
 
     def field_error(self, field: str) -> str:
         label = self.errors[field]
