@@ -340,3 +340,6 @@ def test_a_thin_indicator_pane_shows_few_values_that_do_not_overlap(qtbot: QtBot
         assert rects, "a pane without values"
         for upper, lower in zip(rects, rects[1:], strict=False):
             assert upper.bottom() <= lower.top(), "values overlap"
+        pane = axis.mapRectFromParent(axis.geometry())
+        for rect in rects:  # none sticks out into the next pane (where it would touch its values)
+            assert pane.top() - 1 <= rect.top() and rect.bottom() <= pane.bottom() + 1, (rect, pane)

@@ -137,7 +137,12 @@ class ValueAxis(pg.AxisItem):
     def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:  # noqa: N802, N803
         levels = super().tickValues(minVal, maxVal, size)
         font = self.style["tickFont"] or QFont()
-        room = max(1, int(size // (QFontMetricsF(font).height() * 1.5)))
+        line = QFontMetricsF(font).height()
+        room = max(1, int(size // (line * 1.5)))
+        if size > 0 and maxVal > minVal:
+            # a value whose label would stick out of the pane (and touch the next pane's) is left out
+            edge = line / 2 / size * (maxVal - minVal)
+            levels = [(sp, [v for v in vs if minVal + edge <= v <= maxVal - edge]) for sp, vs in levels]
         thinned: list[tuple[float, list[float]]] = []
         for spacing, values in levels:
             if len(values) <= room:
