@@ -17,6 +17,7 @@ import pytest
 
 from tests.conftest import app_command, subprocess_env
 from tests.support.process import RunningProcess
+from tests.support.xvfb import xvfb
 
 pytestmark = [
     pytest.mark.slow,
@@ -29,31 +30,8 @@ SCREEN = (1280, 720)
 
 @pytest.fixture
 def display() -> Iterator[str]:
-    read_fd, write_fd = os.pipe()
-    xvfb = subprocess.Popen(  # noqa: S603 - a fixed command
-        [
-            "Xvfb",
-            "-displayfd",
-            str(write_fd),
-            "-screen",
-            "0",
-            f"{SCREEN[0]}x{SCREEN[1]}x24",
-            "-nolisten",
-            "tcp",
-        ],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    try:
-        with os.fdopen(read_fd) as display_fd:
-            number = display_fd.readline().strip()
-        assert number, "Xvfb did not start"
-        yield f":{number}"
-    finally:
-        xvfb.kill()
-        xvfb.wait()
+    with xvfb(*SCREEN) as server:
+        yield server.display
 
 
 def xdotool(display: str, *args: str) -> str:

@@ -20,8 +20,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from app.core.account_snapshot import snapshot_of
 from app.core.times import EPOCH
-from app.models import AccountInfo, AccountSnapshot, Position, SnapshotPosition
+from app.models import AccountInfo, AccountSnapshot, Position
 
 # Below this the net volume counts as flat (lots are stepped in 0.01 at the finest).
 FLAT = 1e-9
@@ -69,24 +70,7 @@ def price_digits(price: float) -> int:
 
 def live_snapshot(account: AccountInfo, positions: Iterable[Position], taken_at: datetime) -> AccountSnapshot:
     """The live account as the terminal shows it now, in the carousel's snapshot terms."""
-    held = tuple(
-        SnapshotPosition(p.symbol, p.side, p.volume, p.price_open, p.profit, p.swap, p.ticket)
-        for p in positions
-    )
-    return AccountSnapshot(
-        account_key=account.key,
-        taken_at=taken_at,
-        balance=account.balance,
-        equity=account.equity,
-        margin=account.margin,
-        margin_free=account.margin_free,
-        margin_level=account.margin_level,
-        currency=account.currency,
-        open_positions=len(held),
-        open_pl=math.fsum(p.floating for p in held),
-        pending_orders=0,
-        positions=held,
-    )
+    return snapshot_of(account.key, account, positions, 0, taken_at)
 
 
 def one_per_account(snapshots: Iterable[AccountSnapshot]) -> list[AccountSnapshot]:

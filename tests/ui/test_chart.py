@@ -184,6 +184,20 @@ def series(timeframe: Timeframe, count: int, end: int = H1_END) -> BarSeries:
     return history(count, end=end + timeframe.seconds, step=timeframe.seconds, timeframe=timeframe)
 
 
+def shown_window(
+    qtbot: QtBot, model: ChartModel, width: int, height: int, active: bool = False
+) -> ChartWindow:
+    window = ChartWindow(model)
+    qtbot.addWidget(window)
+    window.resize(width, height)
+    window.show()
+    qtbot.waitExposed(window)
+    if active:
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow)
+    return window
+
+
 def time_labels(view: ChartView) -> list[str]:
     """The time axis's labels as painted (a grab paints the chart as the screen would)."""
     view.grab()
@@ -234,12 +248,7 @@ def test_a_timeframe_switch_shows_the_newest_bars_with_their_own_axis_and_readou
 
 def test_end_and_home_keys_and_a_mouse_drag(qtbot: QtBot) -> None:
     model = ChartModel("EURUSD", Timeframe.M1, digits=5)
-    window = ChartWindow(model)
-    qtbot.addWidget(window)
-    window.resize(900, 520)
-    window.show()
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)  # keys go to the active window, as on a desktop
+    window = shown_window(qtbot, model, 900, 520, active=True)  # keys go to the active window
     model.set_history(series(Timeframe.M1, 3000), digits=5)
     view = window.view
     n = len(model.buffer)
@@ -289,11 +298,7 @@ def test_a_small_tile_keeps_its_price_axis_time_labels_and_price_pane(
     qtbot: QtBot, width: int, height: int, indicators: list[IndicatorSpec]
 ) -> None:
     model = ChartModel("XAUUSD", Timeframe.M15, indicators, digits=2)
-    window = ChartWindow(model)
-    qtbot.addWidget(window)
-    window.resize(width, height)
-    window.show()
-    qtbot.waitExposed(window)
+    window = shown_window(qtbot, model, width, height)
     model.set_history(series(Timeframe.M15, 5000), digits=2)
     view = window.view
     QApplication.sendPostedEvents()  # the layout's pending requests, as a screen's event loop runs them
@@ -322,11 +327,7 @@ def test_a_small_tile_keeps_its_price_axis_time_labels_and_price_pane(
 
 def test_a_thin_indicator_pane_shows_few_values_that_do_not_overlap(qtbot: QtBot) -> None:
     model = ChartModel("XAUUSD", Timeframe.M15, FOUR_PANES, digits=2)
-    window = ChartWindow(model)
-    qtbot.addWidget(window)
-    window.resize(420, 300)
-    window.show()
-    qtbot.waitExposed(window)
+    window = shown_window(qtbot, model, 420, 300)
     model.set_history(series(Timeframe.M15, 2000), digits=2)
     QApplication.sendPostedEvents()
     window.view.grab()
