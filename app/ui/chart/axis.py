@@ -58,6 +58,7 @@ class BarIndexAxis(pg.AxisItem):
         self.setStyle(autoExpandTextSpace=False, hideOverlappingLabels=False)
         self.drawn: list[str] = []  # the labels of the last paint, as the trader reads them
         self.drawn_rects: list[QRectF] = []  # ... and where they were drawn (item coordinates)
+        self._label_width: tuple[str, float] | None = None
 
     def set_timeframe(self, timeframe: Timeframe) -> None:
         """Another timeframe (new bars under the same indices): labels are made anew."""
@@ -71,9 +72,13 @@ class BarIndexAxis(pg.AxisItem):
         self.update()
 
     def _label_px(self) -> float:
-        font = self.style["tickFont"] or QFont()
-        sample = datetime(2026, 12, 28, 23, 58, tzinfo=UTC).strftime(time_format(self.timeframe))
-        return QFontMetricsF(font).horizontalAdvance(sample) + LABEL_GAP_PX
+        """How wide a label is, with the gap to the next (measured once per timeframe's format)."""
+        fmt = time_format(self.timeframe)
+        if self._label_width is None or self._label_width[0] != fmt:
+            font = self.style["tickFont"] or QFont()
+            sample = datetime(2026, 12, 28, 23, 58, tzinfo=UTC).strftime(fmt)
+            self._label_width = (fmt, QFontMetricsF(font).horizontalAdvance(sample) + LABEL_GAP_PX)
+        return self._label_width[1]
 
     def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:  # noqa: N802, N803
         """Bars that open a round period (hour, day, month ...), spaced so their labels never touch."""
