@@ -344,3 +344,23 @@ def test_a_thin_indicator_pane_shows_few_values_that_do_not_overlap(qtbot: QtBot
         pane = axis.mapRectFromParent(axis.geometry())
         for rect in rects:  # none sticks out into the next pane (where it would touch its values)
             assert pane.top() - 1 <= rect.top() and rect.bottom() <= pane.bottom() + 1, (rect, pane)
+
+
+def test_h1_to_m1_with_as_many_bars_redraws_the_time_labels(qtbot: QtBot) -> None:
+    """The same number of bars under the same view range: only the labels tell the timeframes
+    apart, so they must be drawn anew (a cached axis kept showing H1's whole hours on M1)."""
+    model = ChartModel("EURUSD", Timeframe.H1, digits=5)
+    window = shown_window(qtbot, model, 900, 500)
+    model.set_history(series(Timeframe.H1, 5000), digits=5)
+    h1 = time_labels(window.view)
+    assert h1 and all(label.endswith(":00") for label in h1)
+    model.set_timeframe(Timeframe.M1)
+    model.set_history(series(Timeframe.M1, 5000), digits=5)
+    m1 = label_times(time_labels(window.view))
+    newest = datetime.fromtimestamp(int(model.buffer.time[-1]), tz=UTC)
+    assert m1 and all(newest - timedelta(hours=3) <= t <= newest for t in m1), m1
+    model.set_timeframe(Timeframe.M5)
+    model.set_history(series(Timeframe.M5, 5000), digits=5)
+    model.set_timeframe(Timeframe.H1)
+    model.set_history(series(Timeframe.H1, 5000), digits=5)
+    assert time_labels(window.view) == h1  # M1 → M5 → H1: H1's own labels again
