@@ -562,6 +562,8 @@ class OrderTicket(QDialog):
     def _fit_height(self) -> None:
         """Grow (never shrink, so typing does not make it jump) to show every line of a message."""
         layout = self.layout()
+        if layout is None:
+            return
         layout.activate()
         needed = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() else 0
         if needed > self.height():
