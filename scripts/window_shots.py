@@ -1,8 +1,8 @@
 """Drive the window into the states a trader meets in the first hour and save a screenshot of each.
 
-    xshot /tmp/ignored.png 200 --size 1600x1000 -- .venv/bin/python scripts/window_shots.py --out /tmp/shots
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/window_shots.py --out shots
 
-(any X server will do: ``xvfb-run`` or a desktop). The app runs as in window mode on the simulator
+(any X display will do: Xvfb at the screen size to look at, or a desktop). The app runs as in window mode on the simulator
 (its own trade server, the clock on a weekday unless ``--now``), and the window is driven by key
 presses as a person would drive it. Saved, each a grab of the whole screen:
 
