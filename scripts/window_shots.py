@@ -2,9 +2,9 @@
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/window_shots.py --out shots
 
-(any X display will do: Xvfb at the screen size to look at, or a desktop). The app runs as in window mode on the simulator
-(its own trade server, the clock on a weekday unless ``--now``), and the window is driven by key
-presses as a person would drive it. Saved, each a grab of the whole screen:
+(any X display will do: Xvfb at the screen size to look at, or a desktop). The app runs as in
+window mode on the simulator (its own trade server, the clock on a weekday unless ``--now``), and
+the window is driven by key presses as a person would drive it. Saved, each a grab of the whole screen:
 
 * ``tiled.png`` — four charts tiled with Window › Tile (Alt+R), one of them with four indicators;
 * ``d1_m1.png`` — a EURUSD H1 chart switched to D1 (Alt+7) and then to M1 (Alt+1);
