@@ -428,10 +428,11 @@ class MainWindow(QMainWindow):
             self.showMaximized()
         else:
             self.showNormal()
-        self.keep_on_screen()  # also where no window manager maximizes it
+        self.keep_on_screen()  # a normal window: all of it on the screen (a maximized one is already)
 
     def keep_on_screen(self) -> None:
-        """Move and shrink the window so that all of it, its frame too, is on its screen."""
+        """Move and shrink a normal window so that all of it, its frame too, is on its screen (a
+        maximized or full-screen one is placed by the window manager)."""
         screen = self.screen()
         if screen is None or self.windowState() & (
             Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen
