@@ -6,15 +6,18 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV="$ROOT/.venv"
 
 # Debian packages the app and its tests need: Qt's runtime libraries (offscreen and X11), a real
-# Secret Service for the keyring, and Xvfb for window tests (xdotool presses their keys).
+# Secret Service for the keyring, and Xvfb for window tests.
 APT_PACKAGES=(
   libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 libglib2.0-0 libdbus-1-3
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0
   libxcb-xkb1 libxcb-shape0 fonts-dejavu-core
-  dbus dbus-daemon gnome-keyring xvfb xauth xdotool
+  dbus dbus-daemon gnome-keyring xvfb xauth
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# The window tests on a real X display press their keys with xdotool (tests/test_window_keys_xvfb.py).
+APT_PACKAGES+=(xdotool)
 
 find_python() {
   local candidate
