@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any, NoReturn
 
 from app import __version__
 from app.config import APP_NAME, Settings, SettingsError, load_settings
+from app.datadir import make_private_dir, permission_warnings, restrict_umask
 
 # Modules that each provide ``register(subparsers, common)``; the parser they add sets ``run``,
 # a callable ``(args, settings) -> int``.
@@ -99,13 +101,14 @@ def settings_overrides(args: argparse.Namespace) -> dict[str, Any]:
 def _prepare(args: argparse.Namespace) -> Settings:
     settings = load_settings(settings_overrides(args), config_file=args.config)
     try:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(settings.data_dir)
     except OSError as exc:
         raise SettingsError(f"invalid setting data_dir={str(settings.data_dir)!r}: {exc.strerror}") from None
     return settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    restrict_umask()  # the data dir and everything in it: private to the user (app/datadir.py)
     args = build_parser().parse_args(argv)
     try:
         settings = _prepare(args)
@@ -121,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     log_bus = setup_logging(settings.logging, settings.data_dir, console_level="WARNING" if quiet else None)
     if args.run is not None:
         return int(args.run(args, settings))
+    for warning in permission_warnings(settings.data_dir):  # at the app's start (not each sub-command)
+        logging.getLogger("app").warning("%s", warning)
     if args.serve:
         from app.headless import run_headless
 

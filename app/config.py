@@ -6,6 +6,7 @@ needs. A bad value stops the program with one line naming the setting (see :clas
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -213,15 +214,34 @@ class CarouselSettings(_Section):
 
 
 class StorageSettings(_Section):
-    """Bounds on the snapshot history: every snapshot is kept for ``snapshot_keep_all_days``; older
-    ones are thinned to one per account per ``snapshot_thin_minutes``; snapshots older than
-    ``snapshot_retention_days`` are deleted (0 keeps the thinned history for ever). Deals are never
-    pruned: P/L is computed from them."""
+    """Where the database is, and bounds on the snapshot history.
 
+    ``url``: unset for the SQLite file in the data dir (one machine); ``postgresql://user@host:5432/db``
+    for a PostgreSQL server that several machines share (the password, if any, is best kept in
+    ``~/.pgpass`` or ``PGPASSWORD`` rather than in the URL; it never reaches a log either way).
+
+    Every snapshot is kept for ``snapshot_keep_all_days``; older ones are thinned to one per account per
+    ``snapshot_thin_minutes``; snapshots older than ``snapshot_retention_days`` are deleted (0 keeps the
+    thinned history for ever). Deals are never pruned: P/L is computed from them."""
+
+    url: str | None = Field(None, repr=False)
     snapshot_keep_all_days: float = Field(7.0, ge=0, le=3650)
     snapshot_thin_minutes: int = Field(60, ge=1, le=10_080)
     snapshot_retention_days: float = Field(365.0, ge=0, le=36_500)
     maintenance_interval_s: float = Field(3600.0, ge=1, le=86_400)
+
+    @field_validator("url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+        if scheme not in ("postgresql", "postgres", "postgresql+psycopg", "sqlite"):
+            raise ValueError(
+                "must be a database URL: postgresql://user@host:5432/dbname (or unset for the SQLite "
+                "file in the data dir)"
+            )
+        return value.strip()
 
     @model_validator(mode="after")
     def _retention_covers_keep_all(self) -> StorageSettings:
@@ -322,7 +342,13 @@ def _format_validation_error(error: ValidationError) -> str:
     name = ".".join(str(part) for part in first["loc"]) or "settings"
     if first["type"] == "extra_forbidden":
         return f"unknown setting {name!r}"
-    return f"invalid setting {name}={first.get('input')!r}: {first['msg']}"
+    value = first.get("input")
+    if isinstance(value, str) and "://" in value:  # a URL's password never reaches the screen
+        value = _URL_PASSWORD.sub(r"\1***@", value)
+    return f"invalid setting {name}={value!r}: {first['msg']}"
+
+
+_URL_PASSWORD = re.compile(r"(://[^/@:]*:)[^/@]*@")
 
 
 def load_settings(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import re
 import threading
 from collections import deque
@@ -132,6 +133,14 @@ class LogBus(logging.Handler):
         return unsubscribe
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """The log file, created 0600 (it may name accounts and servers), whatever the umask."""
+
+    def _open(self) -> Any:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)  # noqa: PTH123 - a descriptor
+
+
 def setup_logging(
     settings: LoggingSettings,
     data_dir: Path | None,
@@ -157,9 +166,9 @@ def setup_logging(
         handlers.append(stream)
     if data_dir is not None:
         log_dir = data_dir / "logs"
-        log_dir.mkdir(parents=True, exist_ok=True)
+        log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         handlers.append(
-            logging.handlers.RotatingFileHandler(
+            PrivateRotatingFileHandler(
                 log_dir / LOG_FILE_NAME,
                 maxBytes=settings.file_max_bytes,
                 backupCount=settings.file_backups,

@@ -99,6 +99,7 @@ class Runtime:
             hub=self.hub,
             on_change=account_change_recorder(self.audit),
             settings=settings.accounts,
+            terminals=lambda: plan.terminal_ids,
         )
         # Order matters: nothing may trade before the audit trail is open. The API server starts right
         # after the files, so /api/health answers (terminals "connecting") while terminals come up;
@@ -141,6 +142,7 @@ class Runtime:
             audit=self.audit,
             home_passwords=self.sim_server.demo_password if self.sim_server else None,
         )
+        self.accounts.verifier = self.carousel.verify  # an added or changed password is checked at once
         # The carousel stops first (before the terminals), so it can put a borrowed live terminal back.
         self.services += [
             self.pool,
@@ -158,15 +160,13 @@ class Runtime:
     def _terminal_clients(self) -> list[TerminalClient]:
         terminals = self.settings.terminals
         specs: list[WorkerSpec]
+        ids = self.plan.terminal_ids
         if self.plan.kind == "sim":
-            specs = [
-                WorkerSpec(f"sim-{i + 1}", "sim", log_level=self.settings.logging.level)
-                for i in range(self.plan.size)
-            ]
+            specs = [WorkerSpec(tid, "sim", log_level=self.settings.logging.level) for tid in ids]
         else:
             paths: list[str | None] = list(self.plan.paths) or [None]
             specs = [
-                WorkerSpec(f"mt5-{i + 1}", "real", path=path, log_level=self.settings.logging.level)
+                WorkerSpec(ids[i], "real", path=path, log_level=self.settings.logging.level)
                 for i, path in enumerate(paths)
             ]
         return [

@@ -6,13 +6,17 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV="$ROOT/.venv"
 
 # Debian packages the app and its tests need: Qt's runtime libraries (offscreen and X11), a real
-# Secret Service for the keyring, and Xvfb for window tests.
+# Secret Service for the keyring, Xvfb for window tests, and PostgreSQL (the tests start a private
+# cluster of their own: tests/support/postgres.py).
 APT_PACKAGES=(
   libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 libglib2.0-0 libdbus-1-3
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0
   libxcb-xkb1 libxcb-shape0 fonts-dejavu-core
   dbus dbus-daemon gnome-keyring xvfb xauth
+  postgresql
 )
+# The browser tests (tests/browser): Debian's Chromium and its WebDriver; nothing downloads a browser.
+BROWSER_PACKAGES=(chromium chromium-driver)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -89,4 +93,39 @@ with_test_keyring() {
   local rc=$?
   rm -rf "$keyring_home"
   return $rc
+}
+
+# The web dashboard (web/ -> app/server/static/, served at / by the embedded server). Node and npm run
+# only here, at build time, from web/package-lock.json (`npm ci`); the app never runs Node.
+WEB="$ROOT/web"
+STATIC="$ROOT/app/server/static"
+
+ensure_node() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    ensure_apt_packages nodejs npm
+  fi
+  node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)' || {
+    echo "Node 18 or newer is needed to build the web dashboard (found $(node --version))" >&2; return 1; }
+}
+
+web_sources_digest() {
+  (cd "$ROOT" && find web/src web/build.mjs web/package-lock.json resources/icon.svg -type f -print0 | sort -z \
+    | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1
+}
+
+# Build the dashboard when its sources or its lockfile changed since the last build.
+ensure_web() {
+  local want lock_want
+  want=$(web_sources_digest)
+  if [ -f "$STATIC/.built" ] && [ "$(cat "$STATIC/.built")" = "$want" ] && [ -f "$STATIC/index.html" ]; then return 0; fi
+  ensure_node
+  lock_want=$(sha256sum "$WEB/package-lock.json" | cut -d' ' -f1)
+  if [ ! -f "$WEB/node_modules/.lock-sha256" ] || [ "$(cat "$WEB/node_modules/.lock-sha256")" != "$lock_want" ]; then
+    say "npm ci (web/package-lock.json)"
+    (cd "$WEB" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+    echo "$lock_want" >"$WEB/node_modules/.lock-sha256"
+  fi
+  say "building the web dashboard (web/ -> app/server/static/)"
+  (cd "$WEB" && node build.mjs "$STATIC")
+  echo "$want" >"$STATIC/.built"
 }

@@ -133,7 +133,7 @@ class AuditTrail:
         with self._guard:
             if self._thread is not None:
                 raise RuntimeError("audit trail already open")
-            self.directory.mkdir(parents=True, exist_ok=True)
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             self._closed = False
             self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
             self._thread.start()

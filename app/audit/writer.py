@@ -100,7 +100,7 @@ class ChainWriter:
 
     def write(self, drafts: Sequence[Draft]) -> list[AuditEntry]:
         """Append ``drafts`` in order, durably; returns their entries (after any recovery entries)."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         with self._lock:
             try:
                 head, records = self._catch_up()
@@ -171,7 +171,7 @@ class ChainWriter:
 
     def _open_segment(self, head: _Head, seq: int, day: str) -> None:
         path = self.directory / segment_name(seq, day)
-        fd = os.open(path, _O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(path, _O_APPEND | os.O_CREAT, 0o600)  # private, whatever the umask
         fsync_dir(self.directory)
         if self._fd is not None:
             os.close(self._fd)

@@ -13,6 +13,12 @@ Rows live in the database (:mod:`app.core.storage`), passwords in the OS keyring
 These steps run to the end even if the caller is cancelled half-way (a closing window), so a
 cancellation never leaves a row without its password or the reverse.
 
+An account's terminal must be one of the pool's (``terminals``, when the caller knows the pool): an
+unknown one is refused at add and edit, naming the terminals there are. Credentials are verified when
+an account is added or its password changed: the row is ``pending`` (a changed password makes it
+pending again, "not verified yet") and ``verifier`` — the carousel's login, in the background — settles
+it as ok or error; a wrong password is never shown as ok.
+
 Each change is published on the hub's ``accounts`` topic as an :class:`AccountUpdate` keyed by the
 account id (the latest per key is the account's current state, its latest snapshot included), and
 add/edit/remove are handed to the optional ``on_change`` hook — the audit trail's way in. The hook may
@@ -56,6 +62,9 @@ MAX_TEXT_LENGTH = 64
 MAX_PASSWORD_LENGTH = 256
 
 ChangeHook = Callable[[AccountUpdate], object | Awaitable[object]]
+Verifier = Callable[[ManagedAccount], object]
+"""Starts checking an account's password by a login (returns at once; the outcome lands in its status)."""
+UNVERIFIED = "the new password is not verified yet (a login checks it)"
 SnapshotList = list[AccountSnapshot]  # (``list`` is a method's name inside the registry)
 
 
@@ -177,11 +186,15 @@ class AccountRegistry:
         on_change: ChangeHook | None = None,
         settings: AccountsSettings | None = None,
         clock: Callable[[], datetime] = utc_now,
+        terminals: Callable[[], Iterable[str]] | None = None,
+        verifier: Verifier | None = None,
     ) -> None:
         self._db = db
         self._credentials = credentials
         self._hub = hub
         self._on_change = on_change
+        self._terminals = terminals
+        self.verifier = verifier  # set after construction by whoever owns the terminals (the runtime)
         self._settings = settings or AccountsSettings()
         self._clock = clock
         self._lock = asyncio.Lock()  # one add/edit/remove at a time: keyring and row move together
@@ -253,7 +266,10 @@ class AccountRegistry:
         """Register an account and keep its password in the keyring; the new row is ``pending``.
         ``actor`` (gui, cli, api:<user>) is who asked: the audit hook records it."""
         clean, secret = validate_new(new), validate_password(password)
-        return await self._atomic(self._add(clean, secret, actor))
+        self._check_terminal(clean.terminal_id)
+        account = await self._atomic(self._add(clean, secret, actor))
+        self._verify(account)
+        return account
 
     async def edit(
         self,
@@ -268,7 +284,11 @@ class AccountRegistry:
         secret = None if password is None else validate_password(password)
         if clean.empty and secret is None:
             raise InvalidAccountError("account", "nothing to change")
-        return await self._atomic(self._edit(account_id, clean, secret, actor))
+        self._check_terminal(clean.terminal_id)
+        account = await self._atomic(self._edit(account_id, clean, secret, actor))
+        if secret is not None:
+            self._verify(account)
+        return account
 
     async def remove(self, account_id: int, *, actor: str = "system") -> ManagedAccount:
         """Delete the account, its keyring entry, its snapshots and its deals."""
@@ -309,6 +329,26 @@ class AccountRegistry:
             self._publish(AccountUpdate(AccountAction.VISITED, visit.account, visit.snapshot))
         return visit
 
+    def _check_terminal(self, terminal_id: str | None) -> None:
+        """An assigned terminal must be one of the pool's (when the pool is known)."""
+        if not terminal_id or self._terminals is None:
+            return
+        known = list(self._terminals())
+        if terminal_id not in known:
+            raise InvalidAccountError(
+                "terminal",
+                f"there is no terminal {terminal_id!r} in the pool (the terminals are: "
+                f"{', '.join(known) or 'none'})",
+            )
+
+    def _verify(self, account: ManagedAccount) -> None:
+        if self.verifier is None:
+            return  # verified by its first visit, which always logs in
+        try:
+            self.verifier(account)
+        except Exception:
+            log.exception("could not start verifying the password of %s", account.key)
+
     # ------------------------------------------------------------------ the two-phase steps
 
     async def _add(self, new: NewAccount, secret: Secret, actor: str) -> ManagedAccount:
@@ -340,9 +380,14 @@ class AccountRegistry:
                 await self._credentials.astore(current.login, current.server, secret)
             now = self._clock()
             try:
-                account, snapshot = await self._db.run(
-                    lambda tx: (tx.accounts.update(account_id, edit, now), tx.snapshots.latest(account_id))
-                )
+
+                def change(tx: Any) -> tuple[ManagedAccount | None, AccountSnapshot | None]:
+                    account = tx.accounts.update(account_id, edit, now)
+                    if secret is not None and account is not None:  # not ok until a login proves it
+                        account = tx.accounts.set_status(account_id, AccountStatus.PENDING, UNVERIFIED, now)
+                    return account, tx.snapshots.latest(account_id)
+
+                account, snapshot = await self._db.run(change)
                 if account is None:
                     raise UnknownAccountError(f"no account with id {account_id}")
             except BaseException:

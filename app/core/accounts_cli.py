@@ -38,7 +38,7 @@ from app.core.accounts import (
 )
 from app.core.audit_hooks import account_change_recorder
 from app.core.credentials import CredentialError, CredentialStore, Secret
-from app.core.storage import Database, StorageError, database_path
+from app.core.storage import Database, StorageError, database_target
 from app.core.times import utc_now
 from app.models import AccountEdit, ManagedAccount, NewAccount
 
@@ -185,7 +185,7 @@ def _guarded(run: Callable[[argparse.Namespace, Settings], int]) -> Run:
             log.info("accounts %s refused: %s", args.accounts_action, exc)
             return _fail(f"{exc}. Nothing was changed.", EXIT_FAILED)
         except StorageError as exc:
-            return _fail(f"database {database_path(settings.data_dir)}: {exc}", EXIT_FAILED)
+            return _fail(f"database {_database(settings).target}: {exc}", EXIT_FAILED)
         except KeyboardInterrupt:
             return _fail("interrupted", 130)
 
@@ -215,9 +215,19 @@ def read_password(label: str, *, confirm: bool, stdin: TextIO | None = None) -> 
     return validate_password(line.removesuffix("\n").removesuffix("\r"))
 
 
+def _database(settings: Settings) -> Database:
+    """The database the settings name (nothing is opened yet)."""
+    return Database(database_target(settings.data_dir, settings.storage))
+
+
 def _registry(db: Database, settings: Settings, trail: AuditTrail | None = None) -> AccountRegistry:
+    from app.mt5.backend import plan_terminals
+
     hook = account_change_recorder(trail) if trail is not None else None
-    return AccountRegistry(db, _credentials(settings), settings=settings.accounts, on_change=hook)
+    terminals = plan_terminals(settings.terminals).terminal_ids  # what the app's pool will have
+    return AccountRegistry(
+        db, _credentials(settings), settings=settings.accounts, on_change=hook, terminals=lambda: terminals
+    )
 
 
 def _trail(settings: Settings) -> AuditTrail:
@@ -238,7 +248,7 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
         )
     )
     _credentials(settings).ensure_available()  # before the prompt, and before the database exists
-    with Database(database_path(settings.data_dir)) as db, _trail(settings) as trail:
+    with _database(settings) as db, _trail(settings) as trail:
         registry = _registry(db, settings, trail)
         if asyncio.run(registry.find(new.login, new.server)) is not None:  # before the prompt, too
             raise DuplicateAccountError(f"account {new.key} is already registered")
@@ -250,7 +260,7 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
 
 @_guarded
 def run_list(args: argparse.Namespace, settings: Settings) -> int:
-    with Database(database_path(settings.data_dir)) as db:  # no event loop needed: the blocking form
+    with _database(settings) as db:  # no event loop needed: the blocking form
         accounts = db.call(lambda tx: tx.accounts.list(), readonly=True)
     if args.json:
         json.dump([account_json(a) for a in accounts], sys.stdout, indent=2)
@@ -281,7 +291,7 @@ def run_edit(args: argparse.Namespace, settings: Settings) -> int:
         password = read_password(account.key, confirm=True) if args.set_password else None
         return await registry.edit(account.id, edit, password, actor=Actor.CLI)
 
-    with Database(database_path(settings.data_dir)) as db, _trail(settings) as trail:
+    with _database(settings) as db, _trail(settings) as trail:
         account = asyncio.run(work(_registry(db, settings, trail)))
     changed = " and password" if args.set_password else ""
     print(f"edited account {account.id}{changed}: {_describe(account)}")
@@ -302,7 +312,7 @@ def run_remove(args: argparse.Namespace, settings: Settings) -> int:
                 return None
         return await registry.remove(account.id, actor=Actor.CLI)
 
-    with Database(database_path(settings.data_dir)) as db, _trail(settings) as trail:
+    with _database(settings) as db, _trail(settings) as trail:
         account = asyncio.run(work(_registry(db, settings, trail)))
     if account is None:
         raise _Refused("not removed", EXIT_FAILED)

@@ -34,7 +34,7 @@ from app.core.accounts import AccountError, AccountRegistry, InvalidAccountError
 from app.core.accounts_cli import EXIT_FAILED, EXIT_OK, _credentials, _guarded, _refuse_password_flag
 from app.core.carousel import Carousel, CarouselError
 from app.core.hub import EventHub
-from app.core.storage import Database, database_path
+from app.core.storage import Database, database_target
 from app.models import AccountSnapshot, ManagedAccount, TerminalStatus
 from app.mt5.backend import TerminalPlan, plan_terminals
 from app.mt5.client import TerminalClient
@@ -99,7 +99,7 @@ def run_sync(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _sync(args: argparse.Namespace, settings: Settings) -> int:
     async with AsyncExitStack() as stack:
-        db = Database(database_path(settings.data_dir))
+        db = Database(database_target(settings.data_dir, settings.storage))
         await db.start()
         stack.push_async_callback(db.stop)
         registry = AccountRegistry(db, _credentials(settings), settings=settings.accounts)

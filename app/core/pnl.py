@@ -15,12 +15,12 @@ Everything here is a pure function of its arguments.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from app.config import WEEKDAYS, AccountsSettings
+from app.core.money import DEFAULT_DIGITS, from_minor_units, minor_units
 from app.core.times import as_utc
 from app.models import Deal, PeriodPnL
 
@@ -70,17 +70,21 @@ def period_starts(now: datetime, calendar: PnLCalendar) -> PeriodStarts:
     return PeriodStarts(day=instant(day), week=instant(week), month=instant(month))
 
 
-def period_pnl(deals: Iterable[Deal], now: datetime, calendar: PnLCalendar | None = None) -> PeriodPnL:
-    """Realised P/L from the trading deals among ``deals`` for the periods containing ``now``."""
+def period_pnl(
+    deals: Iterable[Deal], now: datetime, calendar: PnLCalendar | None = None, digits: int = DEFAULT_DIGITS
+) -> PeriodPnL:
+    """Realised P/L from the trading deals among ``deals`` for the periods containing ``now``, exact to
+    ``digits`` decimals (each deal's profit, swap, commission and fee are added in integer minor
+    units: never -0.45999999999999996 for -0.46)."""
     starts = period_starts(now, calendar or PnLCalendar())
-    day: list[float] = []
-    week: list[float] = []
-    month: list[float] = []
-    total: list[float] = []
+    day: list[int] = []
+    week: list[int] = []
+    month: list[int] = []
+    total: list[int] = []
     for deal in deals:
         if not deal.type.is_trade:
             continue
-        net = deal.net
+        net = sum(minor_units(v, digits) for v in (deal.profit, deal.swap, deal.commission, deal.fee))
         time = as_utc(deal.time)
         total.append(net)
         if time >= starts.month:
@@ -89,4 +93,8 @@ def period_pnl(deals: Iterable[Deal], now: datetime, calendar: PnLCalendar | Non
             week.append(net)
         if time >= starts.day:
             day.append(net)
-    return PeriodPnL(day=math.fsum(day), week=math.fsum(week), month=math.fsum(month), total=math.fsum(total))
+
+    def amount(units: list[int]) -> float:
+        return from_minor_units(sum(units), digits)
+
+    return PeriodPnL(day=amount(day), week=amount(week), month=amount(month), total=amount(total))

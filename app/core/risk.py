@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from app.audit import Action, Actor, AuditTrail
 from app.config import AccountsSettings, TradingSettings
 from app.core.hub import EventHub, Topic
+from app.core.money import DEFAULT_DIGITS, rounded
 from app.core.pnl import PnLCalendar, period_starts
 from app.core.storage import Database
 from app.core.storage.client_orders import KillSwitch
@@ -188,7 +189,7 @@ class RiskGuard:
             Actor.RISK,
             Action.RISK_KILL_SWITCH,
             account=account,
-            payload={"state": "tripped", "loss": loss, "reason": reason},
+            payload={"state": "tripped", "loss": rounded(loss, DEFAULT_DIGITS), "reason": reason},
         )
         await self._db.run(lambda tx: tx.kill_switches.trip(switch))
         self._switches[account.casefold()] = switch

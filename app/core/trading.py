@@ -19,12 +19,23 @@ trail apply to all of them alike. For each order command, in this order:
 7. **Audit result** on disk before the outcome is reported; the outcome is stored under the id.
 
 ``check()`` is the dry run: steps 2–4 and ``order_check``, nothing sent.
+
+**Whether an id may be sent again** follows from the error's class, the same way every time: a
+:class:`TemporaryError` (the check never answered, the terminal was not ready, a requote — nothing
+reached the trade server) frees the id, and sending it again is a new attempt; a
+:class:`RejectedError` is the id's answer for good (sending it again returns it again, nothing is
+sent); an :class:`AmbiguousOutcomeError` is never resent, only looked up. The id is marked as handed
+to ``order_send`` just before it is, so after a crash reconciliation (at the next start) tells apart
+an order that provably never left — verdict ``not_sent``, its id free again — from one the terminal
+must be asked about: ``filled``, ``pending``, ``done``, ``rejected`` or ``unknown``. Every verdict is
+an ``order.reconcile`` entry in the audit trail.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,6 +46,7 @@ from app.audit import AuditTrail, OrderAudit
 from app.config import TradingSettings
 from app.core.account_state import AccountState
 from app.core.client_ids import comment_with_tag, is_valid_client_id, new_client_id, tag_for
+from app.core.money import rounded
 from app.core.order_audit import describe, intent_action, intent_payload, subject_fields
 from app.core.order_rules import (
     Market,
@@ -47,7 +59,7 @@ from app.core.order_rules import (
 from app.core.reconcile import find_outcome
 from app.core.risk import RiskGuard, opens_exposure
 from app.core.storage import Database
-from app.core.storage.client_orders import ClientOrder, ClientOrderState
+from app.core.storage.client_orders import ClientOrder, ClientOrderState, Verdict
 from app.core.times import utc_now
 from app.models import (
     AccountInfo,
@@ -73,11 +85,33 @@ from app.models import (
 from app.models.trading import DEFAULT_DEVIATION
 from app.mt5.client import TerminalClient
 from app.mt5.pool import TerminalPool
+from app.retry import Backoff
 
 log = logging.getLogger(__name__)
 
 # An unknown order looked up again: its time on the terminal's clock is not stored, so look back far.
 REPLAY_LOOKBACK = timedelta(days=7)
+# At start, orders cut off by a crash are settled once the terminal answers: it is asked until it does
+# (every second at first, then less often), for as long as the app runs.
+RESTART_PATIENCE_S = math.inf
+NOT_SENT = (
+    "not sent: the app stopped before the order was handed to the terminal, so it never left; "
+    "its uuid may be sent again"
+)
+
+
+def _restart_audit(trail: AuditTrail, stored: ClientOrder) -> OrderAudit:
+    """The entries of a verdict on a stored order: named as its own entries were (side, type, volume
+    of a new order; the ticket a command acted on, the only thing its request knows of it)."""
+    request = stored.request
+    if request.action in (TradeAction.DEAL, TradeAction.PENDING) and not request.position:
+        subject = subject_fields(request, None)
+    else:
+        subject = {"symbol": request.symbol}
+        for name in ("position", "order"):
+            if getattr(request, name):
+                subject[name] = getattr(request, name)
+    return OrderAudit(trail, "system", stored.account, stored.client_id, subject)
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +297,11 @@ class TradingService:
         request = self._with_client_id(request)
         async with self._exclusive(request.client_id):
             stored = await self._db.run(lambda tx: tx.client_orders.get(request.client_id), readonly=True)
-            if stored is not None:
+            resent = stored is not None and stored.verdict == "not_sent"
+            if resent:  # it never left: a new attempt under the same id
+                log.info("order %s was not sent before: sending it now", request.client_id)
+                await self._db.run(lambda tx: tx.client_orders.forget(request.client_id))
+            elif stored is not None:
                 return await self._replay(stored)
             # From the checks to the send (and any reconciliation) the live terminal stays on the live
             # account: a carousel visit asked for meanwhile waits, and none may be under way.
@@ -271,7 +309,8 @@ class TradingService:
                 ctx = await self._context(request.symbol)
                 prepared = await self._validated(request, ctx)
                 await self._check_risk(prepared, ctx)
-                return await self._send_recorded(prepared, ctx, actor, note, subject, opposite)
+                result = await self._send_recorded(prepared, ctx, actor, note, subject, opposite)
+            return replace(result, extra={**result.extra, "resent": "not_sent"}) if resent else result
 
     async def _send_recorded(
         self,
@@ -296,14 +335,20 @@ class TradingService:
         sent_at = ctx.server_time or now
         try:
             check: OrderCheck = await ctx.terminal.call("order_check", request)
-        except TerminalError as exc:
-            await self._settle(request.client_id, "rejected", message=str(exc), code=exc.code)
+        except TemporaryError as exc:  # the check never answered (worker died, timeout): nothing left
+            await self._release(request.client_id, str(exc), exc.code)
             await audit.result(
                 retcode=None, ticket=None, latency_ms=0.0, outcome="not_sent", message=str(exc)
             )
             raise
-        await audit.check(retcode=check.retcode, margin=check.margin, margin_free=check.margin_free,
-                          comment=check.comment)  # fmt: skip
+        except TerminalError as exc:  # the terminal refused to check it: that is its answer
+            await self._settle(request.client_id, "rejected", message=str(exc), code=exc.code)
+            await audit.result(retcode=exc.code, ticket=None, latency_ms=0.0, outcome="refused",
+                               message=str(exc))  # fmt: skip
+            raise
+        money = ctx.account.currency_digits  # amounts enter the trail in the account currency's digits
+        await audit.check(retcode=check.retcode, margin=rounded(check.margin, money),
+                          margin_free=rounded(check.margin_free, money), comment=check.comment)  # fmt: skip
         if not check.ok:
             message = f"{check.retcode_name}: {check.comment}"
             await self._settle(request.client_id, "rejected", message=message, code=check.retcode)
@@ -311,11 +356,13 @@ class TradingService:
                                message=message)  # fmt: skip
             raise RejectedError(message, check.retcode)
         self.risk.note_sent(ctx.account.key)
+        # From here a crash leaves an order that may have left: reconciliation must ask the terminal.
+        await self._db.run(lambda tx: tx.client_orders.mark_sent(request.client_id, utc_now()))
         started = time.perf_counter()
         try:
             result: OrderResult = await ctx.terminal.call("order_send", request)
         except NotReadyError as exc:  # never left the app
-            await self._settle(request.client_id, "rejected", message=str(exc))
+            await self._release(request.client_id, str(exc), exc.code)
             await audit.result(
                 retcode=None, ticket=None, latency_ms=0.0, outcome="not_sent", message=str(exc)
             )
@@ -335,16 +382,21 @@ class TradingService:
             )
             return await self._reconcile(request, tag, sent_at, audit)
         latency = (time.perf_counter() - started) * 1000
+        price = rounded(result.price, ctx.spec.digits) if ctx.spec is not None else result.price
         await audit.result(retcode=result.retcode, ticket=result.order or None, latency_ms=latency,
-                           deal=result.deal, volume=result.volume, price=result.price,
+                           deal=result.deal, volume=result.volume, price=price,
                            outcome="done" if result.ok else "refused", message=result.comment)  # fmt: skip
         return await self._finish(request, result)
 
-    async def _finish(self, request: OrderRequest, result: OrderResult) -> OrderResult:
-        state: ClientOrderState = "done" if result.ok else "rejected"
-        await self._settle(
-            request.client_id, state, result=result, message=result.comment, code=result.retcode
-        )
+    async def _finish(
+        self, request: OrderRequest, result: OrderResult, verdict: Verdict | None = None
+    ) -> OrderResult:
+        if not result.ok and result.temporary:  # a requote and its kind: the server executed nothing
+            await self._release(request.client_id, result.comment, result.retcode)
+        else:
+            state: ClientOrderState = "done" if result.ok else "rejected"
+            await self._settle(request.client_id, state, result=result, message=result.comment,
+                               code=result.retcode, verdict=verdict)  # fmt: skip
         try:
             await self._account_state.refresh()
         except TerminalError as exc:
@@ -363,12 +415,19 @@ class TradingService:
         result: OrderResult | None = None,
         message: str = "",
         code: int | None = None,
+        verdict: Verdict | None = None,
     ) -> None:
         now = utc_now()
         await self._db.run(
             lambda tx: tx.client_orders.finish(
-                client_id, state, now, result=result, message=message, code=code
+                client_id, state, now, result=result, message=message, code=code, verdict=verdict
             )
+        )
+
+    async def _release(self, client_id: str, message: str, code: int | None = None) -> None:
+        """Nothing reached the trade server: the id is free to be sent again (a new attempt)."""
+        await self._settle(
+            client_id, "rejected", message=f"not sent: {message}", code=code, verdict="not_sent"
         )
 
     # ------------------------------------------------------------------ ambiguity
@@ -388,17 +447,22 @@ class TradingService:
                 break
             await asyncio.sleep(min(1.0, max(0.1, deadline - time.monotonic())))
         if found is None:
-            await audit.reconciled(outcome="unknown", window_s=self.settings.reconcile_window_s)
+            await audit.reconciled(
+                verdict="unknown", outcome="unknown", window_s=self.settings.reconcile_window_s
+            )
             message = (
                 f"the outcome of order {request.client_id} is unknown: it was not found in the terminal's "
                 f"orders, positions or deals within {self.settings.reconcile_window_s:g}s. It was NOT sent "
                 f"again; look it up by this id (tag {tag}) before placing it anew"
             )
-            await self._settle(request.client_id, "unknown", message=message)
+            await self._settle(request.client_id, "unknown", message=message, verdict="unknown")
             raise AmbiguousOutcomeError(message, client_id=request.client_id)
-        await audit.reconciled(outcome="done" if found.ok else "refused", retcode=found.retcode,
-                               ticket=found.order, deal=found.deal, how=found.comment)  # fmt: skip
-        return await self._finish(request, found)
+        verdict = verdict_of(request, found)
+        found = _with_verdict(found, verdict)
+        await audit.reconciled(verdict=verdict, outcome="done" if found.ok else "refused",
+                               retcode=found.retcode, ticket=found.order, deal=found.deal,
+                               how=found.comment)  # fmt: skip
+        return await self._finish(request, found, verdict)
 
     async def _replay(self, stored: ClientOrder) -> OrderResult:
         """The first outcome of an id seen before; an unknown one is looked up again, never resent."""
@@ -408,40 +472,86 @@ class TradingService:
             if stored.result is not None:
                 raise _refusal(stored.result)
             raise RejectedError(f"{stored.message} (order {stored.client_id}, refused before)", stored.code)
-        found: OrderResult | None = None
-        try:
-            terminal = self._pool.live
-            tick = await terminal.call("tick", stored.request.symbol)
-            since = min(tick.time, stored.created_at) - REPLAY_LOOKBACK
-            found = await find_outcome(terminal, stored.request, stored.tag, since)
-        except TerminalError as exc:
-            log.info("looking up %s again failed: %s", stored.client_id, exc)
+        found, asked = await self._look_up(stored, patience_s=0.0)
         if found is None:
+            if asked and stored.verdict != "unknown":
+                await self._record_unknown(stored)
             raise AmbiguousOutcomeError(
                 stored.message
                 or f"the outcome of order {stored.client_id} is still unknown; it was not resent",
                 client_id=stored.client_id,
             )
-        await OrderAudit(self._audit, "system", stored.account, stored.client_id).reconciled(
+        result = await self._record_found(stored, found)
+        if result.ok:
+            return _as_duplicate(result)
+        raise _refusal(result)
+
+    async def _look_up(self, stored: ClientOrder, patience_s: float) -> tuple[OrderResult | None, bool]:
+        """What the terminal shows for a stored order, asking for up to ``patience_s`` while it cannot
+        answer; and whether it answered at all."""
+        deadline = time.monotonic() + patience_s
+        backoff = Backoff(initial=1.0, maximum=30.0)
+        while True:
+            try:
+                terminal = self._pool.live
+                tick = await terminal.call("tick", stored.request.symbol)
+                since = min(tick.time, stored.created_at) - REPLAY_LOOKBACK
+                return await find_outcome(terminal, stored.request, stored.tag, since), True
+            except TerminalError as exc:
+                if time.monotonic() >= deadline:
+                    log.info("looking up %s failed: %s", stored.client_id, exc)
+                    return None, False
+            await asyncio.sleep(backoff.next_delay())
+
+    async def _record_found(self, stored: ClientOrder, found: OrderResult) -> OrderResult:
+        verdict = verdict_of(stored.request, found)
+        found = _with_verdict(found, verdict)
+        await _restart_audit(self._audit, stored).reconciled(
+            verdict=verdict,
             outcome="done" if found.ok else "refused",
             retcode=found.retcode,
             ticket=found.order,
             how=found.comment,
         )
         settled: ClientOrderState = "done" if found.ok else "rejected"
-        await self._settle(stored.client_id, settled, result=found, message=found.comment, code=found.retcode)
-        if found.ok:
-            return _as_duplicate(found)
-        raise _refusal(found)
+        await self._settle(stored.client_id, settled, result=found, message=found.comment, code=found.retcode,
+                           verdict=verdict)  # fmt: skip
+        return found
+
+    async def _record_unknown(self, stored: ClientOrder) -> None:
+        how = (
+            "it was handed to the terminal, and the terminal's orders, positions and deals show no trace "
+            "of it: never resent, look it up by its uuid"
+        )
+        await _restart_audit(self._audit, stored).reconciled(verdict="unknown", outcome="unknown", how=how)
+        await self._settle(stored.client_id, "unknown", message=stored.message or how, verdict="unknown")
+
+    async def _settle_after_restart(self, stored: ClientOrder) -> None:
+        """A verdict for an order the app was cut off from (a crash, a kill): recorded in the trail."""
+        if stored.state == "sending" and stored.sent_at is None:
+            await _restart_audit(self._audit, stored).reconciled(
+                verdict="not_sent", outcome="not_sent", how=NOT_SENT
+            )
+            await self._settle(stored.client_id, "rejected", message=NOT_SENT, verdict="not_sent")
+            return
+        found, asked = await self._look_up(stored, patience_s=RESTART_PATIENCE_S)
+        if found is not None:
+            await self._record_found(stored, found)
+        elif asked and stored.verdict != "unknown":
+            await self._record_unknown(stored)
 
     async def _settle_all(self, unsettled: list[ClientOrder]) -> None:
         for stored in unsettled:
             try:
-                await self._replay(stored)
-            except (AmbiguousOutcomeError, RejectedError):
-                pass
+                await self._settle_one_after_restart(stored.client_id)
             except Exception:
                 log.exception("could not settle order %s", stored.client_id)
+
+    async def _settle_one_after_restart(self, client_id: str) -> None:
+        async with self._exclusive(client_id):  # not while the same id is being sent again
+            current = await self._db.run(lambda tx: tx.client_orders.get(client_id), readonly=True)
+            if current is not None and current.state in ("sending", "unknown"):
+                await self._settle_after_restart(current)
 
     # ------------------------------------------------------------------ the usual actions
     async def place(self, request: OrderRequest, *, actor: str = "gui", note: str = "") -> OrderResult:
@@ -561,6 +671,19 @@ class TradingService:
 
 def _as_duplicate(result: OrderResult) -> OrderResult:
     return replace(result, duplicate=True)
+
+
+def verdict_of(request: OrderRequest, found: OrderResult) -> Verdict:
+    """What a reconciled outcome was: an order filled, placed as pending, a change done, or rejected."""
+    if not found.ok:
+        return "rejected"
+    if request.action in (TradeAction.DEAL, TradeAction.PENDING):
+        return "pending" if found.retcode_name == "PLACED" else "filled"
+    return "done"
+
+
+def _with_verdict(result: OrderResult, verdict: Verdict) -> OrderResult:
+    return replace(result, extra={**result.extra, "verdict": verdict})
 
 
 def _refusal(result: OrderResult) -> TerminalError:

@@ -33,6 +33,13 @@ class TerminalPlan:
             return self.sim_terminals
         return max(1, len(self.paths))
 
+    @property
+    def terminal_ids(self) -> tuple[str, ...]:
+        """The pool's terminal ids, the live one first (``sim-1``..., or ``mt5-1``...): what an account's
+        ``terminal_id`` may name."""
+        prefix = "sim" if self.kind == "sim" else "mt5"
+        return tuple(f"{prefix}-{i + 1}" for i in range(self.size))
+
 
 def plan_terminals(settings: TerminalSettings, mt5_importable: bool | None = None) -> TerminalPlan:
     """Pick real terminals when configured and possible, else the simulator, with the reason."""

@@ -15,19 +15,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
-from app.core.accounts import AccountError
-from app.core.credentials import CredentialError
-from app.models import TerminalError
-from app.server.auth import AuthError
+from app.server import dashboard
 from app.server.context import ServerContext
 from app.server.deps import current_user
-from app.server.errors import ApiError, to_api_error
-from app.server.limits import BodySizeLimit
+from app.server.errors import EXPECTED, ApiError, to_api_error
+from app.server.limits import BodySizeLimit, send_error
 from app.server.realtime import RealtimeGateway
 from app.server.routes import accounts, carousel, error_responses, live, market, ops, public
+from app.server.sio_guard import FrameGuard
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +41,20 @@ def _error_response(error: ApiError) -> JSONResponse:
     return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
 
 
+_LOCATIONS = ("body", "query", "path", "header", "cookie")
+
+
+def _problem(error: Any) -> dict[str, str]:
+    """One validation problem: the field as the client named it (``volume``, ``since``) and where it
+    was (``body``, ``query``, ``path``), with pydantic's message (never the value: it may be a
+    password)."""
+    loc = [str(part) for part in error.get("loc", ())]
+    where = loc[0] if loc and loc[0] in _LOCATIONS else "body"
+    field = ".".join(loc[1:] if loc and loc[0] in _LOCATIONS else loc)
+    message = str(error.get("msg", "")).removeprefix("Value error, ")
+    return {"field": field, "in": where, "message": message}
+
+
 def _install_error_handlers(api: FastAPI) -> None:
     async def on_api_error(request: Request, exc: Exception) -> JSONResponse:
         return _error_response(to_api_error(exc))
@@ -50,13 +62,11 @@ def _install_error_handlers(api: FastAPI) -> None:
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         if not isinstance(exc, RequestValidationError):  # pragma: no cover - registered for it only
             return _error_response(to_api_error(exc))
-        problems = [
-            {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "message": e.get("msg", "")}
-            for e in exc.errors()[:20]
-        ]
+        problems = [_problem(e) for e in exc.errors()[:20]]
         first = problems[0] if problems else {"field": "", "message": "invalid request"}
         message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
-        return _error_response(ApiError(422, message, "validation_error", {"problems": problems}))
+        details = {"field": first["field"], "problems": problems}
+        return _error_response(ApiError(422, message, "validation_error", details))
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         if not isinstance(exc, StarletteHTTPException):  # pragma: no cover - registered for it only
@@ -75,9 +85,39 @@ def _install_error_handlers(api: FastAPI) -> None:
     api.add_exception_handler(RequestValidationError, on_validation)
     api.add_exception_handler(StarletteHTTPException, on_http)
     # The app's own errors are answers, not crashes: handled here, never logged as tracebacks.
-    for known in (ApiError, AuthError, TerminalError, AccountError, CredentialError):
+    for known in EXPECTED:
         api.add_exception_handler(known, on_api_error)
-    api.add_exception_handler(Exception, on_api_error)  # the rest: a plain 500, logged with its traceback
+    # The rest: a plain 500, logged once with its traceback, by UnexpectedErrors. (A handler for
+    # Exception would run in Starlette's outermost middleware, which re-raises after answering: uvicorn
+    # then logs the traceback again and drops the keep-alive connection.)
+    api.add_middleware(UnexpectedErrors)
+
+
+class UnexpectedErrors:
+    """Answers an exception no handler knows with the uniform 500 (logged once, with its traceback) and
+    keeps the connection: the exception ends here, it never reaches the server."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception as exc:  # noqa: BLE001 - the last line: nothing unexpected leaves as a crash
+            error = to_api_error(exc)  # logs it with its traceback
+            if not started:
+                await send_error(send, error.status, error.body())
 
 
 def create_api(ctx: ServerContext) -> FastAPI:
@@ -100,7 +140,8 @@ def create_api(ctx: ServerContext) -> FastAPI:
 
 
 def create_app(ctx: ServerContext) -> tuple[ASGIApp, RealtimeGateway]:
-    """REST and Socket.IO on one ASGI app, with the size limit and the CORS allow-list around them."""
+    """REST and Socket.IO on one ASGI app, with the size limit and the CORS allow-list around them, and
+    the web dashboard's files at ``/``."""
     settings = ctx.settings.server
     api = create_api(ctx)
     gateway = RealtimeGateway(ctx)
@@ -113,5 +154,6 @@ def create_app(ctx: ServerContext) -> tuple[ASGIApp, RealtimeGateway]:
             allow_headers=["Authorization", "Content-Type"],
             max_age=600,
         )
+    rest = dashboard.mount(rest)  # the web dashboard at / (static files, not part of the API)
     combined: Any = socketio.ASGIApp(gateway.sio, other_asgi_app=rest, socketio_path="socket.io")
-    return combined, gateway
+    return FrameGuard(combined, gateway.noise, settings.max_body_bytes), gateway

@@ -10,6 +10,12 @@ kept in the OS keyring.
   (one per data dir); no keyring → the server does not start, and says why.
 * **Tokens.** HS256 JWTs with ``sub``, ``role``, ``iat``, ``exp`` and ``pwv`` — a fingerprint of the
   password hash, so setting a new password invalidates every token issued before it.
+* **Revocation.** A token that stops being valid must stop working everywhere, also on a Socket.IO
+  connection opened with it. :class:`Revocations` publishes a :class:`Revocation` per subject (the
+  user) whenever that can have happened — a new password, set in this process or by
+  ``server set-password`` in another (:meth:`TokenService.watch` looks twice a second) — and whoever
+  holds tokens (the realtime gateway) re-checks that subject's and closes what no longer passes.
+  Removing a user or revoking an API key (issue #18) publishes the same event.
 """
 
 from __future__ import annotations
@@ -17,12 +23,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import math
 import os
 import secrets
 import time
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +57,8 @@ NO_PASSWORD_MESSAGE = (
 )
 
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile: 64 MiB, 3 passes, salted
+log = logging.getLogger(__name__)
+WATCH_INTERVAL_S = 0.5
 
 
 class AuthError(Exception):
@@ -89,7 +99,7 @@ def set_admin_password(data_dir: Path, password: str | Secret) -> None:
     text = check_new_password(password.reveal() if isinstance(password, Secret) else password)
     record = {"hash": _hasher.hash(text), "set_at": datetime.now(UTC).isoformat().replace("+00:00", "Z")}
     path = password_path(data_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -195,6 +205,42 @@ class User:
         return f"api:{self.username}"
 
 
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    """Tokens of ``subject`` may have stopped being valid: whoever holds one checks it again."""
+
+    subject: str
+    reason: str
+
+
+RevocationListener = Callable[[Revocation], None]
+
+
+class Revocations:
+    """Who wants to hear of revoked subjects (the realtime gateway closes their sockets)."""
+
+    def __init__(self) -> None:
+        self._listeners: list[RevocationListener] = []
+
+    def subscribe(self, listener: RevocationListener) -> Callable[[], None]:
+        """Call ``listener`` on each revocation (on the event loop); returns the way to stop."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def publish(self, revocation: Revocation) -> None:
+        log.info("tokens of %s revoked: %s", revocation.subject, revocation.reason)
+        for listener in list(self._listeners):
+            try:
+                listener(revocation)
+            except Exception:
+                log.exception("a revocation listener failed")
+
+
 class TokenService:
     """Issues and checks the admin's tokens."""
 
@@ -203,6 +249,8 @@ class TokenService:
         self.passwords = passwords
         self.username = username
         self.expiry_s = expiry_s
+        self.revocations = Revocations()
+        self._fingerprint_seen = passwords.fingerprint()
         # Tokens whose signature checked out, with their claims: a dashboard sends the same token with
         # every request, and an HMAC plus JSON decode each time is most of an authenticated request.
         self._verified: OrderedDict[str, User] = OrderedDict()
@@ -214,9 +262,31 @@ class TokenService:
             raise NoPasswordSetError
         # Verify even for a wrong user name: the answer takes as long either way.
         ok = await asyncio.to_thread(self.passwords.verify, password)
-        if not ok or not secrets.compare_digest(username.encode(), self.username.encode()):
+        if not ok or not self.is_user(username):
             raise AuthError("wrong username or password", "bad_credentials")
         return User(self.username)
+
+    def notice_changes(self) -> None:
+        """Publish a revocation if the password changed since the last look (here or in another
+        process): every token issued under the old one is dead, so are the sockets opened with them."""
+        self.passwords.forget()
+        current = self.passwords.fingerprint()
+        if current != self._fingerprint_seen:
+            self._fingerprint_seen = current
+            self.revocations.publish(Revocation(self.username, "the admin password was changed"))
+
+    async def watch(self, interval_s: float = WATCH_INTERVAL_S) -> None:
+        """Look for a password change every ``interval_s`` (a ``server set-password`` run elsewhere)."""
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                self.notice_changes()  # a stat (and a small read when it changed): on the loop, in order
+            except Exception:
+                log.exception("checking the admin password for a change failed")
+
+    def is_user(self, username: str) -> bool:
+        """``username`` is the admin's (compared in constant time)."""
+        return secrets.compare_digest(username.encode(), self.username.encode())
 
     def issue(self, user: User, now: float | None = None) -> str:
         issued = int(time.time() if now is None else now)

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,14 +21,20 @@ from app.core.accounts import AccountRegistry
 from app.core.credentials import CredentialStore
 from app.core.hub import EventHub
 from app.core.market_data import MarketData
+from app.core.money import DEFAULT_DIGITS
 from app.core.storage import StorageService
 from app.core.trading import TradingService
 from app.logs import LogBus
-from app.models import TerminalState
+from app.models import TerminalError, TerminalState
 from app.mt5.pool import TerminalPool
 from app.server.auth import TokenService
 from app.server.errors import unavailable
 from app.server.ratelimit import RateLimiter
+from app.server.schemas import Digits
+
+log = logging.getLogger(__name__)
+
+SYMBOLS_RETRY_S = 5.0
 
 
 class Services(Protocol):
@@ -62,6 +70,8 @@ class ServerContext:
     login_limiter: RateLimiter
     version: str = __version__
     _encoded: dict[str, tuple[object, bytes]] = field(default_factory=dict)
+    _symbol_digits: dict[str, int] = field(default_factory=dict)
+    _symbols_retry_at: float = 0.0
 
     @property
     def settings(self) -> Settings:
@@ -87,6 +97,26 @@ class ServerContext:
         data = encode()
         self._encoded[name] = (value, data)
         return data
+
+    async def know_symbols(self) -> None:
+        """Learn every symbol's digits once (answers round prices by them); a terminal that cannot say
+        yet leaves prices as they are until it can."""
+        if self._symbol_digits or time.monotonic() < self._symbols_retry_at:
+            return
+        try:
+            specs = await self.services.market_data.all_symbols()
+        except TerminalError as exc:
+            log.debug("symbol digits not known yet: %s", exc)
+            self._symbols_retry_at = time.monotonic() + SYMBOLS_RETRY_S
+            return
+        self._symbol_digits = {spec.name: spec.digits for spec in specs}
+
+    def digits(self, symbol: str) -> Digits:
+        """How an answer about ``symbol`` on the live account is rounded."""
+        spec = self.services.market_data.cached_spec(symbol)
+        price = spec.digits if spec is not None else self._symbol_digits.get(symbol)
+        account = self.services.account_state.account
+        return Digits(price, account.currency_digits if account is not None else DEFAULT_DIGITS)
 
     def live_state(self) -> TerminalState:
         return self.services.pool.live.state

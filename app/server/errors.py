@@ -1,7 +1,9 @@
 """One error shape for every failure: ``{"error": message, "details": {...}?, "code": "..."?}``.
 
-The app's exceptions map to statuses here, once, for REST and Socket.IO alike. Nothing else leaves
-the server: an unexpected exception is logged with its traceback and answered with a plain 500.
+The app's exceptions map to statuses here, once, for REST and Socket.IO alike. :data:`EXPECTED` lists
+the classes this table answers: they are answers, not crashes — no traceback, and the keep-alive
+connection stays. Nothing else leaves the server: an unexpected exception is logged once with its
+traceback and answered with a plain 500.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from app.core.accounts import DuplicateAccountError, InvalidAccountError, UnknownAccountError
+from app.core.accounts import AccountError, DuplicateAccountError, InvalidAccountError, UnknownAccountError
 from app.core.carousel.errors import CarouselError, NoTerminalError, VisitFailed
 from app.core.credentials import CredentialError
 from app.models import (
@@ -54,12 +56,50 @@ class ApiError(Exception):
         return body
 
 
+EXPECTED: tuple[type[Exception], ...] = (
+    ApiError,
+    AuthError,
+    TerminalError,
+    AccountError,
+    CredentialError,
+    CarouselError,
+)
+"""Every exception class :func:`to_api_error` has an answer for (their subclasses included)."""
+
+
+_ACCOUNT_FIELDS = {"terminal": "terminal_id"}  # the registry's field names -> the API's
+
+
 def not_found(what: str) -> ApiError:
     return ApiError(404, f"{what} not found", "not_found")
 
 
 def unavailable(message: str, code: str = "unavailable") -> ApiError:
     return ApiError(503, message, code)
+
+
+NEW_ATTEMPT = "new_attempt"  # nothing was sent: the same uuid again is processed anew
+SAME_ANSWER = "same_answer"  # refused for good: the same uuid again gets this answer, nothing is sent
+LOOKED_UP = "looked_up"  # the order may have left: the same uuid again only looks it up, never resends
+
+
+def resend_of(exc: TerminalError) -> str:
+    """What sending the same uuid again does after ``exc`` — by its class, the same way every time."""
+    if isinstance(exc, AmbiguousOutcomeError):
+        return LOOKED_UP
+    if isinstance(exc, OrderValidationError | RiskLimitError | TradingDisabledError):
+        return NEW_ATTEMPT  # refused before anything was recorded: judged again
+    if isinstance(exc, RejectedError):
+        return SAME_ANSWER
+    return NEW_ATTEMPT  # temporary, not ready, timeout: nothing reached the trade server
+
+
+def order_error(exc: TerminalError) -> ApiError:
+    """The answer to a failed order command: as any terminal error, plus ``details.resend`` — what
+    sending the same uuid again will do."""
+    error = _terminal_error(exc)
+    error.details = {**(error.details or {}), "resend": resend_of(exc)}
+    return error
 
 
 def _terminal_error(exc: TerminalError) -> ApiError:  # noqa: C901 - one flat table, most specific first
@@ -100,7 +140,8 @@ def to_api_error(exc: BaseException) -> ApiError:
     if isinstance(exc, TerminalError):
         return _terminal_error(exc)
     if isinstance(exc, InvalidAccountError):
-        return ApiError(422, str(exc), "invalid_account", {"field": exc.field})
+        field = _ACCOUNT_FIELDS.get(exc.field, exc.field)
+        return ApiError(422, str(exc), "invalid_account", {"field": field})
     if isinstance(exc, UnknownAccountError):
         return ApiError(404, str(exc), "not_found")
     if isinstance(exc, DuplicateAccountError):

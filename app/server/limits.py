@@ -58,28 +58,41 @@ class BodySizeLimit:
                 if declared > self.max_bytes:
                     await send_error(send, 413, self._too_large(), {"connection": "close"})
                     return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break  # the client went away
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await self._refuse_rest(receive, message, send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        replayed = False
+        body, over = await read_body(receive, self.max_bytes)
+        if over is not None:
+            await self._refuse_rest(receive, over, send)
+            return
+        await self.app(scope, replaying(body, receive), send)
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
 
-        await self.app(scope, replay, send)
+async def read_body(receive: Receive, max_bytes: int) -> tuple[bytes, Message | None]:
+    """The request's body as far as it came (the client may go away), and the message that took it
+    past ``max_bytes`` (None when it fits)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break  # the client went away
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > max_bytes:
+            return b"", message
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks), None
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands a body already read to the app, then whatever else comes."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -8,11 +8,14 @@ overrides — and nothing else), and how a body becomes an :class:`OrderRequest`
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from app.core.account_state import AccountState
 from app.core.trading import TradingService
-from app.models import OrderRequest, OrderResult, OrderType, Side, TradeAction
+from app.models import OrderRequest, OrderResult, OrderType, Side, TerminalError, TradeAction
 from app.server.auth import User
-from app.server.errors import ApiError, not_found
+from app.server.errors import ApiError, not_found, order_error
 from app.server.schemas import ModifyRequest, PlaceRequest, PlaceResponse, TradeResponse
 
 
@@ -64,16 +67,45 @@ def audit_note(body: PlaceRequest) -> str:
     return "; ".join(parts)
 
 
+VERDICTS = {
+    "filled": "sent and filled",
+    "pending": "sent and placed as a pending order",
+    "done": "sent and carried out",
+    "rejected": "sent and rejected",
+}
+
+
 def describe(result: OrderResult) -> str:
     what = f"{result.retcode_name or result.retcode}: order {result.order}"
     if result.deal:
         what += f", deal {result.deal} at {result.price:g}"
+    verdict = VERDICTS.get(str(result.extra.get("verdict", "")))
+    if verdict:
+        what += f"; its outcome was lost and found again: {verdict}"
     if result.duplicate:
         what += f" (uuid {result.client_id} was placed before: this is its first outcome, nothing was sent)"
+    elif result.extra.get("resent") == "not_sent":
+        what += f" (uuid {result.client_id} had not been sent before — the app stopped first — so it was now)"
     return what
 
 
+@contextmanager
+def resend_told() -> Iterator[None]:
+    """A failed order command answers what sending its uuid again would do (``details.resend``)."""
+    try:
+        yield
+    except TerminalError as exc:
+        raise order_error(exc) from None
+
+
 async def place(
+    trading: TradingService, body: PlaceRequest, user: User, min_confidence: float
+) -> PlaceResponse:
+    with resend_told():
+        return await _place(trading, body, user, min_confidence)
+
+
+async def _place(
     trading: TradingService, body: PlaceRequest, user: User, min_confidence: float
 ) -> PlaceResponse:
     check_confidence(body, min_confidence)
@@ -94,7 +126,8 @@ async def place(
 async def close(
     trading: TradingService, ticket: int, volume: float | None, user: User, note: str
 ) -> TradeResponse:
-    result = await trading.close_position(ticket, volume, actor=user.actor, note=note)
+    with resend_told():
+        result = await trading.close_position(ticket, volume, actor=user.actor, note=note)
     return TradeResponse(success=result.ok, ticket=ticket, message=describe(result))
 
 
@@ -102,6 +135,13 @@ async def modify(
     trading: TradingService, state: AccountState, body: ModifyRequest, user: User
 ) -> TradeResponse:
     """SL/TP of a position, or price/SL/TP of a pending order (found in the cached account state)."""
+    with resend_told():
+        return await _modify(trading, state, body, user)
+
+
+async def _modify(
+    trading: TradingService, state: AccountState, body: ModifyRequest, user: User
+) -> TradeResponse:
     ticket = body.order_id
     position = next((p for p in state.positions if p.ticket == ticket), None)
     if position is not None:

@@ -1,4 +1,5 @@
-"""A sliding-window limit per client (login attempts per address): bounded in memory, O(1) amortised."""
+"""A sliding-window limit per client (failed login attempts per address): bounded in memory, O(1)
+amortised."""
 
 from __future__ import annotations
 
@@ -44,6 +45,14 @@ class RateLimiter:
             return max(0.001, hits[0] + self.window_s - now)
         hits.append(now)
         return 0.0
+
+    def forgive(self, key: str) -> None:
+        """Take back ``key``'s latest hit (a login that succeeded: only failures count, so a dashboard
+        that reconnects often is never locked out). Counting up front and forgiving after means a burst
+        of concurrent guesses is bounded by the limit too."""
+        hits = self._hits.get(key)
+        if hits:
+            hits.pop()
 
     @staticmethod
     def retry_after_header(wait_s: float) -> str:

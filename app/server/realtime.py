@@ -1,8 +1,13 @@
 """Socket.IO: live channels over the hub, request events with acknowledgements.
 
-* **Auth at connect.** The token comes in the connection's ``auth`` (``{token}``); without a valid one
-  the connection is refused (the client sees ``connect_error``). A connection ends when its token
-  expires, with ``disconnected {reason, reconnect: true}``.
+* **Auth at connect, and for as long as the connection lasts.** The token comes in the connection's
+  ``auth`` (``{token}``); without a valid one the connection is refused (the client sees
+  ``connect_error`` with ``err.data = {error, code}``). A connection ends when its token expires, with
+  ``disconnected {reason, reconnect: true, code}``, and at once when its token is revoked (a new
+  password: :class:`~app.server.auth.Revocations`), with ``reconnect: false``; every event is checked
+  against the token too, so a revoked one is never answered.
+* **Hostile input** is handled by :mod:`app.server.sio_guard`: undecodable frames and reserved event
+  names get an ``error``, and cost at most one log line per client address and minute.
 * **Rooms and filters.** ``subscribe {channels, symbols?}`` puts the client in channel rooms; for
   ``quotes`` an optional symbol set filters what it gets. Subscribing replays the current state.
 * **Fan-out without head-of-line blocking.** One pump per delivery kind reads the hub, converts each
@@ -31,9 +36,11 @@ from socketio import packet as sio_packet
 
 from app.core.hub import Delivery, Event, Topic
 from app.models import AccountAction, AccountUpdate
-from app.server.auth import AuthError, User
+from app.server.auth import AuthError, Revocation, User
 from app.server.context import ServerContext
 from app.server.errors import ApiError, to_api_error
+from app.server.noise import LibraryNoiseFilter, NoiseLog
+from app.server.origins import origin_policy
 from app.server.schemas import (
     MAX_SYMBOL_LENGTH,
     AccountOut,
@@ -46,6 +53,7 @@ from app.server.schemas import (
     iso,
     quote_json,
 )
+from app.server.sio_guard import GuardedServer
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +94,7 @@ class Client:
 
     sid: str
     user: User
+    token: str
     expires_at: float
     eio_sid: str
     channels: set[str] = field(default_factory=set)
@@ -94,6 +103,7 @@ class Client:
     queue: deque[tuple[str, Any]] = field(default_factory=lambda: deque(maxlen=MAX_QUEUED_PER_CLIENT))
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     dropped: int = 0
+    ending: bool = False  # told it is disconnected: gets nothing more
     sender: asyncio.Task[None] | None = None
     expiry: asyncio.TimerHandle | None = None
 
@@ -138,12 +148,15 @@ class RealtimeGateway:
     def __init__(self, ctx: ServerContext) -> None:
         settings = ctx.settings.server
         self.ctx = ctx
-        self.sio = socketio.AsyncServer(
+        self.noise = NoiseLog()
+        self._noise_filter = LibraryNoiseFilter(self.noise)
+        self.sio = GuardedServer(
             async_mode="asgi",
-            cors_allowed_origins=list(settings.cors_origins) or None,  # None: same origin only
+            cors_allowed_origins=origin_policy(settings.cors_origins),  # same origin + the allow-list
             max_http_buffer_size=settings.max_body_bytes,
             logger=False,
             engineio_logger=False,
+            noise=self.noise,
         )
         self.clients: dict[str, Client] = {}
         self.rooms: dict[str, set[Client]] = {name: set() for name in CHANNELS}
@@ -151,6 +164,7 @@ class RealtimeGateway:
         self._subscriptions: tuple[Any, ...] = ()
         self._pending_ends: set[asyncio.Future[None]] = set()
         self._closing = False
+        self._unsubscribe_revocations: Any = None
         self._register()
 
     # ------------------------------------------------------------------ lifecycle
@@ -164,17 +178,25 @@ class RealtimeGateway:
             asyncio.create_task(self._pump(stream), name="socketio-stream-pump"),
         ]
         self._subscriptions = (state, stream)
+        self._unsubscribe_revocations = self.ctx.tokens.revocations.subscribe(self._on_revoked)
+        self._noise_filter.install()
 
     async def close(self, reason: str = "server shutting down") -> None:
         """Tell every client, disconnect them, stop the pumps and senders."""
         self._closing = True
+        if self._unsubscribe_revocations is not None:
+            self._unsubscribe_revocations()
         for client in list(self.clients.values()):
             try:
-                await self.sio.emit("disconnected", {"reason": reason, "reconnect": True}, to=client.sid)
+                body = {"reason": reason, "reconnect": True, "code": "server_stopping"}
+                await self.sio.emit("disconnected", body, to=client.sid)
                 await self.sio.disconnect(client.sid)
             except Exception as exc:  # noqa: BLE001 - a broken connection must not stop the shutdown
                 log.debug("disconnecting %s: %s", client.sid, exc)
             self._drop(client.sid)
+        for task in list(self._pending_ends):
+            await asyncio.gather(task, return_exceptions=True)
+        self._noise_filter.remove()
         for subscription in self._subscriptions:
             subscription.close()
         for task in self._pumps:
@@ -193,6 +215,7 @@ class RealtimeGateway:
             events: list[Event] = await subscription.get()
             if not events:
                 return  # closed
+            await self.ctx.know_symbols()  # once: prices go out rounded to their symbol's digits
             for event in events:
                 try:
                     self._dispatch(event)
@@ -221,9 +244,9 @@ class RealtimeGateway:
         if topic is Topic.QUOTES:
             return quote_json(value)
         if topic is Topic.POSITIONS:
-            return [PositionOut.of(p).model_dump(mode="json") for p in value]
+            return [PositionOut.of(p, self.ctx.digits(p.symbol)).model_dump(mode="json") for p in value]
         if topic is Topic.ORDERS:
-            return [OrderOut.of(o).model_dump(mode="json") for o in value]
+            return [OrderOut.of(o, self.ctx.digits(o.symbol)).model_dump(mode="json") for o in value]
         if topic is Topic.ACCOUNT:
             return AccountOut.of(value).model_dump(mode="json")
         if topic is Topic.ACCOUNTS:
@@ -299,21 +322,15 @@ class RealtimeGateway:
 
     async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         if self._closing:
-            raise socketio.exceptions.ConnectionRefusedError(
-                {"error": "server shutting down", "code": "unavailable"}
-            )
+            raise _refusal("server shutting down", "unavailable")
         token = auth.get("token") if isinstance(auth, dict) else None
         if not isinstance(token, str) or not token:
-            raise socketio.exceptions.ConnectionRefusedError(
-                {"error": "not authenticated: connect with auth {token}", "code": "unauthorized"}
-            )
+            raise _refusal("not authenticated: connect with auth {token}", "unauthorized")
         try:
             user = self.ctx.tokens.verify(token)
         except AuthError as exc:
-            raise socketio.exceptions.ConnectionRefusedError(
-                {"error": exc.message, "code": exc.code}
-            ) from None
-        client = Client(sid, user, user.expires_at, self.sio.manager.eio_sid_from_sid(sid, "/"))
+            raise _refusal(exc.message, exc.code) from None
+        client = Client(sid, user, token, user.expires_at, self.sio.manager.eio_sid_from_sid(sid, "/"))
         self.clients[sid] = client
         client.sender = asyncio.create_task(self._send_loop(client), name=f"socketio-send-{sid}")
         loop = asyncio.get_running_loop()
@@ -323,16 +340,45 @@ class RealtimeGateway:
         )
 
     def _expire(self, sid: str) -> None:
+        if sid in self.clients:
+            self._end_soon(sid, "token expired: log in again", "token_expired", reconnect=True)
+
+    def _on_revoked(self, revocation: Revocation) -> None:
+        """Close, at once, every connection whose token no longer passes (``reconnect: false``: the
+        same token will not work again)."""
+        for client in list(self.clients.values()):
+            if client.user.username != revocation.subject:
+                continue
+            problem = self._token_problem(client)
+            if problem is not None:
+                self._end_soon(client.sid, problem.message, problem.code, reconnect=False)
+
+    def _token_problem(self, client: Client) -> AuthError | None:
+        try:
+            self.ctx.tokens.verify(client.token)
+        except AuthError as exc:
+            return exc
+        return None
+
+    def _end_soon(self, sid: str, reason: str, code: str, *, reconnect: bool) -> None:
         client = self.clients.get(sid)
-        if client is None:
+        if client is None or client.ending:
             return
-        task = asyncio.ensure_future(self._end(sid, "token expired: log in again"))
+        client.ending = True
+        for room in self.rooms.values():
+            room.discard(client)  # nothing more goes out to it
+        task = asyncio.ensure_future(self._end(sid, reason, code, reconnect=reconnect))
         self._pending_ends.add(task)
         task.add_done_callback(self._pending_ends.discard)
 
-    async def _end(self, sid: str, reason: str) -> None:
-        await sio_emit(self.sio, "disconnected", {"reason": reason, "reconnect": True}, sid)
-        await self.sio.disconnect(sid)
+    async def _end(self, sid: str, reason: str, code: str, *, reconnect: bool) -> None:
+        body = {"reason": reason, "reconnect": reconnect, "code": code}
+        await sio_emit(self.sio, "disconnected", body, sid)
+        try:
+            await self.sio.disconnect(sid)
+        except Exception as exc:  # noqa: BLE001 - the client may be gone already
+            log.debug("disconnecting %s: %s", sid, exc)
+        self._drop(sid)
 
     async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
         self._release_long_poll(sid)
@@ -369,8 +415,12 @@ class RealtimeGateway:
 
         async def guarded(sid: str, data: Any = None) -> Any:
             client = self.clients.get(sid)
-            if client is None:
+            if client is None or client.ending:
                 return {"error": "not connected", "code": "unauthorized"}
+            problem = self._token_problem(client)
+            if problem is not None:  # revoked or expired a moment ago: never answered
+                self._end_soon(sid, problem.message, problem.code, reconnect=problem.code == "token_expired")
+                return {"error": problem.message, "code": problem.code}
             try:
                 return await handler(client, data)
             except Exception as exc:  # noqa: BLE001 - the connection survives anything a client sends
@@ -509,6 +559,12 @@ class RealtimeGateway:
         if info is None:
             raise ApiError(503, "the live account is not known yet", "not_ready")
         return AccountOut.of(info).model_dump(mode="json")
+
+
+def _refusal(message: str, code: str) -> socketio.exceptions.ConnectionRefusedError:
+    """A refused connection as socket.io-client reads it: ``err.message`` a readable line, ``err.data``
+    the uniform ``{error, code}``."""
+    return socketio.exceptions.ConnectionRefusedError(message, {"error": message, "code": code})
 
 
 def encode_event(event: str, data: Any) -> str:

@@ -1,16 +1,20 @@
 """The wire format: pydantic models with the exact snake_case shapes of SPEC §7 (web dashboards depend
-on them), and the conversions from the app's own types. Times are ISO 8601 in UTC (``...Z``)."""
+on them), and the conversions from the app's own types. Times are ISO 8601 in UTC (``...Z``); amounts
+are rounded to their currency's digits and prices to their symbol's (:class:`Digits`), so no float
+noise (``1585.1100000000001``) reaches a dashboard."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.audit import AuditEntry, VerifyReport
+from app.core.money import DEFAULT_DIGITS, currency_digits, rounded
 from app.logs import LogEntry
 from app.models import (
     AccountInfo,
@@ -29,6 +33,9 @@ from app.models import (
 from app.models.market import msc_to_datetime
 
 MAX_SYMBOL_LENGTH = 32
+SYMBOL_PATTERN = r"^[A-Za-z0-9._#&+-]+$"
+NO_CONTROL_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
+SERVER_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x1f\x7f-\x9f\s][^\x00-\x1f\x7f-\x9f]*$"
 MAX_NOTE_LENGTH = 500
 
 
@@ -38,6 +45,24 @@ def utc(moment: datetime) -> datetime:
 
 def iso(moment: datetime | None) -> str | None:
     return None if moment is None else utc(moment).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Digits:
+    """How an answer is rounded: prices to the symbol's digits (None: unknown, as they are), amounts to
+    the account currency's."""
+
+    price: int | None = None
+    money: int = DEFAULT_DIGITS
+
+    def p(self, value: float) -> float:
+        return value if self.price is None else rounded(value, self.price)
+
+    def m(self, value: float) -> float:
+        return rounded(value, self.money)
+
+
+AS_IS = Digits()
 
 
 def finite(value: float) -> float | None:
@@ -50,7 +75,12 @@ class _Out(BaseModel):
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    """Every request body: strict (a boolean, a numeric string or a float where an int is due is a 422
+    naming the field), no unknown fields, no NaN or infinity, and text exactly as sent — a password
+    with spaces at its edges is that password (``tests/server/test_strict_routes.py`` holds every
+    route's body model to this)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 # ----------------------------------------------------------------------------- errors and auth
@@ -115,18 +145,21 @@ class AccountOut(_Out):
 
     @classmethod
     def of(cls, a: AccountInfo) -> AccountOut:
+        def m(value: float) -> float:
+            return rounded(value, a.currency_digits)
+
         return cls(
             number=a.login,
             name=a.name,
             server=a.server,
             currency=a.currency,
             leverage=a.leverage,
-            balance=a.balance,
-            equity=a.equity,
-            margin=a.margin,
-            free_margin=a.margin_free,
-            margin_level=a.margin_level,
-            profit=a.profit,
+            balance=m(a.balance),
+            equity=m(a.equity),
+            margin=m(a.margin),
+            free_margin=m(a.margin_free),
+            margin_level=rounded(a.margin_level, 2),
+            profit=m(a.profit),
             trade_mode=a.trade_mode.value,
         )
 
@@ -147,19 +180,19 @@ class PositionOut(_Out):
     comment: str
 
     @classmethod
-    def of(cls, p: Position) -> PositionOut:
+    def of(cls, p: Position, d: Digits = AS_IS) -> PositionOut:
         return cls(
             ticket=p.ticket,
             symbol=p.symbol,
             type=p.side.value,
             volume=p.volume,
-            price_open=p.price_open,
-            price_current=p.price_current,
-            sl=p.sl,
-            tp=p.tp,
-            profit=p.profit,
-            swap=p.swap,
-            commission=p.commission,
+            price_open=d.p(p.price_open),
+            price_current=d.p(p.price_current),
+            sl=d.p(p.sl),
+            tp=d.p(p.tp),
+            profit=d.m(p.profit),
+            swap=d.m(p.swap),
+            commission=d.m(p.commission),
             time=utc(p.time),
             comment=p.comment,
         )
@@ -178,15 +211,15 @@ class OrderOut(_Out):
     comment: str
 
     @classmethod
-    def of(cls, o: Order) -> OrderOut:
+    def of(cls, o: Order, d: Digits = AS_IS) -> OrderOut:
         return cls(
             ticket=o.ticket,
             symbol=o.symbol,
             type=o.type.value,
             volume=o.volume_current,
-            price_open=o.price_open,
-            sl=o.sl,
-            tp=o.tp,
+            price_open=d.p(o.price_open),
+            sl=d.p(o.sl),
+            tp=d.p(o.tp),
             time_setup=utc(o.time_setup),
             state=o.state.value,
             comment=o.comment,
@@ -208,20 +241,20 @@ class DealOut(_Out):
     time: datetime
 
     @classmethod
-    def of(cls, d: Deal) -> DealOut:
+    def of(cls, deal: Deal, d: Digits = AS_IS) -> DealOut:
         return cls(
-            deal_id=d.ticket,
-            order_id=d.order,
-            position_id=d.position_id,
-            symbol=d.symbol,
-            type=d.type.value,
-            entry=d.entry.value,
-            volume=d.volume,
-            price=d.price,
-            profit=d.profit,
-            swap=d.swap,
-            commission=d.commission,
-            time=utc(d.time),
+            deal_id=deal.ticket,
+            order_id=deal.order,
+            position_id=deal.position_id,
+            symbol=deal.symbol,
+            type=deal.type.value,
+            entry=deal.entry.value,
+            volume=deal.volume,
+            price=d.p(deal.price),
+            profit=d.m(deal.profit),
+            swap=d.m(deal.swap),
+            commission=d.m(deal.commission),
+            time=utc(deal.time),
         )
 
 
@@ -237,9 +270,11 @@ class PlaceRequest(_In):
     same uuid again returns the first outcome and sends nothing.
     """
 
-    symbol: str = Field(min_length=1, max_length=MAX_SYMBOL_LENGTH)
+    symbol: str = Field(
+        min_length=1, max_length=MAX_SYMBOL_LENGTH, pattern=SYMBOL_PATTERN, examples=["EURUSD"]
+    )
     side: Literal["buy", "sell"]
-    volume: float = Field(gt=0, le=1_000_000)
+    volume: float = Field(gt=0, le=1_000_000, examples=[0.01])
     type: Literal["market", "limit", "stop"] = "market"
     price: float | None = Field(default=None, gt=0, le=1e12)
     sl: float | None = Field(default=None, ge=0, le=1e9)
@@ -331,8 +366,8 @@ def quote_json(q: Quote) -> dict[str, Any]:
     """The ``quotes`` event and ``/api/quotes`` item, built directly (it is the hot path)."""
     return {
         "symbol": q.symbol,
-        "bid": q.bid,
-        "ask": q.ask,
+        "bid": round(q.bid, q.digits),  # prices sit on the symbol's grid: round() is exact and fast here
+        "ask": round(q.ask, q.digits),
         "spread": q.spread_points,
         "timestamp": iso(msc_to_datetime(q.time_msc)),
     }
@@ -487,16 +522,49 @@ class AuditVerifyOut(_Out):
         )
 
 
+# ----------------------------------------------------------------------------- terminals
+
+
+class TerminalOut(_Out):
+    """A terminal of the pool: what an account's ``terminal_id`` may name, and how it is doing."""
+
+    id: str
+    live: bool
+    status: str
+    connected: bool
+    login: int | None
+    server: str
+    ping_ms: float | None
+    reason: str
+
+    @classmethod
+    def of(cls, state: TerminalState, live: bool) -> TerminalOut:
+        return cls(
+            id=state.terminal_id,
+            live=live,
+            status=state.status.value,
+            connected=state.connected,
+            login=state.login,
+            server=state.server,
+            ping_ms=None if state.ping_ms is None else round(state.ping_ms, 1),
+            reason=state.reason,
+        )
+
+
 # ----------------------------------------------------------------------------- managed accounts
 
 
 class NewAccountIn(_In):
-    login: int = Field(ge=1, le=2**63 - 1)
-    server: str = Field(min_length=1, max_length=128)
-    password: str = Field(min_length=1, max_length=256)
-    broker: str = Field(default="", max_length=64)
-    alias: str = Field(default="", max_length=64)
-    terminal_id: str | None = Field(default=None, max_length=64)
+    """A managed account: the registry's rules, stated in the schema (no control characters; a server
+    name with more than spaces; ``terminal_id`` one of the pool's, which the answer to a wrong one
+    lists)."""
+
+    login: int = Field(ge=1, le=2**63 - 1, examples=[5001006])
+    server: str = Field(min_length=1, max_length=128, pattern=SERVER_PATTERN, examples=["SimBroker-Demo"])
+    password: str = Field(min_length=1, max_length=256, pattern=NO_CONTROL_PATTERN, examples=["Demo-1006"])
+    broker: str = Field(default="", max_length=64, pattern=NO_CONTROL_PATTERN)
+    alias: str = Field(default="", max_length=64, pattern=NO_CONTROL_PATTERN)
+    terminal_id: str | None = Field(default=None, max_length=64, pattern=NO_CONTROL_PATTERN)
     enabled: bool = True
 
 
@@ -529,6 +597,11 @@ class ManagedAccountOut(_Out):
     @classmethod
     def of(cls, a: ManagedAccount, snapshot: AccountSnapshot | None, connected: bool) -> ManagedAccountOut:
         s = snapshot
+        digits = currency_digits(s.currency if s else None)
+
+        def m(value: float) -> float:
+            return rounded(value, digits)
+
         return cls(
             id=a.id,
             alias=a.alias,
@@ -538,17 +611,17 @@ class ManagedAccountOut(_Out):
             status=a.status.value,
             connected=connected,
             last_error=a.status_reason or None,
-            balance=s.balance if s else None,
-            equity=s.equity if s else None,
-            margin=s.margin if s else None,
-            free_margin=s.margin_free if s else None,
-            margin_level=s.margin_level if s else None,
+            balance=m(s.balance) if s else None,
+            equity=m(s.equity) if s else None,
+            margin=m(s.margin) if s else None,
+            free_margin=m(s.margin_free) if s else None,
+            margin_level=rounded(s.margin_level, 2) if s else None,
             open_trades=s.open_positions if s else None,
-            open_pl=s.open_pl if s else None,
-            day_pl=s.pnl.day if s else None,
-            week_pl=s.pnl.week if s else None,
-            month_pl=s.pnl.month if s else None,
-            total_pl=s.pnl.total if s else None,
+            open_pl=m(s.open_pl) if s else None,
+            day_pl=m(s.pnl.day) if s else None,
+            week_pl=m(s.pnl.week) if s else None,
+            month_pl=m(s.pnl.month) if s else None,
+            total_pl=m(s.pnl.total) if s else None,
             last_snapshot_at=utc(a.last_snapshot_at) if a.last_snapshot_at else None,
             created_at=utc(a.created_at),
         )
@@ -572,21 +645,26 @@ class SnapshotOut(_Out):
 
     @classmethod
     def of(cls, s: AccountSnapshot) -> SnapshotOut:
+        digits = currency_digits(s.currency)
+
+        def m(value: float) -> float:
+            return rounded(value, digits)
+
         return cls(
             taken_at=utc(s.taken_at),
             currency=s.currency,
-            balance=s.balance,
-            equity=s.equity,
-            margin=s.margin,
-            free_margin=s.margin_free,
-            margin_level=s.margin_level,
+            balance=m(s.balance),
+            equity=m(s.equity),
+            margin=m(s.margin),
+            free_margin=m(s.margin_free),
+            margin_level=rounded(s.margin_level, 2),
             open_trades=s.open_positions,
-            open_pl=s.open_pl,
+            open_pl=m(s.open_pl),
             pending_orders=s.pending_orders,
-            day_pl=s.pnl.day,
-            week_pl=s.pnl.week,
-            month_pl=s.pnl.month,
-            total_pl=s.pnl.total,
+            day_pl=m(s.pnl.day),
+            week_pl=m(s.pnl.week),
+            month_pl=m(s.pnl.month),
+            total_pl=m(s.pnl.total),
         )
 
 

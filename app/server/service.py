@@ -114,6 +114,7 @@ class ApiServer:
         self._task: asyncio.Task[None] | None = None
         self._gateway: RealtimeGateway | None = None
         self._ctx: ServerContext | None = None
+        self._watch: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
 
     # ------------------------------------------------------------------ state
@@ -189,7 +190,7 @@ class ApiServer:
 
         await aset_admin_password(self.services.settings.data_dir, password)
         if self._ctx is not None:
-            self._ctx.tokens.passwords.forget()
+            self._ctx.tokens.notice_changes()  # its sockets close now, not at the next look
         await self.services.audit.append(
             actor, Action.SETTING_CHANGE, payload=setting_change("server.admin_password", "***", "***")
         )
@@ -255,6 +256,7 @@ class ApiServer:
         server = _embedded_server_class()(config)
         gateway.start()
         self._server, self._gateway, self._ctx = server, gateway, ctx
+        self._watch = asyncio.create_task(ctx.tokens.watch(), name="api-token-watch")
         self._task = asyncio.create_task(self._serve(server, sock), name="api-server")
         try:
             await self._wait_started(server)
@@ -292,8 +294,11 @@ class ApiServer:
             await asyncio.sleep(0.01)
 
     async def _stop(self) -> None:
-        server, task, gateway = self._server, self._task, self._gateway
-        self._server = self._task = self._gateway = self._ctx = None
+        server, task, gateway, watch = self._server, self._task, self._gateway, self._watch
+        self._server = self._task = self._gateway = self._ctx = self._watch = None
+        if watch is not None:
+            watch.cancel()
+            await asyncio.gather(watch, return_exceptions=True)
         if gateway is not None:
             await gateway.close()
         if server is None or task is None:

@@ -70,9 +70,16 @@ def test_add_list_edit_remove(data_dir: Path, secret_service: KeyringBackend, se
     assert added.stderr == ""
     assert secret_service.get_password(SERVICE_NAME, key) == "Pa55 w0rd!"
 
+    unknown = accounts(
+        data_dir, "add", "--login", "5002", "--server", server, "--terminal", "T2", stdin="other\n",
+    )  # fmt: skip
+    assert unknown.returncode == 2  # the pool (the simulator's, here) has no terminal T2
+    assert one_error_line(unknown) == (
+        "mt5-console: error: there is no terminal 'T2' in the pool (the terminals are: sim-1)"
+    )
     second = accounts(
-        data_dir, "add", "--login", "5002", "--server", server, "--broker", "Big Broker", "--terminal", "T2",
-        "--disabled", stdin="other\n",
+        data_dir, "add", "--login", "5002", "--server", server, "--broker", "Big Broker", "--terminal",
+        "sim-1", "--disabled", stdin="other\n",
     )  # fmt: skip
     assert second.returncode == 0, second.stderr
 
@@ -92,7 +99,7 @@ def test_add_list_edit_remove(data_dir: Path, secret_service: KeyringBackend, se
         "REASON",
     ]
     assert first_row.split() == ["1", key, "main", "-", "yes", "pending", "never"]
-    assert second_row.split() == ["2", f"5002@{server}", "Big", "Broker", "T2", "no", "pending", "never"]
+    assert second_row.split() == ["2", f"5002@{server}", "Big", "Broker", "sim-1", "no", "pending", "never"]
 
     edited = accounts(data_dir, "edit", f"5002@{server}", "--enable", "--no-terminal", "--alias", "second")
     assert edited.returncode == 0, edited.stderr

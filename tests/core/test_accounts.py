@@ -346,3 +346,37 @@ async def test_a_coroutine_hook_is_awaited(h: Harness) -> None:
     await registry.edit(account.id, AccountEdit(alias="x"))
     await registry.remove(account.id)
     assert seen == [AccountAction.ADDED, AccountAction.EDITED, AccountAction.REMOVED]
+
+
+async def test_an_unknown_terminal_is_refused_at_add_and_edit(h: Harness) -> None:
+    registry = AccountRegistry(h.db, CredentialStore(h.backend), terminals=lambda: ["sim-1", "sim-2"])
+    with pytest.raises(InvalidAccountError, match=r"no terminal 'no-such-terminal'.*sim-1, sim-2") as caught:
+        await registry.add(NewAccount(5001, "Broker-Demo", terminal_id="no-such-terminal"), "pa55")
+    assert caught.value.field == "terminal"
+    assert await registry.list() == [] and h.password_of("5001@Broker-Demo") is None
+    account = await registry.add(NewAccount(5001, "Broker-Demo", terminal_id="sim-2"), "pa55")
+    with pytest.raises(InvalidAccountError, match="no terminal 'sim-9'"):
+        await registry.edit(account.id, AccountEdit(terminal_id="sim-9"))
+    assert (await registry.get(account.id)).terminal_id == "sim-2"
+    cleared = await registry.edit(account.id, AccountEdit(terminal_id=""))  # unassigning is always fine
+    assert cleared.terminal_id is None
+
+
+async def test_passwords_are_kept_byte_exact(h: Harness) -> None:
+    account = await h.registry.add(NewAccount(5001, "Broker-Demo"), "  spaced pass  ")
+    assert h.password_of(account.key) == "  spaced pass  "
+    await h.registry.edit(account.id, AccountEdit(), password=" other ")
+    assert h.password_of(account.key) == " other "
+
+
+async def test_a_new_or_changed_password_is_verified_and_pending_until_then(h: Harness) -> None:
+    asked: list[int] = []
+    h.registry.verifier = lambda account: asked.append(account.id)
+    account = await h.registry.add(NewAccount(5001, "Broker-Demo"), "first")
+    assert asked == [account.id] and account.status is AccountStatus.PENDING
+    await h.registry.set_status(account.id, AccountStatus.OK)
+    edited = await h.registry.edit(account.id, AccountEdit(alias="renamed"))
+    assert edited.status is AccountStatus.OK and asked == [account.id]  # no new password: nothing to check
+    renewed = await h.registry.edit(account.id, AccountEdit(), password="second")
+    assert renewed.status is AccountStatus.PENDING and "not verified" in renewed.status_reason
+    assert asked == [account.id, account.id]

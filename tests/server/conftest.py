@@ -4,7 +4,7 @@ API server on a free loopback port, shared by a test module; real clients talk t
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,7 +76,11 @@ async def start_runtime(tmp: Path, *, password: bool = True, **server: Any) -> R
         headless=True,
         credentials=CredentialStore(keyring),
     )
-    await runtime.start()
+    try:
+        await runtime.start()
+    except BaseException:
+        logging.getLogger("app").removeHandler(log_bus)
+        raise
     assert runtime.server.url is not None
     await wait_until(lambda: runtime.account_state.account is not None, within_s=60)
     return Running(runtime, runtime.server.url, data_dir, keyring, log_bus)
@@ -85,6 +89,40 @@ async def start_runtime(tmp: Path, *, password: bool = True, **server: Any) -> R
 async def stop_runtime(running: Running) -> None:
     logging.getLogger("app").removeHandler(running.log_bus)
     await running.runtime.stop()
+
+
+class Captured(logging.Handler):
+    """Every log record of the process while a test runs (the server runs in it)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def text(self) -> str:
+        return "\n".join(r.getMessage() + ("\nTraceback" if r.exc_info else "") for r in self.records)
+
+    def noise(self) -> list[logging.LogRecord]:
+        """Warnings, errors and tracebacks of the server side: the Socket.IO and Engine.IO layers,
+        uvicorn, asyncio (lost task errors) and the app's server package. (Not the INFO line a
+        connection makes.)"""
+        sources = ("engineio", "socketio", "uvicorn", "asyncio", "app.server")
+        return [
+            r
+            for r in self.records
+            if r.name.startswith(sources) and (r.levelno >= logging.WARNING or r.exc_info)
+        ]
+
+
+@pytest.fixture
+def server_log() -> Iterator[Captured]:
+    handler = Captured()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    yield handler
+    root.removeHandler(handler)
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")

@@ -4,6 +4,7 @@ accounts, audit — with the exact payload shapes of SPEC §7."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -145,10 +146,17 @@ async def test_the_whole_flow(running: Running) -> None:  # noqa: PLR0915 - one 
         account_id = added.json()["id"]
         assert running.keyring.entries[("mt5-console", "5001006@SimBroker-Demo")] == "Demo-1006"
         listed = (await http.get("/api/accounts")).json()
-        assert [a["id"] for a in listed] == [account_id] and listed[0]["status"] == "pending"
+        assert [a["id"] for a in listed] == [account_id] and listed[0]["status"] in ("pending", "ok")
         assert (await http.get(f"/api/accounts/{account_id}")).json()["alias"] == "six"
+        # The password is verified by a login at once (a visit): ok, with its first snapshot.
+        for _ in range(300):
+            verified = (await http.get(f"/api/accounts/{account_id}")).json()
+            if verified["status"] != "pending":
+                break
+            await asyncio.sleep(0.1)
+        assert verified["status"] == "ok" and verified["balance"] is not None, verified
         assert (await http.get(f"/api/accounts/{account_id}/deals", params={"days": 7})).json() == []
-        assert (await http.get(f"/api/accounts/{account_id}/snapshots")).json() == []
+        assert len((await http.get(f"/api/accounts/{account_id}/snapshots")).json()) == 1
         duplicate = await http.post(
             "/api/accounts", json={"login": 5001006, "server": "SimBroker-Demo", "password": "x"}
         )

@@ -212,7 +212,7 @@ async def test_server_stops_with_the_runtime_and_tells_socket_clients(tmp_path: 
             if not client.connected:
                 break
             await asyncio.sleep(0.05)
-        assert told == [{"reason": "server shutting down", "reconnect": True}]
+        assert told == [{"reason": "server shutting down", "reconnect": True, "code": "server_stopping"}]
         assert not client.connected
     finally:
         await runtime.audit.stop()

@@ -35,6 +35,7 @@ from app.core.carousel.errors import (
     TerminalUnavailable,
     VisitFailed,
 )
+from app.core.carousel.proof import ProvenPasswords
 from app.core.carousel.schedule import CycleQueue, RetryBook, order_accounts, staleness
 from app.core.carousel.shared import HomePasswords, SharedTerminal
 from app.core.carousel.visit import Visitor
@@ -119,6 +120,8 @@ class Carousel:
         self._retries = RetryBook(
             timedelta(seconds=settings.retry_initial_s), timedelta(seconds=settings.retry_max_s)
         )
+        self._proven = ProvenPasswords()
+        self._verifying: set[asyncio.Task[None]] = set()
         self._locks: dict[str, asyncio.Lock] = {}
         self._rotation: asyncio.Task[None] | None = None
         self._running = False  # the rotation is on (user "start")
@@ -161,6 +164,9 @@ class Carousel:
         self._closing = True
         started = time.monotonic()
         await self._stop_rotation()
+        for task in list(self._verifying):
+            task.cancel()  # a borrowed live terminal still gets home: its return is shielded
+        await asyncio.gather(*self._verifying, return_exceptions=True)
         left = max(0.5, STOP_BUDGET_S - (time.monotonic() - started))
         if not await self._shared.wait_returned(left):
             log.error("the carousel stopped before the live terminal was back on the live account")
@@ -242,6 +248,28 @@ class Carousel:
             self._retries.succeeded(account.id)
             return visit.snapshot
         raise CarouselError(f"no terminal could visit {account.key} now: {'; '.join(problems)}")
+
+    def verify(self, account: ManagedAccount) -> None:
+        """Check the account's (new) password by a login now, in the background: the registry calls
+        this when an account is added or its password changed, so a wrong one shows as failing at once
+        instead of at the next cycle — and is never shown as ok (the visit logs in even when the live
+        terminal is on that account already, since no login has proven this password yet)."""
+        self._proven.forget(account.id)
+        if self._closing:
+            return
+        task = asyncio.create_task(self._verify(account), name=f"carousel-verify-{account.id}")
+        self._verifying.add(task)
+        task.add_done_callback(self._verifying.discard)
+
+    async def _verify(self, account: ManagedAccount) -> None:
+        try:
+            await self.sync_now(account.id)
+        except (VisitFailed, UnknownAccountError):
+            pass  # recorded on the account (or it is gone)
+        except CarouselError as exc:  # no terminal now: the rotation verifies it on its next visit
+            log.info("carousel: could not verify %s now: %s", account.key, exc)
+        except Exception:
+            log.exception("carousel: verifying %s failed", account.key)
 
     async def run_cycle(self) -> CycleReport:
         """Run one cycle now and return what it did (the command line's ``accounts sync --all``).
@@ -487,16 +515,25 @@ class Carousel:
             self._publish()
             try:
                 visitor = self._visitor
-                if lane.shared and self._shared.is_home(account.login, account.server):
+                password = await visitor.password(account)
+                home = lane.shared and self._shared.is_home(account.login, account.server)
+                if home and self._proven.proves(account.id, password):
+                    # On the account already, with a password a login proved: no need to leave it.
                     collected = await visitor.collect(lane.terminal, account, None)
                 else:
-                    password = await visitor.password(account)
-                    if lane.shared:
-                        collected = await self._shared.visit(
-                            lambda terminal: visitor.collect(terminal, account, password)
-                        )
-                    else:
-                        collected = await visitor.collect(lane.terminal, account, password)
+                    try:
+                        if lane.shared:
+                            collected = await self._shared.visit(
+                                lambda terminal: visitor.collect(terminal, account, password)
+                            )
+                        else:
+                            collected = await visitor.collect(lane.terminal, account, password)
+                    except VisitFailed:
+                        self._proven.forget(account.id)
+                        if home:
+                            self._shared.forget_home(account.login, account.server)
+                        raise
+                    self._proven.remember(account.id, password)
                 return await visitor.store(account, collected)
             finally:
                 self._current.pop(lane.terminal_id, None)

@@ -102,6 +102,10 @@ class SharedTerminal:
         self._homes[(login, server)] = password
         return Home(login, server, password)
 
+    def forget_home(self, login: int, server: str) -> None:
+        """Read the live account's password again next time (its registry entry was just refused)."""
+        self._homes.pop((login, server), None)
+
     async def _home_password(self, login: int, server: str) -> Secret | None:
         try:
             managed = await self._registry.find(login, server)

@@ -1,24 +1,52 @@
 """The ``accounts`` table: the registry of managed accounts (never a password: see credentials)."""
 
-# SQL text here is assembled from this module's own constants only; values always travel as
-# parameters, so the S608 (SQL injection) heuristic does not apply.
-# ruff: noqa: S608
-
 from __future__ import annotations
 
-import sqlite3
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.dml import ReturningUpdate
+
 from app.core.storage.errors import ConflictError
+from app.core.storage.schema import accounts
+from app.core.storage.sql import is_unique_violation
 from app.core.times import from_ms, to_ms
 from app.models import AccountEdit, AccountStatus, ManagedAccount, NewAccount
 
 _COLUMNS = (
-    "id, login, server, broker, alias, terminal_id, enabled, status, status_reason, "
-    "last_snapshot_ms, last_deal_sync_ms, created_ms, updated_ms"
+    accounts.c.id,
+    accounts.c.login,
+    accounts.c.server,
+    accounts.c.broker,
+    accounts.c.alias,
+    accounts.c.terminal_id,
+    accounts.c.enabled,
+    accounts.c.status,
+    accounts.c.status_reason,
+    accounts.c.last_snapshot_ms,
+    accounts.c.last_deal_sync_ms,
+    accounts.c.created_ms,
+    accounts.c.updated_ms,
 )
+_SELECT = select(*_COLUMNS)
+# Statements made once (making one costs more than running it): values go as parameters.
+_GET = _SELECT.where(accounts.c.id == bindparam("b_id"))
+_FIND = _SELECT.where(accounts.c.login == bindparam("b_login"), accounts.c.server == bindparam("b_server"))
+
+
+@functools.cache
+def _update(columns: tuple[str, ...]) -> ReturningUpdate[Any]:
+    """``UPDATE accounts SET <columns>, updated_ms WHERE id = :b_id RETURNING ...``."""
+    return (
+        update(accounts)
+        .where(accounts.c.id == bindparam("b_id"))
+        .values({name: bindparam(f"b_{name}") for name in (*columns, "updated_ms")})
+        .returning(*_COLUMNS)
+    )
 
 
 def _optional_time(ms: int | None) -> datetime | None:
@@ -47,49 +75,50 @@ def account_from_row(row: Sequence[Any]) -> ManagedAccount:
 class AccountRows:
     """Queries on ``accounts``. Used inside a :class:`~app.core.storage.Tx` on the database thread."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     def insert(self, new: NewAccount, now: datetime) -> ManagedAccount:
         """Add a row (status pending); :class:`ConflictError` if ``login@server`` is registered."""
         stamp = to_ms(now)
+        statement = (
+            insert(accounts)
+            .values(
+                login=new.login,
+                server=new.server,
+                broker=new.broker,
+                alias=new.alias,
+                terminal_id=new.terminal_id,
+                enabled=int(new.enabled),
+                status=AccountStatus.PENDING.value,
+                created_ms=stamp,
+                updated_ms=stamp,
+            )
+            .returning(*_COLUMNS)
+        )
         try:
-            row = self._conn.execute(
-                "INSERT INTO accounts (login, server, broker, alias, terminal_id, enabled, status, "
-                "created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?) "
-                f"RETURNING {_COLUMNS}",
-                (
-                    new.login,
-                    new.server,
-                    new.broker,
-                    new.alias,
-                    new.terminal_id,
-                    int(new.enabled),
-                    stamp,
-                    stamp,
-                ),
-            ).fetchone()
-        except sqlite3.IntegrityError as exc:
-            if "UNIQUE" in str(exc):
+            with self._conn.begin_nested():  # PostgreSQL: the failed insert must not end the transaction
+                row = self._conn.execute(statement).one()
+        except IntegrityError as exc:
+            if is_unique_violation(exc):
                 raise ConflictError(f"account {new.key} is already registered") from None
             raise
         return account_from_row(row)
 
     def get(self, account_id: int) -> ManagedAccount | None:
-        row = self._conn.execute(f"SELECT {_COLUMNS} FROM accounts WHERE id = ?", (account_id,)).fetchone()
+        row = self._conn.execute(_GET, {"b_id": account_id}).first()
         return None if row is None else account_from_row(row)
 
     def find(self, login: int, server: str) -> ManagedAccount | None:
         """The account ``login@server`` (the server name compares without regard to case)."""
-        row = self._conn.execute(
-            f"SELECT {_COLUMNS} FROM accounts WHERE login = ? AND server = ?", (login, server)
-        ).fetchone()
+        row = self._conn.execute(_FIND, {"b_login": login, "b_server": server}).first()
         return None if row is None else account_from_row(row)
 
     def list(self, *, enabled_only: bool = False) -> list[ManagedAccount]:
-        where = "WHERE enabled = 1 " if enabled_only else ""
-        rows = self._conn.execute(f"SELECT {_COLUMNS} FROM accounts {where}ORDER BY id").fetchall()
-        return [account_from_row(row) for row in rows]
+        query = _SELECT.order_by(accounts.c.id)
+        if enabled_only:
+            query = query.where(accounts.c.enabled == 1)
+        return [account_from_row(row) for row in self._conn.execute(query)]
 
     def update(self, account_id: int, edit: AccountEdit, now: datetime) -> ManagedAccount | None:
         """Apply ``edit`` (see :class:`AccountEdit` for keep/clear); None if there is no such row."""
@@ -124,13 +153,11 @@ class AccountRows:
 
     def delete(self, account_id: int) -> bool:
         """Delete the row and, through the foreign keys, its snapshots and deals."""
-        return self._conn.execute("DELETE FROM accounts WHERE id = ?", (account_id,)).rowcount == 1
+        return self._conn.execute(delete(accounts).where(accounts.c.id == account_id)).rowcount == 1
 
     def _set(self, account_id: int, changes: dict[str, object], now: datetime) -> ManagedAccount | None:
-        # Column names come from this module only, never from the caller.
-        assignments = ", ".join(f"{column} = ?" for column in [*changes, "updated_ms"])
+        params = {f"b_{name}": value for name, value in changes.items()}
         row = self._conn.execute(
-            f"UPDATE accounts SET {assignments} WHERE id = ? RETURNING {_COLUMNS}",
-            (*changes.values(), to_ms(now), account_id),
-        ).fetchone()
+            _update(tuple(changes)), {**params, "b_updated_ms": to_ms(now), "b_id": account_id}
+        ).first()
         return None if row is None else account_from_row(row)

@@ -1,9 +1,10 @@
-"""The SQLite database: one connection, owned by one thread, that runs every statement.
+"""The database: one connection, owned by one thread, that runs every statement.
 
-SQLite connections are not to be shared between threads, and a statement (a commit's fsync, a big
-query, a lock held by another process) can take long enough to stutter a window. So the app never
-touches the connection itself: it hands a function to the database thread, which runs it inside one
-transaction and hands back the result.
+The database is an SQLite file (the default) or a PostgreSQL server (``storage.url``); see
+:mod:`app.core.storage.backends`. A connection is not to be shared between threads, and a statement
+(a commit's fsync, a big query, a lock held by another process, a round trip to a server) can take
+long enough to stutter a window. So the app never touches the connection itself: it hands a function
+to the database thread, which runs it inside one transaction and hands back the result.
 
 * ``await db.run(fn)`` from the event loop (GUI, server, carousel): the loop never waits.
 * ``db.call(fn)`` from plain synchronous code (the command line, tests); refused on an event-loop
@@ -13,9 +14,8 @@ transaction and hands back the result.
 time in submission order. Everything ``fn`` does commits together, or rolls back if it raises; the
 exception reaches the caller. Cancelling an awaiting caller skips the job if it has not started yet.
 
-The file is opened in WAL mode (readers never wait for the writer; the CLI and the app can use it at
-once), with foreign keys on, ``synchronous=FULL`` (a committed visit survives a power cut) and a busy
-timeout for the moments another process holds the write lock. Opening migrates the schema.
+Opening migrates the schema (:mod:`app.core.storage.migrate`). A job that loses its PostgreSQL
+connection fails with :class:`~app.core.storage.errors.StorageError`; the next job connects again.
 """
 
 from __future__ import annotations
@@ -24,27 +24,34 @@ import asyncio
 import concurrent.futures
 import logging
 import queue
-import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
+
+from app.config import StorageSettings
+from app.core.storage.backends import BUSY_TIMEOUT_S, Backend, backend_for
 from app.core.storage.errors import DatabaseClosedError, StorageError
-from app.core.storage.migrations import backup_path, check_not_newer, migrate
+from app.core.storage.migrate import SchemaState, backup_path, check_not_newer, migrate
 from app.core.storage.tx import Tx
 
 log = logging.getLogger(__name__)
 
 DB_FILE_NAME = "mt5-console.db"
-MIN_SQLITE = (3, 37, 0)  # STRICT tables
-BUSY_TIMEOUT_S = 10.0
 
 
 def database_path(data_dir: Path) -> Path:
-    """Where the app's database lives in ``data_dir``."""
+    """Where the app's SQLite database lives in ``data_dir``."""
     return data_dir / DB_FILE_NAME
+
+
+def database_target(data_dir: Path, settings: StorageSettings) -> Path | str:
+    """The database the settings name: ``storage.url`` if set, else the SQLite file in ``data_dir``."""
+    return settings.url or database_path(data_dir)
 
 
 @dataclass(slots=True)
@@ -55,20 +62,30 @@ class _Job:
 
 
 class Database:
-    """The app's SQLite database, served by its own thread. Nothing happens until :meth:`open` or
-    :meth:`start`; :meth:`close` / :meth:`stop` finish the queued jobs, then close the file."""
+    """The app's database, served by its own thread. ``target`` is an SQLite file's path (or
+    ``":memory:"``) or a database URL (``postgresql://user@host/dbname``, ``sqlite:///path``). Nothing
+    happens until :meth:`open` or :meth:`start`; :meth:`close` / :meth:`stop` finish the queued jobs,
+    then close the connection."""
 
     name = "storage"
 
-    def __init__(self, path: Path | str, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
-        self.path = Path(path) if str(path) != ":memory:" else None
-        self._target = str(path)
-        self._busy_timeout_s = busy_timeout_s
+    def __init__(self, target: Path | str, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
+        self.backend: Backend = backend_for(target, busy_timeout_s=busy_timeout_s)
+        self.path = self.backend.path  # the SQLite file; None for PostgreSQL or in memory
+        self._target = self.backend.describe()
         # Each opening gets its own thread and queue; the connection lives on that thread's stack.
         self._thread: threading.Thread | None = None
         self._jobs: queue.SimpleQueue[_Job | None] | None = None
         self._lifecycle = threading.Lock()
-        self.previous_version: int | None = None  # the schema version found on opening
+        self.previous_schema: SchemaState | None = None  # the schema found on opening
+
+    def __repr__(self) -> str:
+        return f"Database({self._target!r})"
+
+    @property
+    def target(self) -> str:
+        """Where the database is (a path, or a URL without its password): for messages."""
+        return self._target
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -157,7 +174,7 @@ class Database:
     # ------------------------------------------------------------------ the database thread
 
     def _serve(self, jobs: queue.SimpleQueue[_Job | None]) -> None:
-        conn: sqlite3.Connection | None = None
+        conn: Connection | None = None
         try:
             while (job := jobs.get()) is not None:
                 if not job.future.set_running_or_notify_cancel():
@@ -178,42 +195,50 @@ class Database:
             if conn is not None:
                 self._disconnect(conn)
 
-    def _transact(self, conn: sqlite3.Connection | None, fn: Callable[[Tx], Any], readonly: bool) -> Any:
+    def _transact(self, conn: Connection | None, fn: Callable[[Tx], Any], readonly: bool) -> Any:
         if conn is None:
             raise DatabaseClosedError(f"the database {self._target} could not be opened")
-        conn.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
         try:
+            self.backend.begin(conn, readonly=readonly)
             result = fn(Tx(conn))
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            conn.commit()
+        except BaseException as exc:
+            self._rollback(conn)
+            if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+                raise StorageError(f"lost the connection to the database {self._target}: {exc.orig}") from exc
             raise
-        conn.execute("COMMIT")
         return result
 
-    def _connect(self) -> sqlite3.Connection:
-        if sqlite3.sqlite_version_info < MIN_SQLITE:
-            needed = ".".join(map(str, MIN_SQLITE))
-            raise StorageError(f"SQLite {sqlite3.sqlite_version} is too old; {needed} or newer is needed")
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self._target, timeout=self._busy_timeout_s, isolation_level=None)
+    def _rollback(self, conn: Connection) -> None:
         try:
-            check_not_newer(conn)  # before anything, even the journal mode, changes in the file
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if self.path is not None and str(mode).lower() != "wal":
-                raise StorageError(f"cannot use WAL mode on {self._target} (journal mode stays {mode})")
-            conn.execute("PRAGMA synchronous = FULL")
-            conn.execute("PRAGMA foreign_keys = OFF")  # migrations may rebuild referenced tables
+            conn.rollback()
+        except DBAPIError:  # the connection is gone: it is made again for the next job
+            log.debug("rollback failed", exc_info=True)
+
+    def _connect(self) -> Connection:
+        engine = self.backend.create_engine()
+        try:
+            conn = engine.connect()
+        except DBAPIError as exc:
+            engine.dispose()
+            raise StorageError(f"cannot connect to the database {self._target}: {exc.orig}") from None
+        try:
+            check_not_newer(conn)  # reads only: before prepare() changes the file (its journal mode)
+            conn.rollback()
+            self.backend.prepare(conn)
             path = self.path
-            self.previous_version = migrate(
-                conn, backup_to=None if path is None else lambda version: backup_path(path, version)
+            found = migrate(
+                conn,
+                self.backend,
+                backup_to=None if path is None else lambda state: backup_path(path, state),
             )
-            conn.execute("PRAGMA foreign_keys = ON")
+            self.backend.after_open(conn)
         except BaseException:
             conn.close()
+            engine.dispose()
             raise
-        log.debug("database %s open (schema was version %s)", self._target, self.previous_version)
+        self.previous_schema = found
+        log.debug("database %s open (schema was %s)", self._target, found.label())
         return conn
 
     def _abandon(self, jobs: queue.SimpleQueue[_Job | None]) -> None:
@@ -222,9 +247,8 @@ class Database:
                 self._thread = self._jobs = None
         jobs.put(None)
 
-    def _disconnect(self, conn: sqlite3.Connection) -> None:
-        try:
-            conn.execute("PRAGMA optimize")
-        except sqlite3.Error:
-            log.debug("PRAGMA optimize failed", exc_info=True)
+    def _disconnect(self, conn: Connection) -> None:
+        self.backend.before_close(conn)
+        engine = conn.engine
         conn.close()
+        engine.dispose()

@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 
 from app.config import StorageSettings
-from app.core.storage.database import Database, database_path
+from app.core.storage.database import Database, database_target
 from app.core.storage.snapshots import PruneResult, RetentionPolicy
 from app.core.times import utc_now
 
@@ -16,7 +16,8 @@ log = logging.getLogger(__name__)
 
 
 class StorageService:
-    """Owns the app's :class:`Database` for one run (``Runtime.add(StorageService(...))``).
+    """Owns the app's :class:`Database` for one run (``Runtime.add(StorageService(...))``): the SQLite
+    file in ``data_dir``, or the PostgreSQL database of ``settings.url``.
 
     Every ``maintenance_interval_s`` it applies the snapshot retention policy, so a long-running app
     keeps a bounded history.
@@ -25,7 +26,7 @@ class StorageService:
     name = "storage"
 
     def __init__(self, data_dir: Path, settings: StorageSettings) -> None:
-        self.db = Database(database_path(data_dir))
+        self.db = Database(database_target(data_dir, settings))
         self.policy = RetentionPolicy.from_settings(settings)
         self._interval_s = settings.maintenance_interval_s
         self._maintenance: asyncio.Task[None] | None = None

@@ -5,51 +5,80 @@ thinned to one per account per interval, the oldest are deleted — but an accou
 never deleted, however old, since it is what the Accounts and Exposure views show.
 """
 
-# SQL text here is assembled from this module's own constants only; values always travel as
-# parameters, so the S608 (SQL injection) heuristic does not apply.
-# ruff: noqa: S608
-
 from __future__ import annotations
 
-import json
-import sqlite3
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Connection, ScalarSelect, delete, func, select, tuple_
+from sqlalchemy.sql.dml import ReturningInsert
+
 from app.config import StorageSettings
+from app.core.storage.schema import accounts, snapshots
+from app.core.storage.sql import upsert
 from app.core.times import from_ms, to_ms
 from app.models import AccountSnapshot, PeriodPnL, Side, SnapshotPosition, account_key
 
-_COLUMNS = (
-    "s.taken_ms, s.balance, s.equity, s.margin, s.margin_free, s.margin_level, s.currency, "
-    "s.open_positions, s.open_pl, s.pending_orders, s.day_pl, s.week_pl, s.month_pl, s.total_pl, "
-    "s.positions, a.login, a.server"
+_VALUES = (
+    "taken_ms",
+    "balance",
+    "equity",
+    "margin",
+    "margin_free",
+    "margin_level",
+    "currency",
+    "open_positions",
+    "open_pl",
+    "pending_orders",
+    "day_pl",
+    "week_pl",
+    "month_pl",
+    "total_pl",
+    "positions",
 )
-_FROM = "FROM snapshots s JOIN accounts a ON a.id = s.account_id"
-_LATEST_ID = "(SELECT id FROM snapshots WHERE account_id = {account} ORDER BY taken_ms DESC, id DESC LIMIT 1)"
+_COLUMNS = (*(snapshots.c[name] for name in _VALUES), accounts.c.login, accounts.c.server)
+_JOINED = snapshots.join(accounts, accounts.c.id == snapshots.c.account_id)
 
 
-def positions_to_json(positions: Sequence[SnapshotPosition]) -> str:
-    return json.dumps(
-        [
-            {
-                "symbol": p.symbol,
-                "side": p.side.value,
-                "volume": p.volume,
-                "price_open": p.price_open,
-                "profit": p.profit,
-                "swap": p.swap,
-                "ticket": p.ticket,
-            }
-            for p in positions
-        ],
-        separators=(",", ":"),
+_NEWEST = snapshots.alias("newest")
+
+
+@functools.cache
+def _add_statement(dialect_name: str) -> ReturningInsert[Any]:
+    return upsert(dialect_name, snapshots, ("account_id", "taken_ms"), _VALUES[1:]).returning(snapshots.c.id)
+
+
+def _latest_id(account_id: Any) -> ScalarSelect[Any]:
+    """The id of the account's newest snapshot (``account_id``: a value or a correlated column)."""
+    return (
+        select(_NEWEST.c.id)
+        .where(_NEWEST.c.account_id == account_id)
+        .order_by(_NEWEST.c.taken_ms.desc(), _NEWEST.c.id.desc())
+        .limit(1)
+        .correlate_except(_NEWEST)
+        .scalar_subquery()
     )
 
 
-def positions_from_json(text: str) -> tuple[SnapshotPosition, ...]:
+def positions_to_json(positions: Sequence[SnapshotPosition]) -> list[dict[str, Any]]:
+    return [
+        {
+            "symbol": p.symbol,
+            "side": p.side.value,
+            "volume": p.volume,
+            "price_open": p.price_open,
+            "profit": p.profit,
+            "swap": p.swap,
+            "ticket": p.ticket,
+        }
+        for p in positions
+    ]
+
+
+def positions_from_json(items: Sequence[dict[str, Any]]) -> tuple[SnapshotPosition, ...]:
     return tuple(
         SnapshotPosition(
             symbol=str(item["symbol"]),
@@ -60,7 +89,7 @@ def positions_from_json(text: str) -> tuple[SnapshotPosition, ...]:
             swap=float(item.get("swap", 0.0)),
             ticket=int(item.get("ticket", 0)),
         )
-        for item in json.loads(text)
+        for item in items
     )
 
 
@@ -113,50 +142,49 @@ class PruneResult:
 class SnapshotRows:
     """Queries on ``snapshots``. Used inside a :class:`~app.core.storage.Tx` on the database thread."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     def add(self, account_id: int, snapshot: AccountSnapshot) -> int:
-        """Store ``snapshot`` for the account; return its row id."""
+        """Store ``snapshot`` for the account and return its row id. A snapshot of the same account and
+        moment (a visit stored again) replaces the one stored before."""
         pnl = snapshot.pnl
-        cursor = self._conn.execute(
-            "INSERT INTO snapshots (account_id, taken_ms, balance, equity, margin, margin_free, "
-            "margin_level, currency, open_positions, open_pl, pending_orders, day_pl, week_pl, month_pl, "
-            "total_pl, positions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                account_id,
-                to_ms(snapshot.taken_at),
-                snapshot.balance,
-                snapshot.equity,
-                snapshot.margin,
-                snapshot.margin_free,
-                snapshot.margin_level,
-                snapshot.currency,
-                snapshot.open_positions,
-                snapshot.open_pl,
-                snapshot.pending_orders,
-                pnl.day,
-                pnl.week,
-                pnl.month,
-                pnl.total,
-                positions_to_json(snapshot.positions),
-            ),
-        )
-        return int(cursor.lastrowid or 0)
+        values = {
+            "account_id": account_id,
+            "taken_ms": to_ms(snapshot.taken_at),
+            "balance": snapshot.balance,
+            "equity": snapshot.equity,
+            "margin": snapshot.margin,
+            "margin_free": snapshot.margin_free,
+            "margin_level": snapshot.margin_level,
+            "currency": snapshot.currency,
+            "open_positions": snapshot.open_positions,
+            "open_pl": snapshot.open_pl,
+            "pending_orders": snapshot.pending_orders,
+            "day_pl": pnl.day,
+            "week_pl": pnl.week,
+            "month_pl": pnl.month,
+            "total_pl": pnl.total,
+            "positions": positions_to_json(snapshot.positions),
+        }
+        return int(self._conn.execute(_add_statement(self._conn.dialect.name), values).scalar_one())
 
     def latest(self, account_id: int) -> AccountSnapshot | None:
         row = self._conn.execute(
-            f"SELECT {_COLUMNS} {_FROM} WHERE s.id = {_LATEST_ID.format(account='?')}", (account_id,)
-        ).fetchone()
+            select(*_COLUMNS).select_from(_JOINED).where(snapshots.c.id == _latest_id(account_id))
+        ).first()
         return None if row is None else snapshot_from_row(row)
 
     def latest_all(self, *, enabled_only: bool = False) -> dict[int, AccountSnapshot]:
         """The latest snapshot of every account that has one, by account id (for the Exposure view)."""
-        where = " AND a.enabled = 1" if enabled_only else ""
-        rows = self._conn.execute(
-            f"SELECT a.id, {_COLUMNS} {_FROM} WHERE s.id = {_LATEST_ID.format(account='a.id')}{where}"
-        ).fetchall()
-        return {int(row[0]): snapshot_from_row(row[1:]) for row in rows}
+        query = (
+            select(accounts.c.id, *_COLUMNS)
+            .select_from(_JOINED)
+            .where(snapshots.c.id == _latest_id(accounts.c.id))
+        )
+        if enabled_only:
+            query = query.where(accounts.c.enabled == 1)
+        return {int(row[0]): snapshot_from_row(row[1:]) for row in self._conn.execute(query)}
 
     def history(
         self,
@@ -166,43 +194,47 @@ class SnapshotRows:
         limit: int | None = None,
     ) -> list[AccountSnapshot]:
         """The account's snapshots in time order (the newest ``limit`` of them, if given)."""
-        clauses, params = ["s.account_id = ?"], [account_id]
+        query = select(*_COLUMNS).select_from(_JOINED).where(snapshots.c.account_id == account_id)
         if since is not None:
-            clauses.append("s.taken_ms >= ?")
-            params.append(to_ms(since))
+            query = query.where(snapshots.c.taken_ms >= to_ms(since))
         if until is not None:
-            clauses.append("s.taken_ms <= ?")
-            params.append(to_ms(until))
-        query = f"SELECT {_COLUMNS} {_FROM} WHERE {' AND '.join(clauses)} ORDER BY s.taken_ms DESC, s.id DESC"
+            query = query.where(snapshots.c.taken_ms <= to_ms(until))
+        query = query.order_by(snapshots.c.taken_ms.desc(), snapshots.c.id.desc())
         if limit is not None:
-            query += " LIMIT ?"
-            params.append(limit)
-        rows = self._conn.execute(query, params).fetchall()
+            query = query.limit(limit)
+        rows = self._conn.execute(query).all()
         return [snapshot_from_row(row) for row in reversed(rows)]
 
     def count(self, account_id: int | None = None) -> int:
-        if account_id is None:
-            return int(self._conn.execute("SELECT count(*) FROM snapshots").fetchone()[0])
-        query = "SELECT count(*) FROM snapshots WHERE account_id = ?"
-        return int(self._conn.execute(query, (account_id,)).fetchone()[0])
+        query = select(func.count()).select_from(snapshots)
+        if account_id is not None:
+            query = query.where(snapshots.c.account_id == account_id)
+        return int(self._conn.execute(query).scalar_one())
 
     def prune(self, now: datetime, policy: RetentionPolicy) -> PruneResult:
         """Apply ``policy`` as of ``now``. Idempotent: pruning twice at once removes nothing more."""
-        latest = f"SELECT {_LATEST_ID.format(account='a.id')} FROM accounts a"
+        latest = select(_latest_id(accounts.c.id)).select_from(accounts)
         expired = 0
         if policy.keep_for is not None:
             expired = self._conn.execute(
-                f"DELETE FROM snapshots WHERE taken_ms < ? AND id NOT IN ({latest})",
-                (to_ms(now - policy.keep_for),),
+                delete(snapshots).where(
+                    snapshots.c.taken_ms < to_ms(now - policy.keep_for), snapshots.c.id.not_in(latest)
+                )
             ).rowcount
+        cutoff = to_ms(now - policy.keep_all)
         bucket_ms = max(1, policy.thin_every // timedelta(milliseconds=1))
-        # In each (account, bucket) of the thinned range keep the last snapshot: SQLite takes the bare
-        # column ``id`` from the row holding MAX(taken_ms).
+        # In each (account, bucket) of the thinned range keep the last snapshot (one per moment:
+        # account and time are unique).
+        kept = (
+            select(snapshots.c.account_id, func.max(snapshots.c.taken_ms))
+            .where(snapshots.c.taken_ms < cutoff)
+            .group_by(snapshots.c.account_id, snapshots.c.taken_ms // bucket_ms)
+        )
         thinned = self._conn.execute(
-            "DELETE FROM snapshots WHERE taken_ms < :cutoff AND id NOT IN ("
-            "  SELECT id FROM (SELECT id, MAX(taken_ms) FROM snapshots WHERE taken_ms < :cutoff"
-            "                  GROUP BY account_id, taken_ms / :bucket))"
-            f" AND id NOT IN ({latest})",
-            {"cutoff": to_ms(now - policy.keep_all), "bucket": bucket_ms},
+            delete(snapshots).where(
+                snapshots.c.taken_ms < cutoff,
+                tuple_(snapshots.c.account_id, snapshots.c.taken_ms).not_in(kept),
+                snapshots.c.id.not_in(latest),
+            )
         ).rowcount
         return PruneResult(thinned=thinned, expired=expired)

@@ -7,10 +7,11 @@ together or not at all.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+
+from sqlalchemy import Connection
 
 from app.core.pnl import PnLCalendar, period_pnl
 from app.core.storage.accounts import AccountRows
@@ -32,9 +33,10 @@ class Visit:
 
 
 class Tx:
-    """The tables, inside one transaction."""
+    """The tables, inside one transaction. ``conn`` is the SQLAlchemy connection, for a query no
+    table object has yet."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.accounts = AccountRows(conn)
         self.snapshots = SnapshotRows(conn)

@@ -14,6 +14,8 @@ from fastapi import APIRouter, Query, Response
 from app.server import orders
 from app.server.deps import Ctx, CurrentUser
 from app.server.errors import ApiError, unavailable
+from app.server.params import EARLIEST, QueryDatetime, QueryInt
+from app.server.routes import link, linked
 from app.server.schemas import (
     AccountOut,
     CloseRequest,
@@ -24,7 +26,6 @@ from app.server.schemas import (
     PlaceResponse,
     PositionOut,
     TradeResponse,
-    utc,
 )
 
 router = APIRouter(prefix="/api", tags=["account"])
@@ -44,33 +45,44 @@ async def account(ctx: Ctx) -> Response:
 
 @router.get("/positions", response_model=list[PositionOut])
 async def positions(ctx: Ctx) -> list[PositionOut]:
-    return [PositionOut.of(p) for p in ctx.services.account_state.positions]
+    await ctx.know_symbols()
+    return [PositionOut.of(p, ctx.digits(p.symbol)) for p in ctx.services.account_state.positions]
 
 
 @router.get("/orders", response_model=list[OrderOut])
 async def pending_orders(ctx: Ctx) -> list[OrderOut]:
-    return [OrderOut.of(o) for o in ctx.services.account_state.orders]
+    await ctx.know_symbols()
+    return [OrderOut.of(o, ctx.digits(o.symbol)) for o in ctx.services.account_state.orders]
 
 
 @router.get("/history", response_model=list[DealOut])
 async def history(
     ctx: Ctx,
     date_from: Annotated[
-        datetime | None, Query(alias="from", description="ISO 8601; default: `days` before `to`")
+        QueryDatetime | None, Query(alias="from", description="ISO 8601; default: `days` before `to`")
     ] = None,
-    date_to: Annotated[datetime | None, Query(alias="to", description="ISO 8601; default: now")] = None,
-    days: Annotated[int, Query(ge=1, le=MAX_HISTORY_DAYS)] = 7,
+    date_to: Annotated[QueryDatetime | None, Query(alias="to", description="ISO 8601; default: now")] = None,
+    days: Annotated[QueryInt, Query(ge=1, le=MAX_HISTORY_DAYS)] = 7,
 ) -> list[DealOut]:
     """The live account's deals in a time range."""
-    end = utc(date_to) if date_to else datetime.now(UTC) + timedelta(days=1)
-    start = utc(date_from) if date_from else end - timedelta(days=days)
+    end = date_to or datetime.now(UTC) + timedelta(days=1)
+    start = date_from or max(EARLIEST, end - timedelta(days=days))
     if start > end:
         raise ApiError(422, "`from` is after `to`", "invalid_range", {"field": "from"})
     deals = await ctx.services.account_state.deals(start, end)
-    return [DealOut.of(d) for d in deals]
+    await ctx.know_symbols()
+    return [DealOut.of(d, ctx.digits(d.symbol)) for d in deals]
 
 
-@router.post("/place", response_model=PlaceResponse)
+_THE_TICKET = {"requestBody": {"order_id": "$response.body#/ticket"}}
+_PLACED = linked(
+    200,
+    ClosePosition=link("/api/close", "post", **_THE_TICKET),
+    ModifyOrder=link("/api/modify", "post", **_THE_TICKET),
+)
+
+
+@router.post("/place", response_model=PlaceResponse, openapi_extra=_PLACED)
 async def place(body: PlaceRequest, ctx: Ctx, user: CurrentUser) -> PlaceResponse:
     """Place (or with ``dry_run`` only check) an order; the same ``uuid`` twice places it once."""
     return await orders.place(ctx.services.trading, body, user, ctx.settings.server.min_confidence)

@@ -13,6 +13,7 @@ from app.core.hub import Topic
 from app.models import Timeframe
 from app.server.deps import Ctx
 from app.server.errors import ApiError
+from app.server.params import QueryFloat, QueryInt
 from app.server.schemas import (
     MAX_SYMBOL_LENGTH,
     BookOut,
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/api", tags=["market"])
 
 MAX_BARS = 5000
 Symbol = Annotated[str, Query(min_length=1, max_length=MAX_SYMBOL_LENGTH, pattern=r"^[A-Za-z0-9._#&+-]+$")]
-Count = Annotated[int, Query(ge=1, le=MAX_BARS)]
+Count = Annotated[QueryInt, Query(ge=1, le=MAX_BARS)]
 
 
 def parse_timeframe(text: str) -> Timeframe:
@@ -84,11 +85,11 @@ async def indicators(
     indicator: Annotated[str, Query(description="sma, ema, bbands, rsi or macd", max_length=16)] = "sma",
     timeframe: TimeframeQuery = "H1",
     count: Count = 200,
-    period: Annotated[float | None, Query(ge=2, le=1000)] = None,
-    deviation: Annotated[float | None, Query(ge=0.1, le=10)] = None,
-    fast: Annotated[float | None, Query(ge=2, le=500)] = None,
-    slow: Annotated[float | None, Query(ge=2, le=500)] = None,
-    signal: Annotated[float | None, Query(ge=2, le=500)] = None,
+    period: Annotated[QueryFloat | None, Query(ge=2, le=1000)] = None,
+    deviation: Annotated[QueryFloat | None, Query(ge=0.1, le=10)] = None,
+    fast: Annotated[QueryFloat | None, Query(ge=2, le=500)] = None,
+    slow: Annotated[QueryFloat | None, Query(ge=2, le=500)] = None,
+    signal: Annotated[QueryFloat | None, Query(ge=2, le=500)] = None,
 ) -> IndicatorOut:
     """An indicator over the symbol's last ``count`` bars (the same maths as the charts)."""
     try:

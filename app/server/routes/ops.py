@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
 from app.audit import AuditQuery, AuditReader, audit_dir, verify_trail
 from app.server.deps import Ctx
-from app.server.schemas import AuditEntryOut, AuditVerifyOut, LogOut, log_json
+from app.server.params import QueryDatetime, QueryInt
+from app.server.schemas import AuditEntryOut, AuditVerifyOut, LogOut, TerminalOut, log_json
 
 router = APIRouter(prefix="/api", tags=["operations"])
 
@@ -19,10 +19,18 @@ Level = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 Text = Annotated[str | None, Query(max_length=200)]
 
 
+@router.get("/terminals", response_model=list[TerminalOut])
+async def terminals(ctx: Ctx) -> list[TerminalOut]:
+    """The pool's terminals (the live one first): the ids an account may be assigned to."""
+    pool = ctx.services.pool
+    live = pool.live.terminal_id
+    return [TerminalOut.of(state, state.terminal_id == live) for state in pool.states()]
+
+
 @router.get("/logs", response_model=list[LogOut])
 async def logs(
     ctx: Ctx,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 200,
+    limit: Annotated[QueryInt, Query(ge=1, le=5000)] = 200,
     level: Level | None = None,
 ) -> list[dict[str, Any]]:
     """The newest log records, oldest first (secrets are redacted before they are kept)."""
@@ -33,14 +41,14 @@ async def logs(
 @router.get("/audit", response_model=list[AuditEntryOut])
 async def audit(
     ctx: Ctx,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: QueryDatetime | None = None,
+    until: QueryDatetime | None = None,
     actor: Text = None,
     action: Text = None,
     account: Text = None,
     client_id: Text = None,
     text: Text = None,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
+    limit: Annotated[QueryInt, Query(ge=1, le=10_000)] = 500,
 ) -> list[AuditEntryOut]:
     """Audit entries matching every filter given (the newest ``limit``, oldest first)."""
     query = AuditQuery(since, until, actor, action, account, client_id, text, limit)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from app.audit import Action
+from app.audit import Action, Actor
 from app.server.auth import AuthError
 from app.server.deps import Ctx, client_address
 from app.server.errors import ApiError, unavailable
@@ -13,12 +13,16 @@ from app.server.schemas import Health, LoginRequest, LoginResponse, UserOut
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
+UNKNOWN_USER_ACTOR = "api"  # a failed login of a user name that is not ours: never the typed name
+
 
 @router.post("/login", response_model=LoginResponse)
 async def login(body: LoginRequest, request: Request, ctx: Ctx) -> LoginResponse:
-    """A token for the admin user. Rate-limited per client address; every attempt is audited."""
+    """A token for the admin user. Failed attempts are limited per client address; every attempt is
+    audited — a failure of an unknown user name without that name (it may be a password typed into
+    the wrong field)."""
     client = client_address(request)
-    wait = ctx.login_limiter.hit(client)
+    wait = ctx.login_limiter.hit(client)  # counted now, forgiven if it succeeds
     if wait:
         raise ApiError(
             429,
@@ -27,13 +31,18 @@ async def login(body: LoginRequest, request: Request, ctx: Ctx) -> LoginResponse
             {"retry_after_s": round(wait, 1)},
             {"Retry-After": RateLimiter.retry_after_header(wait)},
         )
-    actor = f"api:{body.username[:64]}"
     try:
         user = await ctx.tokens.login(body.username, body.password)
     except AuthError as exc:
-        await _audit(ctx, actor, Action.API_LOGIN_FAILED, {"client": client, "reason": exc.code})
+        known = ctx.tokens.is_user(body.username)
+        actor = Actor.api(ctx.tokens.username) if known else UNKNOWN_USER_ACTOR
+        payload = {"client": client, "reason": exc.code}
+        if not known:
+            payload["user"] = "unknown"
+        await _audit(ctx, actor, Action.API_LOGIN_FAILED, payload)
         status = 403 if exc.code == "no_password_set" else 401
         raise ApiError(status, exc.message, exc.code) from None
+    ctx.login_limiter.forgive(client)
     await _audit(ctx, user.actor, Action.API_LOGIN, {"client": client})
     return LoginResponse(
         token=ctx.tokens.issue(user),

@@ -7,8 +7,8 @@ import asyncio
 
 import pytest
 
-from app.core.carousel import CarouselError
-from app.models import AccountStatus, NewAccount
+from app.core.carousel import CarouselError, VisitFailed
+from app.models import AccountEdit, AccountStatus, NewAccount
 from app.mt5.sim.demo import DEFAULT_LOGIN
 from tests.core.carousel.conftest import SERVER, Harness
 from tests.support.sim_fixtures import wait_until
@@ -40,15 +40,38 @@ async def test_the_live_account_is_logged_back_in_after_each_visit(harness: Harn
     assert carousel.status().terminals == ("t1",)
 
 
-async def test_the_live_account_itself_is_visited_without_leaving_it(harness: Harness) -> None:
+async def test_the_live_account_itself_is_visited_without_leaving_it_once_its_password_is_proven(
+    harness: Harness,
+) -> None:
     (live,) = await harness.terminals("t1")
     await wait_until(lambda: live.home_account == (LIVE, SERVER))
     pool = harness.pool([live])
     account = await harness.registry.add(NewAccount(LIVE, SERVER, alias="live"), "Demo-1001")
     carousel = harness.carousel(pool)
-    snapshot = await carousel.sync_now(account.id)
-    assert snapshot.account_key == f"{LIVE}@{SERVER}" and pool.lends == 0
-    assert harness.live_logins == [LIVE]
+    first = await carousel.sync_now(account.id)  # the keyring's password is proven by a login once
+    assert first.account_key == f"{LIVE}@{SERVER}" and pool.lends == 1
+    again = await carousel.sync_now(account.id)  # then the terminal stays where it is
+    assert again.account_key == f"{LIVE}@{SERVER}" and pool.lends == 1
+    assert harness.live_logins == [LIVE] and pool.live_lent_to is None
+
+
+async def test_a_wrong_password_of_the_live_account_is_never_ok(harness: Harness) -> None:
+    """The terminal is on the account already, so skipping the login would "prove" any password."""
+    (live,) = await harness.terminals("t1")
+    await wait_until(lambda: live.home_account == (LIVE, SERVER))
+    pool = harness.pool([live])
+    account = await harness.registry.add(NewAccount(LIVE, SERVER, alias="live"), "wrong password")
+    carousel = harness.carousel(pool)
+    for _ in range(2):
+        with pytest.raises(VisitFailed, match="login refused"):
+            await carousel.sync_now(account.id)
+        fresh = await harness.fresh(account)
+        assert fresh.status is AccountStatus.ERROR and "login refused" in fresh.status_reason
+    assert pool.live_lent_to is None and (await live.call("account")).login == LIVE  # home again
+    await harness.registry.edit(account.id, AccountEdit(), "Demo-1001")  # the trader fixes it
+    assert (await harness.fresh(account)).status is AccountStatus.PENDING  # not ok until proven
+    await carousel.sync_now(account.id)
+    assert (await harness.fresh(account)).status is AccountStatus.OK
 
 
 async def test_no_borrowing_without_a_password_for_the_live_account(harness: Harness) -> None:

@@ -11,20 +11,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import DBAPIError
 
 from app.core.storage import Database, DatabaseClosedError, Tx, database_path
 from app.models import NewAccount
 from tests.support.factories import deal, utc
 
 
-async def _max_loop_stall(work: asyncio.Future[Any], tick_s: float = 0.005) -> float:
-    """Run a heartbeat on the loop until ``work`` is done; return the longest gap between beats."""
-    worst, last = 0.0, time.perf_counter()
+async def _max_loop_stall(work: asyncio.Future[Any], tick_s: float = 0.005) -> tuple[float, float]:
+    """Run a heartbeat on the loop until ``work`` is done; return the longest gap between beats and
+    the time the work took. A loop blocked by the work would show one gap as long as the work itself;
+    a loop that only waits for a busy, shared CPU shows gaps much shorter than that."""
+    started = last = time.perf_counter()
+    worst = 0.0
     while not work.done():
         await asyncio.sleep(tick_s)
         now = time.perf_counter()
         worst, last = max(worst, now - last - tick_s), now
-    return worst
+    return worst, last - started
 
 
 async def test_a_slow_statement_does_not_block_the_event_loop(adb: Database) -> None:
@@ -34,19 +38,19 @@ async def test_a_slow_statement_does_not_block_the_event_loop(adb: Database) -> 
 
     started = time.perf_counter()
     work = asyncio.ensure_future(adb.run(slow))
-    stall = await _max_loop_stall(work)
+    stall, took = await _max_loop_stall(work)
     assert await work == "done"
     assert time.perf_counter() - started >= 0.5
-    assert stall < 0.1, f"the loop stalled for {stall:.3f} s"
+    assert stall < took / 3, f"the loop stalled for {stall:.3f} s of the job's {took:.3f} s"
 
 
 async def test_a_big_write_does_not_block_the_event_loop(adb: Database) -> None:
     account = await adb.run(lambda tx: tx.accounts.insert(NewAccount(1, "Demo"), utc(2026, 1, 1)))
     deals = [deal(utc(2026, 1, 1), ticket=t) for t in range(20_000)]
     work = asyncio.ensure_future(adb.run(lambda tx: tx.deals.upsert(account.id, deals)))
-    stall = await _max_loop_stall(work)
+    stall, took = await _max_loop_stall(work)
     assert (await work).inserted == 20_000
-    assert stall < 0.1, f"the loop stalled for {stall:.3f} s"
+    assert stall < took / 3, f"the loop stalled for {stall:.3f} s of the job's {took:.3f} s"
 
 
 async def test_every_job_runs_on_the_one_database_thread_in_order(adb: Database) -> None:
@@ -94,21 +98,37 @@ async def test_the_blocking_form_is_refused_on_the_event_loop(adb: Database) -> 
         adb.call(lambda tx: None)
 
 
-def test_the_file_is_in_wal_mode_with_foreign_keys_on(db: Database, data_dir: Path) -> None:
-    assert db.call(lambda tx: tx.conn.execute("PRAGMA journal_mode").fetchone()[0]) == "wal"
-    assert db.call(lambda tx: tx.conn.execute("PRAGMA foreign_keys").fetchone()[0]) == 1
-    assert db.path == data_dir / "mt5-console.db"
+def test_the_file_is_in_wal_mode_with_foreign_keys_on(data_dir: Path) -> None:
+    with Database(database_path(data_dir)) as db:
+        assert db.call(lambda tx: tx.conn.exec_driver_sql("PRAGMA journal_mode").scalar()) == "wal"
+        assert db.call(lambda tx: tx.conn.exec_driver_sql("PRAGMA foreign_keys").scalar()) == 1
+        assert db.call(lambda tx: tx.conn.exec_driver_sql("PRAGMA synchronous").scalar()) == 2  # FULL
+        assert db.path == data_dir / "mt5-console.db"
 
 
-def test_another_connection_can_read_while_the_app_holds_it(db: Database, data_dir: Path) -> None:
+def test_another_connection_can_read_while_the_app_holds_it(db: Database, target: Path | str) -> None:
     db.call(lambda tx: tx.accounts.insert(NewAccount(7, "Demo"), utc(2026, 1, 1)))
-    with sqlite3.connect(database_path(data_dir)) as other:
-        assert other.execute("SELECT login FROM accounts").fetchall() == [(7,)]
-    other.close()
+    if isinstance(target, Path):
+        with sqlite3.connect(target) as other:
+            assert other.execute("SELECT login FROM accounts").fetchall() == [(7,)]
+        other.close()
+    else:
+        import psycopg
+
+        with psycopg.connect(target) as pg:
+            assert pg.execute("SELECT login FROM accounts").fetchall() == [(7,)]
 
 
-def test_closed_database_refuses_work_and_reopens(data_dir: Path) -> None:
-    database = Database(database_path(data_dir))
+def test_a_read_only_job_cannot_write(db: Database) -> None:
+    with pytest.raises(DBAPIError, match="(?i)read.only|readonly"):
+        db.call(lambda tx: tx.accounts.insert(NewAccount(1, "Demo"), utc(2026, 1, 1)), readonly=True)
+    assert db.call(lambda tx: tx.accounts.list(), readonly=True) == []
+    db.call(lambda tx: tx.accounts.insert(NewAccount(1, "Demo"), utc(2026, 1, 1)))  # a writer still can
+    assert len(db.call(lambda tx: tx.accounts.list(), readonly=True)) == 1
+
+
+def test_closed_database_refuses_work_and_reopens(target: Path | str) -> None:
+    database = Database(target)
     with pytest.raises(DatabaseClosedError):
         database.call(lambda tx: None)
     with database:
@@ -129,8 +149,8 @@ def test_an_unusable_path_fails_to_open_and_leaves_no_thread(tmp_path: Path) -> 
     assert not database.is_open
 
 
-def test_reopening_while_other_threads_call_never_mixes_connections(data_dir: Path) -> None:
-    database = Database(database_path(data_dir))
+def test_reopening_while_other_threads_call_never_mixes_connections(target: Path | str) -> None:
+    database = Database(target)
     database.open()
     database.call(lambda tx: tx.accounts.insert(NewAccount(1, "Demo"), utc(2026, 1, 1)))
     errors: list[BaseException] = []

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from app.core.pnl import PnLCalendar
 from app.core.storage import ConflictError, Database, RetentionPolicy, Tx
@@ -92,10 +93,11 @@ def test_deleting_an_account_deletes_its_history(db: Database) -> None:
 
 
 def test_rows_for_an_unknown_account_are_refused(db: Database) -> None:
-    with pytest.raises(Exception, match="FOREIGN KEY"):
+    with pytest.raises(IntegrityError, match="(?i)foreign key"):
         db.call(lambda tx: tx.snapshots.add(999, snapshot(T0)))
-    with pytest.raises(Exception, match="FOREIGN KEY"):
+    with pytest.raises(IntegrityError, match="(?i)foreign key"):
         db.call(lambda tx: tx.deals.upsert(999, [deal(T0)]))
+    assert db.call(lambda tx: (tx.snapshots.count(), tx.deals.count())) == (0, 0)
 
 
 # ----------------------------------------------------------------------------- deals
@@ -260,3 +262,42 @@ def test_retention_can_keep_thinned_history_for_ever(db: Database) -> None:
     )
     db.call(lambda tx: tx.snapshots.prune(now, policy))
     assert db.call(lambda tx: tx.snapshots.count(account.id)) == 24 + 399 + 1  # last day, then one a day
+
+
+def test_a_snapshot_stored_again_replaces_the_first(db: Database) -> None:
+    account = add(db)
+    first = db.call(lambda tx: tx.snapshots.add(account.id, snapshot(T0, equity=1.0)))
+    again = db.call(lambda tx: tx.snapshots.add(account.id, snapshot(T0, equity=2.0)))
+    other = db.call(lambda tx: tx.snapshots.add(account.id, snapshot(T0 + timedelta(seconds=1))))
+    assert again == first != other
+    assert [s.equity for s in db.call(lambda tx: tx.snapshots.history(account.id))] == [2.0, 10_000.0]
+
+
+def test_a_visit_stored_twice_stores_nothing_twice(db: Database) -> None:
+    # A carousel visit retried after an ambiguous failure (its commit lost, its worker killed) stores
+    # the same snapshot and deals again: one row per account and deal, one snapshot.
+    account = add(db)
+    seen, deals = snapshot(T0), [deal(T0 - timedelta(minutes=i), profit=float(i)) for i in range(3)]
+    first = db.call(lambda tx: tx.record_visit(account.id, seen, deals))
+    second = db.call(lambda tx: tx.record_visit(account.id, seen, deals))
+    assert first is not None and second is not None
+    assert (second.deals.inserted, second.deals.unchanged) == (0, 3)
+    assert db.call(lambda tx: (tx.snapshots.count(account.id), tx.deals.count(account.id))) == (1, 3)
+    assert second.snapshot == first.snapshot
+
+
+def test_many_deals_at_once_some_known_some_changed_some_repeated(db: Database) -> None:
+    account = add(db)
+    known = [deal(T0 + timedelta(seconds=i), ticket=i, profit=1.0) for i in range(1_200)]
+    db.call(lambda tx: tx.deals.upsert(account.id, known))
+    batch = [
+        *(replace(d, profit=2.0) for d in known[:700]),  # changed
+        *known[700:],  # unchanged
+        *(deal(T0, ticket=5_000 + i) for i in range(600)),  # new
+        replace(known[0], profit=3.0),  # the same ticket again, later in the batch: it ends as this
+    ]
+    result = db.call(lambda tx: tx.deals.upsert(account.id, batch))
+    assert (result.inserted, result.updated, result.unchanged) == (600, 701, 500)
+    assert db.call(lambda tx: tx.deals.count(account.id)) == 1_800
+    stored = {d.ticket: d.profit for d in db.call(lambda tx: tx.deals.list(account.id))}
+    assert (stored[0], stored[1], stored[699], stored[700], stored[5_000]) == (3.0, 2.0, 2.0, 1.0, 0.0)

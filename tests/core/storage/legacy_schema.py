@@ -1,28 +1,11 @@
-"""The database schema as an ordered list of migrations; ``PRAGMA user_version`` is the version.
-
-Rules, so that an upgrade never loses data:
-
-* Migrations are append-only. Never edit one that has shipped; add the next.
-* An upgrade runs all pending migrations in one transaction: the file ends up at the latest version
-  or exactly as it was. A file that already holds a schema is first copied aside
-  (``<db>.v<old>.bak``).
-* A file from a newer app (a higher version than this code knows) is refused, never touched.
-* Migrations run with foreign keys off (so a table can be rebuilt under the tables that reference
-  it; the database turns them on afterwards), and :func:`migrate` commits only if
-  ``PRAGMA foreign_key_check`` is clean.
-* Times are integer milliseconds since the epoch, UTC; money and volumes are REAL.
-* ``tests/core/storage/test_migrations.py`` upgrades a populated database from every older version
-  and compares the result with a fresh one: give it fixture rows for each new version.
-"""
+"""SQLite files as the app wrote them before Alembic: ``PRAGMA user_version`` 1 to 4, made by the
+hand-written migrations of that time (kept here, frozen, only to build such files for the tests)."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-from app.core.storage.errors import SchemaTooNewError
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +13,9 @@ class Migration:
     version: int
     summary: str
     statements: tuple[str, ...] = ()
-    data: Callable[[sqlite3.Connection], None] | None = None  # for changes SQL alone cannot make
 
 
-MIGRATIONS: tuple[Migration, ...] = (
+LEGACY_MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
         "the account registry",
@@ -147,84 +129,16 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
 )
 
-LATEST_VERSION = MIGRATIONS[-1].version
+LEGACY_LATEST = LEGACY_MIGRATIONS[-1].version
 
 
-def schema_version(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("PRAGMA user_version").fetchone()[0])
-
-
-def backup_path(db_path: Path, version: int) -> Path:
-    return db_path.with_name(f"{db_path.name}.v{version}.bak")
-
-
-def migrate(
-    conn: sqlite3.Connection,
-    *,
-    target: int | None = None,
-    backup_to: Callable[[int], Path] | None = None,
-    migrations: tuple[Migration, ...] = MIGRATIONS,
-) -> int:
-    """Bring the database up to ``target`` (default: the last migration); return the version it had
-    before.
-
-    ``conn`` must be in autocommit mode (``isolation_level=None``). With ``backup_to``, a database
-    that already holds a schema is first copied to ``backup_to(its version)``.
-    """
-    _check_order(migrations)
-    known = migrations[-1].version if migrations else 0
-    target = known if target is None else target
-    current = _checked_version(conn, known)
-    if not any(current < m.version <= target for m in migrations):
-        return current
-    if backup_to is not None and current > 0:
-        _backup(conn, backup_to(current))  # outside the transaction: a backup inside it would wait on itself
-    conn.execute("BEGIN IMMEDIATE")  # also serialises two processes opening the same file at once
-    try:
-        current = _checked_version(conn, known)  # another process may have upgraded it meanwhile
-        for migration in (m for m in migrations if current < m.version <= target):
-            for statement in migration.statements:
-                conn.execute(statement)
-            if migration.data is not None:
-                migration.data(conn)
-            conn.execute(f"PRAGMA user_version = {int(migration.version)}")
-        violations = conn.execute("PRAGMA foreign_key_check").fetchall()
-        if violations:
-            raise sqlite3.IntegrityError(f"migration left foreign key violations: {violations[:5]}")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return current
-
-
-def check_not_newer(conn: sqlite3.Connection, migrations: tuple[Migration, ...] = MIGRATIONS) -> int:
-    """The file's schema version; :class:`SchemaTooNewError` if this code does not know it. Reads
-    only: call it before changing anything about a file (even its journal mode)."""
-    return _checked_version(conn, migrations[-1].version if migrations else 0)
-
-
-def _checked_version(conn: sqlite3.Connection, known: int) -> int:
-    current = schema_version(conn)
-    if current > known:
-        raise SchemaTooNewError(
-            f"the database was written by a newer mt5-console (schema version {current}; this one knows "
-            f"up to {known}): upgrade the app, or use another --data-dir"
-        )
-    return current
-
-
-def _backup(conn: sqlite3.Connection, destination: Path) -> None:
-    """Copy the database (as of this transaction) to ``destination``, replacing an older copy."""
-    partial = destination.with_name(destination.name + ".partial")
-    partial.unlink(missing_ok=True)
-    with sqlite3.connect(partial) as copy:
-        conn.backup(copy)
-    copy.close()
-    partial.replace(destination)
-
-
-def _check_order(migrations: tuple[Migration, ...]) -> None:
-    versions = [m.version for m in migrations]
-    if versions != list(range(1, len(versions) + 1)):
-        raise ValueError(f"migrations must be numbered 1, 2, 3, ... in order, not {versions}")
+def legacy_database(path: Path, version: int) -> None:
+    """Create ``path`` at pre-Alembic schema ``version`` (0: an empty file), as the old app did."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    for migration in LEGACY_MIGRATIONS[:version]:
+        for statement in migration.statements:
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {migration.version}")
+    conn.execute("COMMIT")
+    conn.close()
