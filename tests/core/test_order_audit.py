@@ -37,10 +37,22 @@ async def open_position(services: Services, side: Side, volume: float) -> Positi
     return position
 
 
+def stoplimit_of(kind: OrderType, price: float) -> float:
+    """A stop-limit's limit price: below its stop for a buy, above it for a sell (0: not a stop-limit)."""
+    if kind is OrderType.BUY_STOP_LIMIT:
+        return round(price - 0.0020, 5)
+    if kind is OrderType.SELL_STOP_LIMIT:
+        return round(price + 0.0020, 5)
+    return 0.0
+
+
 async def place_pending(services: Services, kind: OrderType, volume: float, offset: float) -> Order:
     tick = await services.pool.live.call("tick", "EURUSD")
     base = tick.ask if kind.side is Side.BUY else tick.bid
-    request = OrderRequest(TradeAction.PENDING, "EURUSD", volume, kind, price=round(base + offset, 5))
+    price = round(base + offset, 5)
+    request = OrderRequest(
+        TradeAction.PENDING, "EURUSD", volume, kind, price=price, stoplimit=stoplimit_of(kind, price)
+    )
     result = await services.trading.place(request)
     (order,) = await services.pool.live.call("orders", ticket=result.order)
     return order
@@ -51,6 +63,8 @@ PENDING = [
     (OrderType.SELL_LIMIT, 0.30, +0.0050),
     (OrderType.BUY_STOP, 0.40, +0.0050),
     (OrderType.BUY_LIMIT, 0.50, -0.0050),
+    (OrderType.BUY_STOP_LIMIT, 0.60, +0.0050),
+    (OrderType.SELL_STOP_LIMIT, 0.70, -0.0050),
 ]
 
 
@@ -60,7 +74,8 @@ async def test_modifying_and_cancelling_a_pending_order_name_the_order(
 ) -> None:
     order = await place_pending(services, kind, volume, offset)
     new_price = round(order.price_open + (0.0010 if offset > 0 else -0.0010), 5)
-    await services.trading.modify_order(order.ticket, new_price, 0.0, 0.0, client_id="modify-1")
+    stoplimit = stoplimit_of(kind, new_price)
+    await services.trading.modify_order(order.ticket, new_price, 0.0, 0.0, stoplimit, client_id="modify-1")
     entries = story(services, "modify-1")
     assert entries[0].action == "order.modify"
     assert_names(entries, kind.side.value, kind.value, volume, order=order.ticket)
