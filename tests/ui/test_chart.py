@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QRectF, Qt
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -150,6 +150,45 @@ def test_trades_draw_labelled_lines(qtbot: QtBot) -> None:
     assert view.trade_lines.keys() == []
     model.apply_quote(__import__("app.models", fromlist=["Quote"]).Quote("EURUSD", 1.1, 1.1001, 0, 10, 5))
     assert (view.quote_lines.bid, view.quote_lines.ask) == (1.1, 1.1001)
+
+
+def pane_rect(view: ChartView) -> QRectF:
+    """The price pane's plotting area in the viewport's pixels."""
+    vb = view.price_plot.vb
+    return view.mapFromScene(vb.mapRectToScene(vb.boundingRect())).boundingRect().toRectF()
+
+
+@pytest.mark.parametrize("edge", ["top", "bottom"])
+def test_labels_and_price_tags_at_the_pane_edge_stay_inside_it(qtbot: QtBot, edge: str) -> None:
+    """A position's line or the bid/ask lines just inside the top or bottom of the price pane keep
+    their label and price tags whole, inside the pane (they were cut by its edge in tiles)."""
+    model, view = make_chart(qtbot)
+    view.resize(520, 300)
+    QApplication.sendPostedEvents()
+    view.grab()
+    low, high = view.price_plot.vb.viewRange()[1]
+    point = 0.00001
+    near = high - 3 * point if edge == "top" else low + 3 * point
+    now = datetime(2026, 11, 18, tzinfo=UTC)
+    position = Position(7, "EURUSD", Side.SELL, 0.02, near, near, 0, 0, 0, 0, now, now)
+    model.set_trades([position], [])
+    bid = round(near - point if edge == "top" else near, 5)
+    from app.models import Quote
+
+    model.apply_quote(Quote("EURUSD", bid, round(bid + 2 * point, 5), 0, 10, 5))
+    view.grab()
+    pane = pane_rect(view)
+
+    label = view.trade_lines.label(("pos", 7))
+    box = view.mapFromScene(label.mapRectToScene(label.boundingRect())).boundingRect().toRectF()
+    assert pane.top() - 1 <= box.top() and box.bottom() <= pane.bottom() + 1, (edge, box, pane)
+
+    tags = view.quote_lines.drawn_tags
+    assert [text for text, _rect in tags] == [f"{bid + 2 * point:.5f}", f"{bid:.5f}"]
+    for text, rect in tags:
+        assert pane.top() - 1 <= rect.top() and rect.bottom() <= pane.bottom() + 1, (text, rect, pane)
+    (_ask, ask_rect), (_bid, bid_rect) = tags
+    assert ask_rect.bottom() <= bid_rect.top() + 0.5  # one above the other, never on top of it
 
 
 def test_crosshair_reads_out_the_bar_under_it(qtbot: QtBot) -> None:
