@@ -18,6 +18,7 @@ from app.core.indicators import IndicatorSpec
 from app.core.market_data import MarketData
 from app.models import Order, Position, Quote, TickBatch, Timeframe
 from app.ui.bridge import BarBatch, BarKey
+from app.ui.chart.chart_trading import ChartTrading
 from app.ui.chart.feed import ChartFeed
 from app.ui.chart.model import ChartModel
 from app.ui.chart.ticks import TickChart
@@ -42,8 +43,15 @@ class ChartArea(QMdiArea):
     order_requested = Signal(str)
     charts_changed = Signal()
 
-    def __init__(self, market_data: MarketData, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        market_data: MarketData,
+        tasks: TaskRunner,
+        parent: QWidget | None = None,
+        trading: ChartTrading | None = None,
+    ) -> None:
         super().__init__(parent)
+        self.trading = trading  # charts trade (one-click, dragged lines) through it
         self.setObjectName("ChartArea")
         self._market = market_data
         self._tasks = tasks
@@ -94,11 +102,16 @@ class ChartArea(QMdiArea):
         return widget if isinstance(widget, ChartWindow) else None
 
     def open_chart(
-        self, symbol: str, timeframe: Timeframe = Timeframe.H1, indicators: Iterable[IndicatorSpec] = ()
+        self,
+        symbol: str,
+        timeframe: Timeframe = Timeframe.H1,
+        indicators: Iterable[IndicatorSpec] = (),
+        one_click: bool | None = None,
     ) -> ChartWindow:
+        """``one_click``: the one-click panel on (None: as the settings say for every chart)."""
         spec = self._market.cached_spec(symbol)
         model = ChartModel(symbol, timeframe, indicators, digits=spec.digits if spec else 5)
-        window = ChartWindow(model)
+        window = ChartWindow(model, trading=self.trading)
         window.order_requested.connect(self.order_requested)
         model.set_trades(self._positions, self._orders)
         quote = self._market.quote(symbol)
@@ -108,6 +121,9 @@ class ChartArea(QMdiArea):
         self.feeds[window] = feed
         model.timeframe_changed.connect(lambda: self._retitle(window))
         self._add(window, model.title)
+        wanted = self.trading.one_click_default if one_click is None and self.trading else one_click
+        if wanted and self.trading is not None and self.trading.acknowledged:
+            window.set_one_click(True)
         feed.load()
         self.charts_changed.emit()
         return window
@@ -202,7 +218,7 @@ class ChartArea(QMdiArea):
         for sub in self.subWindowList():
             widget = sub.widget()
             if isinstance(widget, ChartWindow):
-                items.append(widget.model.to_json())
+                items.append({**widget.model.to_json(), "one_click": widget.one_click})
             elif isinstance(widget, TickChart):
                 items.append(widget.to_json())
             else:
@@ -219,7 +235,11 @@ class ChartArea(QMdiArea):
                     self.open_tick_chart(symbol)
                     continue
                 indicators = [IndicatorSpec.from_json(i) for i in item.get("indicators", [])]
-                self.open_chart(symbol, Timeframe.parse(str(item.get("timeframe", "H1"))), indicators)
+                one_click = item.get("one_click")
+                timeframe = Timeframe.parse(str(item.get("timeframe", "H1")))
+                self.open_chart(
+                    symbol, timeframe, indicators, one_click if isinstance(one_click, bool) else None
+                )
             except (KeyError, ValueError, TypeError) as exc:
                 log.warning("a saved chart was not restored (%s): %s", item, exc)
         subs = self.subWindowList()

@@ -24,6 +24,7 @@ from app.config import APP_NAME, Settings
 from app.core.account_state import AccountState
 from app.core.hub import EventHub, Topic
 from app.core.market_data import MarketData
+from app.core.one_click import OneClickTrading
 from app.core.risk import RiskState
 from app.core.trading import TradingService
 from app.logs import LogBus
@@ -38,7 +39,9 @@ from app.models import (
     Timeframe,
 )
 from app.mt5.backend import TerminalPlan
+from app.ui import settings_file
 from app.ui.bridge import HubBridge
+from app.ui.chart.chart_trading import ChartTrading
 from app.ui.chart_area import ChartArea
 from app.ui.layout import WindowLayout
 from app.ui.market_watch import MarketWatch, QuoteTableModel
@@ -129,7 +132,23 @@ class MainWindow(QMainWindow):
         self.confirmation: QMessageBox | None = None
 
         market = services.market_data
-        self.charts = ChartArea(market, self.tasks, self)
+        trading_settings = services.settings.trading
+        self.one_click = OneClickTrading(
+            services.trading,
+            acknowledged=trading_settings.one_click_acknowledged,
+            audit=services.audit,
+            persist=self._persist_one_click if config_path is not None else None,
+        )
+        self.chart_trading = ChartTrading(
+            services.trading,
+            self.one_click,
+            self.tasks,
+            market.cached_spec,
+            confirm_drag=trading_settings.confirm_drag,
+            one_click_default=trading_settings.one_click,
+            parent=self,
+        )
+        self.charts = ChartArea(market, self.tasks, self, trading=self.chart_trading)
         self.setCentralWidget(self.charts)
         self.quotes_model = QuoteTableModel(services.settings.market.symbols)
         self.market_watch = MarketWatch(self.quotes_model)
@@ -388,6 +407,20 @@ class MainWindow(QMainWindow):
             return  # a chart still needs its ticks: only hide it from Market Watch
         self.tasks.run(self.services.market_data.unsubscribe([symbol]), what=f"remove {symbol}", owner=self)
 
+    async def _persist_one_click(self) -> None:
+        """The risk acknowledgement into the settings file (the next start reads it)."""
+        path = self.config_path
+        assert path is not None  # noqa: S101 - only passed on with a path
+        data = settings_file.merge(await asyncio.to_thread(settings_file.read, path),
+                                   {"trading": {"one_click_acknowledged": True}})  # fmt: skip
+        await asyncio.to_thread(settings_file.write, path, data)
+
+    def toggle_one_click(self) -> None:
+        """Alt+T: one-click trading on or off on the current chart."""
+        chart = self.charts.current_chart()
+        if chart is not None:
+            chart.set_one_click(not chart.one_click)
+
     def open_settings(self) -> None:
         from app.config import default_config_file
 
@@ -498,7 +531,9 @@ class MainWindow(QMainWindow):
         zoom_in_alt.triggered.connect(lambda: self._zoom(0.7))
         self.addAction(zoom_in_alt)
         self._action(charts, "Tick Chart", lambda: self.charts.open_tick_chart(self.selected_symbol()))
-        tools = bar.addMenu("&Tools")
+        charts.addSeparator()
+        self._action(charts, "One Click Trading", self.toggle_one_click, "Alt+T")
+        tools = bar.addMenu("T&ools")  # Alt+T is one-click trading (MT5's)
         self._action(tools, "New Order", lambda: self.open_ticket(), "F9")
         self._action(tools, "Options...", self.open_settings, "Ctrl+O")
         tools.addSeparator()

@@ -6,7 +6,7 @@ twice a second costs no item churn. Labels carry the ticket so a line can be mat
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import pyqtgraph as pg
@@ -67,12 +67,30 @@ def trade_lines(
     return lines
 
 
-class PriceLines:
-    """Keeps the plot's horizontal lines equal to a set of :class:`LineSpec` by key."""
+LineCallback = Callable[[Hashable, float], None]
 
-    def __init__(self, plot: pg.PlotItem) -> None:
+
+class PriceLines:
+    """Keeps the plot's horizontal lines equal to a set of :class:`LineSpec` by key.
+
+    Lines whose key ``draggable`` accepts can be dragged with the mouse: ``on_drag`` hears each move,
+    ``on_drop`` the release (the owner then asks for the modify); the line stays where it was dropped
+    until the account shows the change, or :meth:`snap_back` puts it back.
+    """
+
+    def __init__(
+        self,
+        plot: pg.PlotItem,
+        draggable: Callable[[Hashable], bool] = lambda _key: False,
+        on_drag: LineCallback | None = None,
+        on_drop: LineCallback | None = None,
+    ) -> None:
         self._plot = plot
         self._lines: dict[Hashable, tuple[pg.InfiniteLine, LineSpec]] = {}
+        self._draggable = draggable
+        self._on_drag = on_drag
+        self._on_drop = on_drop
+        self._tagged: set[Hashable] = set()  # lines whose label shows a drag's tag
 
     def keys(self) -> list[Hashable]:
         return list(self._lines)
@@ -83,6 +101,9 @@ class PriceLines:
     def label(self, key: Hashable) -> pg.InfLineLabel:
         return self._lines[key][0].label
 
+    def line(self, key: Hashable) -> pg.InfiniteLine:
+        return self._lines[key][0]
+
     def set(self, wanted: dict[Hashable, LineSpec]) -> None:
         for key in [k for k in self._lines if k not in wanted]:
             line, _ = self._lines.pop(key)
@@ -90,25 +111,41 @@ class PriceLines:
         for key, spec in wanted.items():
             current = self._lines.get(key)
             if current is None:
-                line = self._make(spec)
+                line = self._make(key, spec)
                 self._plot.addItem(line, ignoreBounds=True)
                 self._lines[key] = (line, spec)
             elif current[1] != spec:
                 line = current[0]
-                if current[1].text != spec.text:
+                if current[1].text != spec.text or key in self._tagged:
+                    self._tagged.discard(key)
                     line.label.setFormat(spec.text)
                 line.setPos(spec.price)
                 self._lines[key] = (line, spec)
 
-    @staticmethod
-    def _make(spec: LineSpec) -> pg.InfiniteLine:
+    def show_tag(self, key: Hashable, text: str) -> None:
+        """While dragging: the line's label says what the drop would do."""
+        self._lines[key][0].label.setFormat(text)
+        self._tagged.add(key)
+
+    def snap_back(self, key: Hashable) -> None:
+        """The line back at its price with its own label (a drop cancelled or refused)."""
+        current = self._lines.get(key)
+        if current is not None:
+            line, spec = current
+            self._tagged.discard(key)
+            line.label.setFormat(spec.text)
+            line.setPos(spec.price)
+
+    def _make(self, key: Hashable, spec: LineSpec) -> pg.InfiniteLine:
         style = Qt.PenStyle.DashLine if spec.dashed else Qt.PenStyle.SolidLine
         pen = pg.mkPen(spec.colour, width=1, style=style)
+        movable = self._draggable(key)
         line = pg.InfiniteLine(
             pos=spec.price,
             angle=0,
             pen=pen,
-            movable=False,
+            movable=movable,
+            hoverPen=pg.mkPen(spec.colour, width=3, style=style) if movable else None,
             label=spec.text,
             labelOpts={
                 "position": spec.position,
@@ -121,6 +158,14 @@ class PriceLines:
             },
         )
         line.setZValue(20)
+        if movable:
+            line.setCursor(Qt.CursorShape.SizeVerCursor)
+            if self._on_drag is not None:
+                on_drag = self._on_drag
+                line.sigDragged.connect(lambda item, k=key: on_drag(k, float(item.value())))
+            if self._on_drop is not None:
+                on_drop = self._on_drop
+                line.sigPositionChangeFinished.connect(lambda item, k=key: on_drop(k, float(item.value())))
         return line
 
 

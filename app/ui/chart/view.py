@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import pyqtgraph as pg
 import shiboken6
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
@@ -26,6 +26,7 @@ from app.ui.chart.axis import BarIndexAxis
 from app.ui.chart.candles import CandleItem
 from app.ui.chart.crosshair import Crosshair, bar_readout
 from app.ui.chart.indicator_layers import IndicatorLayer
+from app.ui.chart.levels import DRAGGABLE
 from app.ui.chart.lines import PriceLines, QuoteLines, trade_lines
 from app.ui.chart.model import ChartModel
 from app.ui.chart.panes import PaneStack
@@ -42,7 +43,14 @@ FrameProbe = Callable[[float, int], None]  # (paint seconds, newest tick time sh
 
 
 class ChartView(pg.GraphicsLayoutWidget):
-    def __init__(self, model: ChartModel, parent: QWidget | None = None) -> None:
+    """``draggable``: the trade lines (SL, TP, pending prices, positions) can be dragged; the view
+    says where one is dragged (``level_dragging``) and dropped (``level_dropped``), its owner asks
+    for the modify."""
+
+    level_dragging = Signal(object, float)  # line key, price
+    level_dropped = Signal(object, float)
+
+    def __init__(self, model: ChartModel, parent: QWidget | None = None, *, draggable: bool = False) -> None:
         super().__init__(parent)
         self.setObjectName("ChartView")
         self.model = model
@@ -57,7 +65,12 @@ class ChartView(pg.GraphicsLayoutWidget):
         self.candles = CandleItem(model.buffer)
         self.price_plot.addItem(self.candles)
         self.quote_lines = QuoteLines(self.price_plot)
-        self.trade_lines = PriceLines(self.price_plot)
+        self.trade_lines = PriceLines(
+            self.price_plot,
+            draggable=lambda key: draggable and isinstance(key, tuple) and key[0] in DRAGGABLE,
+            on_drag=self.level_dragging.emit,
+            on_drop=self.level_dropped.emit,
+        )
         self.crosshair = Crosshair(
             self.price_plot, model.buffer, lambda: model.digits, self._show_readout, lambda: model.timeframe
         )

@@ -2,19 +2,30 @@
 
 Its keys act on this chart while it has the focus (MT5's): End shows the live bar and turns
 auto-scroll on, Home goes to the oldest loaded bar.
+
+With a :class:`ChartTrading` it trades too: the One Click switch shows the one-click panel (after
+the one-time risk acknowledgement), and the trade lines can be dragged to modify SL, TP and pending
+prices (asking first, per the setting; a refusal puts the line back and says why).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
+from collections.abc import Hashable
+
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QMenu, QToolButton, QVBoxLayout, QWidget
 
 from app.core.indicators import IndicatorSpec
-from app.models import Timeframe
+from app.models import OrderResult, Side, Timeframe
+from app.ui.chart.chart_trading import ChartTrading
 from app.ui.chart.indicator_dialog import IndicatorDialog
+from app.ui.chart.levels import level_change
 from app.ui.chart.model import ChartModel
+from app.ui.chart.one_click_panel import OneClickPanel
 from app.ui.chart.view import ChartView
+
+PANEL_MARGIN = 4
 
 MINIMUM_SIZE = QSize(
     140, 100
@@ -27,11 +38,16 @@ class ChartWindow(QWidget):
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return MINIMUM_SIZE
 
-    def __init__(self, model: ChartModel, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, model: ChartModel, parent: QWidget | None = None, trading: ChartTrading | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("ChartWindow")
         self.model = model
-        self.view = ChartView(model, self)
+        self.trading = trading
+        self.view = ChartView(model, self, draggable=trading is not None)
+        self.one_click_panel: OneClickPanel | None = None
+        self.last_one_click: tuple[OrderResult | None, str] | None = None
         self.timeframe_box = QComboBox()
         self.timeframe_box.setObjectName("TimeframeBox")
         for tf in Timeframe:
@@ -53,6 +69,14 @@ class ChartWindow(QWidget):
         bar.addWidget(self.timeframe_box)
         bar.addWidget(self.indicator_button)
         bar.addWidget(order)
+        self.one_click_button = QToolButton()
+        self.one_click_button.setText("One Click")
+        self.one_click_button.setObjectName("OneClickButton")
+        self.one_click_button.setCheckable(True)
+        self.one_click_button.setToolTip("One-click trading on this chart (Alt+T)")
+        self.one_click_button.toggled.connect(self.set_one_click)
+        self.one_click_button.setVisible(trading is not None)
+        bar.addWidget(self.one_click_button)
         bar.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -65,6 +89,100 @@ class ChartWindow(QWidget):
         self.setFocusProxy(self.view)
         self.go_to_end = self._chart_key("Go to the live bar", "End", self.view.go_to_end)
         self.go_to_start = self._chart_key("Go to the oldest bar", "Home", self.view.go_to_start)
+        if trading is not None:
+            self.view.level_dragging.connect(self._level_dragging)
+            self.view.level_dropped.connect(self._level_dropped)
+            self.view.installEventFilter(self)
+            model.quote_changed.connect(self._show_quote)
+
+    # ------------------------------------------------------------------ one-click trading
+    @property
+    def one_click(self) -> bool:
+        return self.one_click_panel is not None and self.one_click_panel.isVisible()
+
+    def set_one_click(self, on: bool) -> None:
+        """The one-click panel on or off; the first time, after the risk acknowledgement."""
+        trading = self.trading
+        if trading is None or on == self.one_click:
+            self._sync_one_click_button()
+            return
+        if not on:
+            assert self.one_click_panel is not None  # noqa: S101 - on: it exists
+            self.one_click_panel.hide()
+            self._sync_one_click_button()
+            return
+        trading.ask_acknowledgement(self, self._acknowledged)
+
+    def _acknowledged(self, accepted: bool) -> None:
+        if accepted:
+            self._show_panel()
+        self._sync_one_click_button()
+
+    def _sync_one_click_button(self) -> None:
+        self.one_click_button.blockSignals(True)
+        self.one_click_button.setChecked(self.one_click)
+        self.one_click_button.blockSignals(False)
+
+    def _show_panel(self) -> None:
+        if self.one_click_panel is None:
+            panel = OneClickPanel(self.view)
+            panel.trade.connect(self._one_click_trade)
+            self.one_click_panel = panel
+            if self.trading is not None:
+                spec = self.trading.spec(self.model.symbol)
+                if spec is not None:
+                    panel.set_spec(spec)
+        self._show_quote()
+        self.one_click_panel.show()
+        self.one_click_panel.raise_()
+        self._place_panel()
+
+    def _place_panel(self) -> None:
+        """At the top left of the price pane, under the title (which wraps in a narrow tile)."""
+        panel = self.one_click_panel
+        if panel is None:
+            return
+        panel.adjustSize()
+        title = self.view.title
+        bottom = self.view.mapFromScene(title.mapRectToScene(title.boundingRect())).boundingRect().bottom()
+        panel.move(PANEL_MARGIN, bottom + PANEL_MARGIN)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if watched is self.view and event.type() in (QEvent.Type.Resize, QEvent.Type.Show):
+            self._place_panel()
+        return super().eventFilter(watched, event)
+
+    def _show_quote(self) -> None:
+        if self.one_click_panel is not None:
+            self.one_click_panel.show_quote(self.model.bid, self.model.ask, self.model.digits)
+
+    def _one_click_trade(self, side: Side, volume: float) -> None:
+        if self.trading is not None and self.one_click:
+            self.trading.one_click(self.model.symbol, side, volume, self, self._one_click_done)
+
+    def _one_click_done(self, result: OrderResult | None, reason: str) -> None:
+        self.last_one_click = (result, reason)
+
+    # ------------------------------------------------------------------ dragged lines
+    def _change(self, key: Hashable, price: float):  # type: ignore[no-untyped-def]
+        model = self.model
+        spec = self.trading.spec(model.symbol) if self.trading is not None else None
+        return level_change(key, price, model.positions, model.orders, spec, model.bid, model.ask)
+
+    def _level_dragging(self, key: Hashable, price: float) -> None:
+        change = self._change(key, price)
+        if change is not None:
+            self.view.trade_lines.show_tag(key, change.tag(self.model.digits))
+
+    def _level_dropped(self, key: Hashable, price: float) -> None:
+        change = self._change(key, price)
+        lines = self.view.trade_lines
+        if isinstance(key, tuple) and key[0] == "pos":
+            lines.snap_back(key)  # a position's own line stays at its price: its SL or TP comes
+        if change is None or self.trading is None:
+            lines.snap_back(key)
+            return
+        self.trading.drop(change, self.model.digits, self, lambda _reason: lines.snap_back(key))
 
     def _chart_key(self, text: str, key: str, slot) -> QAction:  # type: ignore[no-untyped-def]
         """An action of this chart, its key live while the chart (or a part of it) has the focus."""
