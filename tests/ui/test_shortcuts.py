@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.models import Timeframe
@@ -37,6 +37,8 @@ def readme_keys() -> list[tuple[str, str]]:
     for row in rows[2:]:
         cells = [cell.strip() for cell in row.strip().strip("|").split("|")]
         for keys, actions in zip(cells[0::2], cells[1::2], strict=True):
+            if not keys:  # a row's empty half
+                continue
             if " … " in keys:  # Alt+1 … Alt+9: one action each, listed with commas
                 first, last = keys.split(" … ")
                 prefix, start = first.rsplit("+", 1)
@@ -193,6 +195,19 @@ async def full_screen(window: MainWindow, key: str) -> None:
     assert screen.contains(shown), (screen, shown)
 
 
+async def one_click(window: MainWindow, key: str) -> None:
+    chart = window.charts.current_chart()
+    assert chart is not None and not chart.one_click
+    await press(None, key)
+    await wait_until(lambda: window.chart_trading.dialog is not None)  # its risk, asked once
+    dialog = window.chart_trading.dialog
+    assert dialog is not None and "no confirmation" in dialog.text()
+    dialog.button(QMessageBox.StandardButton.Cancel).click()
+    await wait_until(lambda: window.chart_trading.dialog is None)
+    assert not chart.one_click
+    await back_to(window)
+
+
 async def quit_(window: MainWindow, key: str) -> None:
     closed: list[bool] = []
     window.closed.connect(lambda: closed.append(True))
@@ -215,6 +230,7 @@ CHECKS: dict[str, Check] = {
     "show or hide the Toolbox": toggles("toolbox_dock"),
     "settings": settings,
     "full screen": full_screen,
+    "one-click trading on or off": one_click,
     "quit": quit_,
 }
 
