@@ -41,6 +41,7 @@ class ChartSubWindow(QMdiSubWindow):
 
 class ChartArea(QMdiArea):
     order_requested = Signal(str)
+    order_at_price = Signal(str, object, float)  # symbol, OrderType, price (a chart's menu)
     charts_changed = Signal()
 
     def __init__(
@@ -113,6 +114,7 @@ class ChartArea(QMdiArea):
         model = ChartModel(symbol, timeframe, indicators, digits=spec.digits if spec else 5)
         window = ChartWindow(model, trading=self.trading)
         window.order_requested.connect(self.order_requested)
+        window.order_at_price.connect(self.order_at_price)
         model.set_trades(self._positions, self._orders)
         quote = self._market.quote(symbol)
         if quote is not None:

@@ -221,6 +221,7 @@ class MainWindow(QMainWindow):
         mw.add_requested.connect(self.add_symbol)
         mw.remove_requested.connect(self.remove_symbol)
         self.charts.order_requested.connect(self.open_ticket)
+        self.charts.order_at_price.connect(self.open_ticket)
 
     def start(self) -> None:
         """Start drawing: the bridge's timer, the Journal's backlog, the list of all symbols."""
@@ -338,7 +339,9 @@ class MainWindow(QMainWindow):
             or (symbols[0] if symbols else "")
         )
 
-    def open_ticket(self, symbol: str = "", order_type: OrderType = OrderType.BUY) -> OrderTicket:
+    def open_ticket(
+        self, symbol: str = "", order_type: OrderType = OrderType.BUY, price: float = 0.0
+    ) -> OrderTicket:
         ticket = OrderTicket(
             self.services.trading,
             self.services.market_data,
@@ -347,6 +350,7 @@ class MainWindow(QMainWindow):
             symbol or self.selected_symbol(),
             order_type,
             parent=self,
+            price=price,
         )
         ticket.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         ticket.set_away(self.status.away)

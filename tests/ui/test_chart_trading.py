@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QAction, QContextMenuEvent, QImage
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.config import RiskLimits, TradingSettings
@@ -27,7 +28,7 @@ from app.ui.tasks import TaskRunner
 from tests.support.services import Services
 from tests.support.sim_fixtures import wait_until
 from tests.ui.conftest import TEST_ACCOUNT
-from tests.ui.driving import _outside_the_task, click
+from tests.ui.driving import OFFSCREEN_LIMITS, _outside_the_task, click
 
 pytestmark = pytest.mark.slow
 
@@ -289,3 +290,80 @@ async def test_dragging_a_pending_order_moves_its_price(
             break
         await asyncio.sleep(0.05)
     assert order.price_open == pytest.approx(round(dropped, 5)) and order.type is kind
+
+
+# ---------------------------------------------------------------------------- the chart's menu
+def menu_actions(menu: QMenu) -> dict[str, QAction]:
+    found: dict[str, QAction] = {}
+    for action in menu.actions():
+        if action.menu() is not None:
+            found |= {f"{action.text()}/{k}": a for k, a in menu_actions(action.menu()).items()}
+        elif action.text():
+            found[action.text()] = action
+    return found
+
+
+async def right_click(window: ChartWindow, price: float) -> dict[str, QAction]:
+    """A right click on the chart at ``price`` (as the mouse sends it: a context-menu event)."""
+    view = window.view
+    vb = view.price_plot.vb
+    x0, x1 = vb.viewRange()[0]
+    pos = view.mapFromScene(vb.mapViewToScene(QPointF(x0 + (x1 - x0) * 0.5, price)))
+    viewport = view.viewport()
+
+    def go() -> None:
+        event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos, viewport.mapToGlobal(pos))
+        QApplication.sendEvent(viewport, event)
+
+    await _outside_the_task(go)
+    assert window.menu is not None
+    actions = menu_actions(window.menu)
+    window.menu.close()
+    return actions
+
+
+@OFFSCREEN_LIMITS
+async def test_the_chart_menu_trades_at_the_price_and_sets_the_chart(
+    limited: Services, tasks: TaskRunner, qtbot: QtBot, tmp_path: Path
+) -> None:
+    area, trading = chart_on(limited, tasks, qtbot)
+    window = await loaded_chart(area, limited)
+    await refresh(area, limited)
+    low, high = window.view.price_plot.vb.viewRange()[1]
+    model = window.model
+    asked: list[tuple[str, OrderType, float]] = []
+    area.order_at_price.connect(lambda symbol, kind, price: asked.append((symbol, kind, price)))
+
+    below = await right_click(window, low + (model.bid - low) / 2)
+    names = [name for name in below if " EURUSD at " in name]
+    assert [n.split(" EURUSD")[0] for n in names] == ["Buy Limit", "Sell Stop"], list(below)
+    below[names[0]].trigger()
+    assert asked and asked[0][:2] == ("EURUSD", OrderType.BUY_LIMIT) and low < asked[0][2] < model.bid
+    above = await right_click(window, model.ask + (high - model.ask) / 2)
+    assert [n.split(" EURUSD")[0] for n in above if " EURUSD at " in n] == ["Sell Limit", "Buy Stop"]
+
+    above["Timeframe/M5"].trigger()
+    assert model.timeframe is Timeframe.M5
+    await wait_until(lambda: model.loaded)
+    actions = await right_click(window, (low + high) / 2)
+    assert actions["Grid"].isChecked() and actions["Auto Scroll"].isChecked()
+    assert actions["Timeframe/M5"].isChecked()
+    actions["Grid"].trigger()
+    assert not window.view.grid_visible
+    actions["Auto Scroll"].trigger()
+    assert not window.view.auto_scroll
+    actions = await right_click(window, (low + high) / 2)
+    assert not actions["Grid"].isChecked() and not actions["Auto Scroll"].isChecked()
+    actions["Auto Scroll"].trigger()  # on again: back to the live bar
+    assert window.view.auto_scroll and window.view.follow
+
+    picture = tmp_path / "chart.png"
+    assert window.save_picture(picture)
+    image = QImage(str(picture))
+    assert image.width() == window.view.width() and image.height() == window.view.height()
+
+    assert "One Click Trading" in actions and not actions["One Click Trading"].isChecked()
+    actions["One Click Trading"].trigger()  # the menu's switch asks about the risk, as the button does
+    await wait_until(lambda: trading.dialog is not None)
+    assert trading.dialog is not None
+    trading.dialog.button(QMessageBox.StandardButton.Cancel).click()

@@ -244,3 +244,20 @@ async def test_an_unknown_symbol_and_a_long_refusal_are_said_plainly(
     await click(ticket.send_button)
     await asyncio.sleep(0.1)
     assert ticket.submissions.client_ids == []
+
+
+@pytest.mark.slow
+async def test_a_price_chosen_on_the_chart_fills_the_form_until_the_symbol_changes(
+    sim_services: SimServices, tasks: TaskRunner, qtbot: QtBot
+) -> None:
+    """The chart menu's "Buy Limit EURUSD at 1.05000": the ticket opens at that price, not the ask."""
+    quote = sim_services.market.quote("EURUSD")
+    assert quote is not None
+    wanted = round(quote.ask - 0.0042, 5)
+    ticket = ticket_on(sim_services, tasks, qtbot, order_type=OrderType.BUY_LIMIT, price=wanted)
+    await wait_until(lambda: ticket.check_label.text() == "Check: OK" and ticket.send_button.isEnabled())
+    assert ticket.price.text() == f"{wanted:.5f}"
+    await type_text(ticket.symbol_box, "XAUUSD", enter=True)
+    await wait_until(lambda: ticket.spec is not None and ticket.spec.name == "XAUUSD")
+    gold = sim_services.market.quote("XAUUSD")
+    assert gold is not None and ticket.price.text() == f"{gold.ask:.2f}"  # its own price, not the chart's

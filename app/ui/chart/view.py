@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import pyqtgraph as pg
 import shiboken6
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QPoint, QTimer, Signal
 from PySide6.QtGui import QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
@@ -25,6 +25,7 @@ from app.core.indicators import IndicatorSpec, Placement
 from app.ui.chart.axis import BarIndexAxis
 from app.ui.chart.candles import CandleItem
 from app.ui.chart.crosshair import Crosshair, bar_readout
+from app.ui.chart.grid import Grid
 from app.ui.chart.indicator_layers import IndicatorLayer
 from app.ui.chart.levels import DRAGGABLE
 from app.ui.chart.lines import PriceLines, QuoteLines, trade_lines
@@ -75,7 +76,9 @@ class ChartView(pg.GraphicsLayoutWidget):
             self.price_plot, model.buffer, lambda: model.digits, self._show_readout, lambda: model.timeframe
         )
         self.layers: list[IndicatorLayer] = []
+        self.grid_visible = True
         self.follow = True  # keep the newest bar in view as bars arrive
+        self.auto_scroll = True  # the chart menu's Auto Scroll: off, new bars never move the view
         self._width = float(VISIBLE_BARS)  # how many bars the trader's zoom shows (kept across timeframes)
         self._moving = False  # the view itself is moving the range (new history): not the trader
         self._status = ""
@@ -132,11 +135,28 @@ class ChartView(pg.GraphicsLayoutWidget):
                 self.layers.append(IndicatorLayer(spec, pane))
                 pane.addItem(self.crosshair.follower(), ignoreBounds=True)  # the time line goes on down
         self.stack.fit(self.viewport().height())
+        self.set_grid(self.grid_visible)
         for layer in self.layers:
             layer.update(self.model.buffer)
         self._fit_y()
         self._fit_panes()
         self._update_title()
+
+    def set_grid(self, visible: bool) -> None:
+        """The grid lines on or off (the chart menu's Grid), in every pane."""
+        self.grid_visible = visible
+        for plot in self.stack.plots:
+            for item in plot.items:
+                if isinstance(item, Grid):
+                    item.setVisible(visible)
+
+    def price_at(self, pos: QPoint) -> float | None:
+        """The price under a point of the viewport (None: not over the price pane)."""
+        scene = self.mapToScene(pos)
+        vb = self.price_plot.vb
+        if not vb.sceneBoundingRect().contains(scene):
+            return None
+        return float(vb.mapSceneToView(scene).y())
 
     # ------------------------------------------------------------------ model changes
     def _time_axes(self) -> list[BarIndexAxis]:
@@ -188,7 +208,7 @@ class ChartView(pg.GraphicsLayoutWidget):
         if appended:
             self._update_indicators()  # a new bar: at once, so the lines never lag a whole bar
             self._update_limits()
-            if self.follow:
+            if self.follow and self.auto_scroll:
                 x0, x1 = self.price_plot.vb.viewRange()[0]
                 self.price_plot.vb.setXRange(x0 + appended, x1 + appended, padding=0)
         else:
@@ -236,6 +256,11 @@ class ChartView(pg.GraphicsLayoutWidget):
         """The live bar at the right edge, keeping the zoom, and auto-scroll on (MT5's End key)."""
         self.show_latest(round(self._width))
         self.follow = True
+        self.auto_scroll = True
+
+    def stop_following(self) -> None:
+        """Auto-scroll off: new bars come in on the right without moving the view."""
+        self.auto_scroll = False
 
     def go_to_start(self) -> None:
         """The oldest loaded bar at the left edge, keeping the zoom (MT5's Home key); panning there

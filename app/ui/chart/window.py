@@ -11,13 +11,15 @@ prices (asking first, per the setting; a refusal puts the line back and says why
 from __future__ import annotations
 
 from collections.abc import Hashable
+from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QMenu, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QMenu, QToolButton, QVBoxLayout, QWidget
 
 from app.core.indicators import IndicatorSpec
-from app.models import OrderResult, Side, Timeframe
+from app.models import OrderResult, OrderType, Side, Timeframe
+from app.ui import formatting
 from app.ui.chart.chart_trading import ChartTrading
 from app.ui.chart.indicator_dialog import IndicatorDialog
 from app.ui.chart.levels import level_change
@@ -34,6 +36,7 @@ MINIMUM_SIZE = QSize(
 
 class ChartWindow(QWidget):
     order_requested = Signal(str)
+    order_at_price = Signal(str, object, float)  # symbol, OrderType, price: the ticket, filled in
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return MINIMUM_SIZE
@@ -89,11 +92,83 @@ class ChartWindow(QWidget):
         self.setFocusProxy(self.view)
         self.go_to_end = self._chart_key("Go to the live bar", "End", self.view.go_to_end)
         self.go_to_start = self._chart_key("Go to the oldest bar", "Home", self.view.go_to_start)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self.show_menu)
+        self.menu: QMenu | None = None
         if trading is not None:
             self.view.level_dragging.connect(self._level_dragging)
             self.view.level_dropped.connect(self._level_dropped)
             self.view.installEventFilter(self)
             model.quote_changed.connect(self._show_quote)
+
+    # ------------------------------------------------------------------ context menu
+    def build_menu(self, pos: QPoint) -> QMenu:
+        """The chart's right-click menu at ``pos`` (viewport coordinates): trade at the price there
+        (the pending orders that price allows, by the side of the market), one-click trading,
+        timeframe, indicators, grid, auto-scroll, save as picture."""
+        menu = QMenu(self)
+        model = self.model
+        price = self.view.price_at(pos)
+        if price is not None and model.bid and self.trading is not None:
+            at = formatting.price(price, model.digits)
+            kinds: tuple[OrderType, ...]
+            if price < model.bid:
+                kinds = (OrderType.BUY_LIMIT, OrderType.SELL_STOP)
+            elif price > model.ask:
+                kinds = (OrderType.SELL_LIMIT, OrderType.BUY_STOP)
+            else:
+                kinds = ()
+            for kind in kinds:
+                name = kind.value.replace("_", " ").title()
+                action = menu.addAction(f"{name} {model.symbol} at {at}")
+                action.triggered.connect(
+                    lambda _=False, k=kind, p=price: self.order_at_price.emit(model.symbol, k, p)
+                )
+        new_order = menu.addAction("New Order...")
+        new_order.triggered.connect(lambda: self.order_requested.emit(model.symbol))
+        menu.addSeparator()
+        if self.trading is not None:
+            one_click = menu.addAction("One Click Trading")
+            one_click.setCheckable(True)
+            one_click.setChecked(self.one_click)
+            one_click.triggered.connect(lambda on: self.set_one_click(on))
+        timeframes = menu.addMenu("Timeframe")
+        for tf in Timeframe:
+            action = timeframes.addAction(tf.name)
+            action.setCheckable(True)
+            action.setChecked(tf is model.timeframe)
+            action.triggered.connect(lambda _=False, t=tf: self.set_timeframe(t))
+        indicators = menu.addMenu("Indicators")
+        indicators.addAction("Add Indicator...").triggered.connect(self.ask_indicator)
+        for i, spec in enumerate(model.indicators):
+            remove = indicators.addAction(f"Remove {spec.label}")
+            remove.triggered.connect(lambda _=False, index=i: model.remove_indicator(index))
+        menu.addSeparator()
+        grid = menu.addAction("Grid")
+        grid.setCheckable(True)
+        grid.setChecked(self.view.grid_visible)
+        grid.triggered.connect(lambda on: self.view.set_grid(on))
+        scroll = menu.addAction("Auto Scroll")
+        scroll.setCheckable(True)
+        scroll.setChecked(self.view.auto_scroll)
+        scroll.triggered.connect(lambda on: self.view.go_to_end() if on else self.view.stop_following())
+        menu.addSeparator()
+        menu.addAction("Save as Picture...").triggered.connect(self.ask_picture)
+        return menu
+
+    def show_menu(self, pos: QPoint) -> None:
+        self.menu = self.build_menu(pos)
+        self.menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def ask_picture(self) -> None:
+        name = f"{self.model.symbol}_{self.model.timeframe.name}.png"
+        path, _filter = QFileDialog.getSaveFileName(self, "Save chart as picture", name, "PNG (*.png)")
+        if path:
+            self.save_picture(Path(path))
+
+    def save_picture(self, path: Path) -> bool:
+        """The chart as it is on screen, as a PNG."""
+        return self.view.grab().save(str(path), "PNG")
 
     # ------------------------------------------------------------------ one-click trading
     @property

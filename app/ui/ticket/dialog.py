@@ -104,9 +104,13 @@ class OrderTicket(QDialog):
         symbol: str = "",
         order_type: OrderType = OrderType.BUY,
         parent: QWidget | None = None,
+        price: float = 0.0,
     ) -> None:
+        """``price``: a pending order's price chosen already (a chart's "Buy Limit at ..."), kept
+        while the symbol stays the one given."""
         super().__init__(parent)
         self.setObjectName("OrderTicket")
+        self._wanted_price = (symbol, price) if price else None
         self.setWindowTitle("New order")
         self.setModal(False)
         self._trading = trading
@@ -353,7 +357,14 @@ class OrderTicket(QDialog):
         """A pending order starts at the current price (ask to buy, bid to sell), on the symbol's tick."""
         order_type = self.order_type
         quote = self._symbols.quote(self.symbol)
-        if not order_type.is_pending or quote is None or self.spec is None:
+        if not order_type.is_pending or self.spec is None:
+            return
+        wanted = self._wanted_price
+        if wanted is not None and wanted[0] == self.symbol:
+            self._quietly(self.price, self.spec.round_price(wanted[1]))
+            return
+        self._wanted_price = None  # another symbol: its own current price
+        if quote is None:
             return
         price = quote.ask if order_type.side is Side.BUY else quote.bid
         self._quietly(self.price, self.spec.round_price(price))
