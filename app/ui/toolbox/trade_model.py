@@ -32,8 +32,10 @@ HEADERS = (
     "Swap",
     "Profit",
     "Comment",
+    "",
 )
 PROFIT_COLUMN = 10
+CLOSE_COLUMN = 12  # "×": a click closes the position or cancels the order (MT5's)
 
 
 class TradeTableModel(HeaderedTableModel):
@@ -92,7 +94,11 @@ class TradeTableModel(HeaderedTableModel):
         item = self.item(index.row())
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._cells(item)[column]
+            return "×" if column == CLOSE_COLUMN else self._cells(item)[column]
+        if role == Qt.ItemDataRole.ToolTipRole and column == CLOSE_COLUMN:
+            return f"Close #{item.ticket}" if isinstance(item, Position) else f"Cancel #{item.ticket}"
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == CLOSE_COLUMN:
+            return int(Qt.AlignmentFlag.AlignCenter)
         if role == Qt.ItemDataRole.TextAlignmentRole and 4 <= column <= PROFIT_COLUMN:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and column == PROFIT_COLUMN and isinstance(item, Position):
