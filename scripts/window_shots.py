@@ -11,7 +11,10 @@ the window is driven by key presses as a person would drive it. Saved, each a gr
 * ``ticket_symbol.png`` — the order ticket (F9) as a Buy Limit on EURUSD, then switched to XAUUSD;
 * ``ticket_volume.png`` — the ticket with a volume far above the symbol's maximum;
 * ``journal.png`` — the Journal tab after the run;
-* ``readme.png`` — the README's picture: EURUSD H1 with EMA, Bollinger and RSI among tabbed charts.
+* ``readme.png`` — the README's picture: EURUSD H1 with EMA, Bollinger and RSI among tabbed charts;
+* ``one_click_drag.png`` — a EURUSD M5 chart with the one-click panel, its new position's SL line
+  being dragged by the mouse (the tag shows the new price and the P/L there);
+* ``one_click_dragged.png`` — the same after the drop was confirmed: the SL where it was dropped.
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import qasync
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -178,10 +183,62 @@ async def run(args: argparse.Namespace) -> None:
         await asyncio.sleep(2.0)
         main.view.crosshair.leave()
         grab(window, args.out / "readme.png")
+
+        await one_click_and_drag(window, runtime, args.out)
     finally:
         window.close()
         await window.shutdown()
         await runtime.stop()
+
+
+async def one_click_and_drag(window: MainWindow, runtime: Any, out: Path) -> None:
+    """One-click on (the risk accepted as a trader does), a buy from the panel, its SL dragged."""
+    chart = window.charts.open_chart("EURUSD", Timeframe.M5)
+    await until(lambda: chart.model.loaded)
+    chart.one_click_button.click()
+    await until(lambda: window.chart_trading.dialog is not None)
+    dialog = window.chart_trading.dialog
+    if dialog is None:
+        raise RuntimeError("one-click trading did not ask about its risk")
+    next(b for b in dialog.buttons() if b.text() == "I understand the risk").click()
+    await until(lambda: chart.one_click)
+    panel = chart.one_click_panel
+    if panel is None:
+        raise RuntimeError("no one-click panel")
+    before = {p.ticket for p in runtime.account_state.positions}
+    panel.buy_button.click()
+    await until(lambda: {p.ticket for p in runtime.account_state.positions} - before != set())
+    (ticket,) = {p.ticket for p in runtime.account_state.positions} - before
+    low, high = chart.view.price_plot.vb.viewRange()[1]
+    quote = runtime.market_data.quote("EURUSD")
+    sl = round(quote.bid - (quote.bid - low) * 0.4, 5)
+    await runtime.trading.modify_position(ticket, sl, 0.0)
+    await until(lambda: ("sl", ticket) in chart.view.trade_lines.keys())
+    await asyncio.sleep(1.0)
+    view, viewport = chart.view, chart.view.viewport()
+    vb = view.price_plot.vb
+    x0, x1 = vb.viewRange()[0]
+    line = view.trade_lines.line(("sl", ticket))
+    start = view.mapFromScene(vb.mapViewToScene(QPointF(x0 + (x1 - x0) * 0.55, line.value())))
+    none = Qt.KeyboardModifier.NoModifier
+    QTest.mouseMove(viewport, start)
+    await asyncio.sleep(0.05)
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, none, start)
+    for step in range(1, 9):
+        await asyncio.sleep(0.03)
+        QTest.mouseMove(viewport, start + QPoint(0, 8 * step))
+    await asyncio.sleep(0.5)
+    grab(window, out / "one_click_drag.png")
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, none, start + QPoint(0, 64))
+    await until(lambda: window.chart_trading.dialog is not None)
+    await asyncio.sleep(0.3)
+    grab(window, out / "one_click_confirm.png")
+    confirm = window.chart_trading.dialog
+    if confirm is None:
+        raise RuntimeError("the drop did not ask first")
+    confirm.button(QMessageBox.StandardButton.Yes).click()
+    await asyncio.sleep(2.0)
+    grab(window, out / "one_click_dragged.png")
 
 
 def main() -> None:

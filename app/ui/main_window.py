@@ -351,6 +351,7 @@ class MainWindow(QMainWindow):
             order_type,
             parent=self,
             price=price,
+            account=lambda: self.account,
         )
         ticket.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         ticket.set_away(self.status.away)

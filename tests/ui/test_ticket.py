@@ -4,9 +4,11 @@ order is placed once, and an unknown outcome is said as such and never resent.""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QDate, QDateTime, QTime, QTimeZone
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -19,6 +21,7 @@ from app.models import (
     OrderValidationError,
     Quote,
     SymbolSpec,
+    TimeInForce,
 )
 from app.mt5.sim.clock import ManualClock
 from app.ui.tasks import TaskRunner
@@ -261,3 +264,45 @@ async def test_a_price_chosen_on_the_chart_fills_the_form_until_the_symbol_chang
     await wait_until(lambda: ticket.spec is not None and ticket.spec.name == "XAUUSD")
     gold = sim_services.market.quote("XAUUSD")
     assert gold is not None and ticket.price.text() == f"{gold.ask:.2f}"  # its own price, not the chart's
+
+
+@pytest.mark.slow
+async def test_volume_by_risk_and_a_pending_orders_expiry(
+    sim_services: SimServices, tasks: TaskRunner, qtbot: QtBot
+) -> None:
+    """1% of a 100 000 balance at a 200-point stop on EURUSD (1 USD a point per lot): 5 lots; a buy
+    limit good till a time given goes to the terminal with that expiry."""
+    account = await sim_services.pool.live.call("account")
+    ticket = OrderTicket(
+        sim_services.trading, sim_services.market, tasks, lambda: False, "EURUSD",
+        OrderType.BUY_LIMIT, account=lambda: account,
+    )  # fmt: skip
+    qtbot.addWidget(ticket)
+    ticket.show()
+    await wait_until(lambda: ticket.spec is not None and ticket.check_label.text().startswith("Check:"))
+    quote = sim_services.market.quote("EURUSD")
+    assert quote is not None
+    price = round(quote.ask - 0.0050, 5)
+    await type_text(ticket.price, f"{price:.5f}")
+    ticket.risk_mode.setCurrentIndex(ticket.risk_mode.findData("percent"))
+    assert ticket.volume.isReadOnly() and "stop loss" in ticket.risk_label.text()
+    await type_text(ticket.risk_value, "1")
+    await type_text(ticket.sl, f"{price - 0.0020:.5f}")
+    expected = account.balance * 0.01 / 200  # lots: 200 points at 1.0 a point per lot
+    await wait_until(lambda: ticket.volume.value() == pytest.approx(expected, abs=0.01))
+    assert ticket.risk_label.text().startswith(f"= {expected:.2f} lots")
+
+    ticket.expiry.setCurrentIndex(ticket.expiry.findData(TimeInForce.SPECIFIED))
+    assert ticket.expiry_time.isVisible()
+    until = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    ticket.expiry_time.setDateTime(QDateTime(QDate(2026, 11, 20), QTime(12, 0), QTimeZone.utc()))
+    await wait_until(lambda: ticket.check_label.text() == "Check: OK" and ticket.send_button.isEnabled())
+    request = ticket.request()
+    assert request is not None and request.time_in_force is TimeInForce.SPECIFIED
+    assert request.expiration == until and request.volume == pytest.approx(expected, abs=0.01)
+    ticket.send()
+    await wait_until(
+        lambda: ticket.outcome_label.text() != "" and "Sending" not in ticket.outcome_label.text()
+    )
+    (order,) = await sim_services.pool.live.call("orders")
+    assert order.time_expiration == until and order.volume_current == pytest.approx(expected, abs=0.01)

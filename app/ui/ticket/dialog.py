@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Protocol, cast
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QDateTime, Qt, QTimer, QTimeZone, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDateTimeEdit,
     QDialog,
     QDoubleSpinBox,
     QFormLayout,
@@ -35,7 +37,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.levels import volume_for_risk
 from app.models import (
+    AccountInfo,
     AmbiguousOutcomeError,
     OrderCheck,
     OrderRequest,
@@ -46,6 +50,7 @@ from app.models import (
     Side,
     SymbolSpec,
     TemporaryError,
+    TimeInForce,
 )
 from app.ui import formatting
 from app.ui.notifications import describe_error
@@ -105,12 +110,14 @@ class OrderTicket(QDialog):
         order_type: OrderType = OrderType.BUY,
         parent: QWidget | None = None,
         price: float = 0.0,
+        account: Callable[[], AccountInfo | None] = lambda: None,
     ) -> None:
         """``price``: a pending order's price chosen already (a chart's "Buy Limit at ..."), kept
         while the symbol stays the one given."""
         super().__init__(parent)
         self.setObjectName("OrderTicket")
         self._wanted_price = (symbol, price) if price else None
+        self._account = account  # its balance: volume by risk
         self.setWindowTitle("New order")
         self.setModal(False)
         self._trading = trading
@@ -166,6 +173,26 @@ class OrderTicket(QDialog):
         self.deviation.setSuffix(" points")
         self.comment = QLineEdit()
         self.comment.setMaxLength(31)
+        self.risk_mode = QComboBox()
+        for title, mode in (("Lots", "lots"), ("% of balance", "percent"), ("Money", "money")):
+            self.risk_mode.addItem(title, mode)
+        self.risk_mode.setToolTip("Volume in lots, or the volume that risks this much at the SL")
+        self.risk_value = QDoubleSpinBox()
+        self.risk_value.setRange(0.0, 1_000_000_000.0)
+        self.risk_value.setDecimals(2)
+        self.risk_value.setValue(1.0)
+        self.risk_label = QLabel("")
+        self.risk_label.setObjectName("TicketRisk")
+        self.risk_label.setWordWrap(True)
+        self.risk_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.expiry = QComboBox()
+        for title, tif in (("Good till cancelled", TimeInForce.GTC), ("Today", TimeInForce.DAY),
+                           ("Specified", TimeInForce.SPECIFIED)):  # fmt: skip
+            self.expiry.addItem(title, tif)
+        self.expiry_time = QDateTimeEdit(QDateTime.currentDateTimeUtc().addDays(1))
+        self.expiry_time.setTimeZone(QTimeZone.utc())
+        self.expiry_time.setDisplayFormat("yyyy.MM.dd HH:mm 'UTC'")
+        self.expiry_time.setCalendarPopup(True)
         self.errors: dict[str, QLabel] = {}
         for field in (
             self.symbol_box,
@@ -181,6 +208,13 @@ class OrderTicket(QDialog):
         form = QFormLayout()
         form.addRow("Symbol", self._with_error("symbol", self.symbol_box))
         form.addRow("Type", self.type_box)
+        risk_row = QWidget()
+        risk_layout = QHBoxLayout(risk_row)
+        risk_layout.setContentsMargins(0, 0, 0, 0)
+        risk_layout.addWidget(self.risk_mode)
+        risk_layout.addWidget(self.risk_value, 1)
+        form.addRow("Volume by", risk_row)
+        form.addRow("", self.risk_label)
         for name, title, widget in (
             ("volume", "Volume", self.volume),
             ("price", "Price", self.price),
@@ -190,6 +224,8 @@ class OrderTicket(QDialog):
         ):
             form.addRow(title, self._with_error(name, widget))
         form.addRow("", self.in_points)
+        form.addRow("Expiry", self.expiry)
+        form.addRow("", self.expiry_time)
         form.addRow("Deviation", self.deviation)
         form.addRow("Comment", self._with_error("comment", self.comment))
         self._form = form
@@ -234,6 +270,11 @@ class OrderTicket(QDialog):
             box.valueChanged.connect(self._changed)
         self.deviation.valueChanged.connect(self._changed)
         self.comment.textChanged.connect(self._changed)
+        self.risk_mode.currentIndexChanged.connect(self._risk_mode_changed)
+        self.risk_value.valueChanged.connect(self._changed)
+        self.expiry.currentIndexChanged.connect(self._type_changed)
+        self.expiry_time.dateTimeChanged.connect(self._changed)
+        self._risk_mode_changed()
         self._type_changed()
 
     @staticmethod
@@ -279,6 +320,8 @@ class OrderTicket(QDialog):
             in_points=self.in_points.isChecked(),
             deviation=self.deviation.value(),
             comment=self.comment.text(),
+            time_in_force=TimeInForce(self.expiry.currentData()),
+            expiration=cast(datetime, self.expiry_time.dateTime().toPython()).replace(tzinfo=UTC),
         )
 
     def request(self, client_id: str = "") -> OrderRequest | None:
@@ -383,6 +426,9 @@ class OrderTicket(QDialog):
         stop_limit = order_type in (OrderType.BUY_STOP_LIMIT, OrderType.SELL_STOP_LIMIT)
         self._form.setRowVisible(cast(QWidget, self.stoplimit.parentWidget()), stop_limit)
         self._form.setRowVisible(self.deviation, not pending)
+        self._form.setRowVisible(self.expiry, pending)
+        specified = TimeInForce(self.expiry.currentData()) is TimeInForce.SPECIFIED
+        self._form.setRowVisible(self.expiry_time, pending and specified)
         side = order_type.side
         verb = "Buy" if side is Side.BUY else "Sell"
         self.send_button.setText(f"{verb} by Market" if not pending else f"Place {TYPE_TITLES[order_type]}")
@@ -414,7 +460,45 @@ class OrderTicket(QDialog):
             box.blockSignals(False)
         self._changed()
 
+    def _risk_mode_changed(self) -> None:
+        mode = self.risk_mode.currentData()
+        self.risk_value.setVisible(mode != "lots")
+        self._form.setRowVisible(self.risk_label, mode != "lots")
+        self.risk_value.setSuffix(" %" if mode == "percent" else "")
+        self.volume.setReadOnly(mode != "lots")
+        self._changed()
+
+    def _apply_risk(self) -> None:
+        """Volume by risk: the lots that lose the chosen % of the balance (or money) at the SL."""
+        mode = self.risk_mode.currentData()
+        if mode == "lots":
+            return
+        account = self._account()
+        if mode == "percent" and account is None:
+            self.risk_label.setText("the balance is not known yet")
+            return
+        risk = self.risk_value.value()
+        money = risk / 100 * account.balance if mode == "percent" and account is not None else risk
+        request = self.request()
+        if request is None or self.spec is None:
+            return
+        entry = entry_price(self.order_type, self._symbols.quote(self.spec.name), request.price)
+        if not request.sl or not entry:
+            self.risk_label.setText("set a stop loss: the risk is counted at its distance")
+            return
+        lots = volume_for_risk(money, entry, request.sl, self.spec)
+        self._quietly(self.volume, lots)
+        currency = account.currency if account is not None else ""
+        self.risk_label.setText(
+            f"= {formatting.volume(lots)} lots: {money:,.2f} {currency} at the SL".replace(",", " ")
+            if lots
+            else f"even {formatting.volume(self.spec.volume_min)} lots risk more than {money:,.2f}".replace(
+                ",", " "
+            )
+        )
+
     def _changed(self) -> None:
+        self._apply_risk()
         self._clear_errors()
         self._set_verdict(False)  # until the service has judged what the form says now
         self._check_timer.start()
