@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QRectF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -403,3 +403,36 @@ def test_h1_to_m1_with_as_many_bars_redraws_the_time_labels(qtbot: QtBot) -> Non
     model.set_timeframe(Timeframe.H1)
     model.set_history(series(Timeframe.H1, 5000), digits=5)
     assert time_labels(window.view) == h1  # M1 → M5 → H1: H1's own labels again
+
+
+def test_the_crosshair_tags_price_and_time_and_ctrl_drag_measures(qtbot: QtBot) -> None:
+    model, view = make_chart(qtbot)
+    qtbot.waitExposed(view)
+    viewport = view.viewport()
+    vb = view.price_plot.vb
+    (x0, x1), (y0, y1) = vb.viewRange()
+    at = view.mapFromScene(vb.mapViewToScene(QPointF(x0 + (x1 - x0) * 0.5, (y0 + y1) / 2)))
+    QTest.mouseMove(viewport, at)
+    qtbot.waitUntil(lambda: view.crosshair.index is not None)
+    index = view.crosshair.index
+    assert index is not None
+    price = vb.mapSceneToView(view.mapToScene(at)).y()
+    assert view.crosshair.price_tag.textItem.toPlainText() == f"{price:.5f}"
+    bar_time = datetime.fromtimestamp(int(model.buffer.time[index]), tz=UTC)
+    assert view.crosshair.time_tag.textItem.toPlainText() == f"{bar_time:%Y.%m.%d %H:%M}"
+
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    start = view.mapFromScene(vb.mapViewToScene(QPointF(round(x0 + (x1 - x0) * 0.3), y0 + (y1 - y0) * 0.3)))
+    end = view.mapFromScene(vb.mapViewToScene(QPointF(round(x0 + (x1 - x0) * 0.6), y0 + (y1 - y0) * 0.7)))
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, ctrl, start)
+    QTest.mouseMove(viewport, end)
+    begin_x, begin_y = (vb.mapSceneToView(view.mapToScene(p)) for p in (start, end))
+    assert view.measure.active
+    bars = abs(round(begin_y.x()) - round(begin_x.x()))
+    difference = begin_y.y() - begin_x.y()
+    assert view.measure.text == f"{bars} bars, {round(abs(difference) * 1e5)} points, +{abs(difference):.5f}"
+    assert view.measure.label.isVisible()
+    before = vb.viewRange()[0]
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, ctrl, end)
+    assert not view.measure.active and not view.measure.label.isVisible()
+    assert vb.viewRange()[0] == before  # measuring never pans

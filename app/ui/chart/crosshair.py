@@ -1,4 +1,6 @@
-"""Crosshair over the price pane with a readout of the bar under it (time, O, H, L, C).
+"""Crosshair over the price pane with a readout of the bar under it (time, O, H, L, C), the price at
+the cursor tagged at the pane's right edge (by the price axis) and the bar's time at its foot (by
+the time axis), as MT5 shows them.
 
 Mouse moves are rate-limited to 60 per second; away from the chart the readout shows the live bar.
 """
@@ -51,6 +53,13 @@ class Crosshair:
             line.setZValue(30)
             line.hide()
             plot.addItem(line, ignoreBounds=True)
+        tag = pg.mkBrush("#2d3a4b")
+        self.price_tag = pg.TextItem("", color="#e6edf3", fill=tag, anchor=(1, 0.5))
+        self.time_tag = pg.TextItem("", color="#e6edf3", fill=tag, anchor=(0.5, 1))
+        for item in (self.price_tag, self.time_tag):
+            item.setZValue(31)
+            item.hide()
+            plot.addItem(item, ignoreBounds=True)
         self.index: int | None = None
         self._pen = pen
         self._followers: list[pg.InfiniteLine] = []
@@ -90,6 +99,18 @@ class Crosshair:
         self.vline.show()
         self.hline.show()
         self.index = index
+        (x0, x1), (y0, _y1) = self._plot.vb.viewRange()
+        self.price_tag.setText(formatting.price(y, self._digits()))
+        self.price_tag.setPos(x1, y)
+        self.price_tag.show()
+        if 0 <= index < len(self._buffer):
+            when = self._buffer.bar(index).time
+            daily = self._timeframe() >= Timeframe.D1
+            self.time_tag.setText(formatting.epoch_date(when) if daily else formatting.epoch_time(when))
+            self.time_tag.setPos(index, y0)
+            self.time_tag.show()
+        else:
+            self.time_tag.hide()
         self._on_readout(self.readout())
 
     def readout(self) -> str:
@@ -102,6 +123,6 @@ class Crosshair:
         if self.index is None:
             return
         self.index = None
-        self.vline.hide()
-        self.hline.hide()
+        for item in (self.vline, self.hline, self.price_tag, self.time_tag):
+            item.hide()
         self._on_readout("")

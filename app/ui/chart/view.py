@@ -17,8 +17,8 @@ from collections.abc import Callable
 
 import pyqtgraph as pg
 import shiboken6
-from PySide6.QtCore import QPoint, QTimer, Signal
-from PySide6.QtGui import QPaintEvent, QResizeEvent
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QMouseEvent, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
 from app.core.indicators import IndicatorSpec, Placement
@@ -29,6 +29,7 @@ from app.ui.chart.grid import Grid
 from app.ui.chart.indicator_layers import IndicatorLayer
 from app.ui.chart.levels import DRAGGABLE
 from app.ui.chart.lines import PriceLines, QuoteLines, trade_lines
+from app.ui.chart.measure import Measure
 from app.ui.chart.model import ChartModel
 from app.ui.chart.panes import PaneStack
 
@@ -77,6 +78,7 @@ class ChartView(pg.GraphicsLayoutWidget):
         )
         self.layers: list[IndicatorLayer] = []
         self.grid_visible = True
+        self.measure = Measure(self.price_plot)
         self.follow = True  # keep the newest bar in view as bars arrive
         self.auto_scroll = True  # the chart menu's Auto Scroll: off, new bars never move the view
         self._width = float(VISIBLE_BARS)  # how many bars the trader's zoom shows (kept across timeframes)
@@ -141,6 +143,43 @@ class ChartView(pg.GraphicsLayoutWidget):
         self._fit_y()
         self._fit_panes()
         self._update_title()
+
+    # ------------------------------------------------------------------ measure mode
+    def _measuring(self, event: QMouseEvent) -> bool:
+        return event.button() is Qt.MouseButton.MiddleButton or bool(
+            event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        )
+
+    def _view_point(self, event: QMouseEvent) -> QPointF | None:
+        scene = self.mapToScene(event.position().toPoint())
+        vb = self.price_plot.vb
+        if not vb.sceneBoundingRect().contains(scene):
+            return None
+        return vb.mapSceneToView(scene)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        point = self._view_point(event) if self._measuring(event) else None
+        if point is None:
+            super().mousePressEvent(event)
+            return
+        self.measure.begin(point.x(), point.y())
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        if self.measure.active:
+            point = self._view_point(event)
+            if point is not None:
+                self.measure.move(point.x(), point.y(), self.model.digits)
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        if self.measure.active:
+            self.measure.end()
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
 
     def set_grid(self, visible: bool) -> None:
         """The grid lines on or off (the chart menu's Grid), in every pane."""
