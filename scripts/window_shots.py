@@ -91,6 +91,19 @@ async def keys(window: QWidget, sequence: str) -> None:
     await done
 
 
+async def outside(action: Callable[[], object]) -> None:
+    """Run a click or mouse event from a plain callback (its slots may start tasks of their own)."""
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+
+    def run() -> None:
+        action()
+        done.set_result(None)
+
+    loop.call_soon(run)
+    await done
+
+
 async def type_text(widget: QWidget, text: str) -> None:
     loop = asyncio.get_running_loop()
     done = loop.create_future()
@@ -195,18 +208,18 @@ async def one_click_and_drag(window: MainWindow, runtime: Any, out: Path) -> Non
     """One-click on (the risk accepted as a trader does), a buy from the panel, its SL dragged."""
     chart = window.charts.open_chart("EURUSD", Timeframe.M5)
     await until(lambda: chart.model.loaded)
-    chart.one_click_button.click()
+    await outside(chart.one_click_button.click)
     await until(lambda: window.chart_trading.dialog is not None)
     dialog = window.chart_trading.dialog
     if dialog is None:
         raise RuntimeError("one-click trading did not ask about its risk")
-    next(b for b in dialog.buttons() if b.text() == "I understand the risk").click()
+    await outside(next(b for b in dialog.buttons() if b.text() == "I understand the risk").click)
     await until(lambda: chart.one_click)
     panel = chart.one_click_panel
     if panel is None:
         raise RuntimeError("no one-click panel")
     before = {p.ticket for p in runtime.account_state.positions}
-    panel.buy_button.click()
+    await outside(panel.buy_button.click)
     await until(lambda: {p.ticket for p in runtime.account_state.positions} - before != set())
     (ticket,) = {p.ticket for p in runtime.account_state.positions} - before
     low, high = chart.view.price_plot.vb.viewRange()[1]
@@ -229,14 +242,16 @@ async def one_click_and_drag(window: MainWindow, runtime: Any, out: Path) -> Non
         QTest.mouseMove(viewport, start + QPoint(0, 8 * step))
     await asyncio.sleep(0.5)
     grab(window, out / "one_click_drag.png")
-    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, none, start + QPoint(0, 64))
+    await outside(
+        lambda: QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, none, start + QPoint(0, 64))
+    )
     await until(lambda: window.chart_trading.dialog is not None)
     await asyncio.sleep(0.3)
     grab(window, out / "one_click_confirm.png")
     confirm = window.chart_trading.dialog
     if confirm is None:
         raise RuntimeError("the drop did not ask first")
-    confirm.button(QMessageBox.StandardButton.Yes).click()
+    await outside(confirm.button(QMessageBox.StandardButton.Yes).click)
     await asyncio.sleep(2.0)
     grab(window, out / "one_click_dragged.png")
 

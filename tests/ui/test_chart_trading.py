@@ -118,6 +118,8 @@ async def test_one_click_asks_once_then_sends_one_order_per_click_and_obeys_the_
     await refresh(area, limited)
     await wait_until(lambda: panel.sell_button.text().startswith("SELL\n1."))
     assert panel.buy_button.text().startswith("BUY\n1.") and panel.spread.text().isdigit()
+    field = panel.volume.lineEdit()
+    assert field.text() == "0.10" and field.width() >= field.fontMetrics().horizontalAdvance("0.10")
     title = window.view.title
     title_box = window.view.mapFromScene(title.mapRectToScene(title.boundingRect())).boundingRect()
     assert panel.geometry().top() >= title_box.bottom()  # under the title, not over the readout
