@@ -304,6 +304,14 @@ class TradingSettings(_Section):
         return any(key.casefold() == wanted for key in self.real_enabled)
 
 
+class AlertsSettings(_Section):
+    """Price alerts: how many may be set, and how often a repeating one may fire."""
+
+    max_alerts: int = Field(500, ge=1, le=100_000)
+    repeat_interval_s: float = Field(60.0, ge=0, le=86_400)  # a repeating alert fires at most this often
+    sound: bool = True  # the window beeps when one fires
+
+
 class Settings(BaseSettings):
     """Everything configurable. Sections map to TOML tables and ``MT5C_SECTION__KEY`` variables."""
 
@@ -327,6 +335,7 @@ class Settings(BaseSettings):
     carousel: CarouselSettings = Field(default_factory=CarouselSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     trading: TradingSettings = Field(default_factory=TradingSettings)
+    alerts: AlertsSettings = Field(default_factory=AlertsSettings)
 
     @classmethod
     def settings_customise_sources(

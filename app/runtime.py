@@ -16,6 +16,7 @@ from app.audit import AuditTrail
 from app.config import Settings
 from app.core.account_state import AccountState
 from app.core.accounts import AccountRegistry
+from app.core.alerts import AlertService
 from app.core.audit_hooks import account_change_recorder
 from app.core.carousel import Carousel
 from app.core.credentials import CredentialStore
@@ -116,6 +117,10 @@ class Runtime:
         else:  # real terminals answer to one process: keep `accounts sync` off them while we run
             self.services.append(TerminalsLock(settings.data_dir))
         self.pool = TerminalPool(self._terminal_clients(), self._publish_terminal_state)
+        if self.sim_server is not None:
+            # A sim server that died is restarted by its service; the terminals then reconnect at
+            # once (each would otherwise wait out its own backoff, up to half a minute).
+            self.sim_server.add_restart_listener(self._sim_server_restarted)
         self.market_data = MarketData(
             self.hub,
             self.pool,
@@ -134,6 +139,7 @@ class Runtime:
             self.account_state.deals,
             self.market_data.server_time,
         )
+        self.alerts = AlertService(self.storage.db, self.hub, self.market_data, settings.alerts)
         self.carousel = Carousel(
             self.accounts,
             self.pool,
@@ -151,8 +157,15 @@ class Runtime:
             self.risk,
             self.trading,
             risk_monitor,
+            self.alerts,
             self.carousel,
         ]
+
+    def _sim_server_restarted(self, address: str) -> None:
+        log.info("the sim trade server is back at %s: reconnecting %d terminal(s)", address,
+                 len(self.pool.clients))  # fmt: skip
+        for client in self.pool.clients:
+            client.reconnect_now()
 
     def _publish_terminal_state(self, state: TerminalState) -> None:
         self.hub.publish(Topic.TERMINAL, state, key=state.terminal_id)

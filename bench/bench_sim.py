@@ -118,9 +118,11 @@ def bench_poll(terminal: SimTerminal, admin: SimAdmin, rate: float, seconds: flo
     while time.perf_counter() - started < seconds:
         for symbol in STORM_SYMBOLS:
             since, seen_at_since = cursors[symbol]
-            ticks = terminal.copy_ticks_from(symbol, since / 1000, 1_000_000, c.COPY_TICKS_ALL)
+            # MT5 takes whole seconds: ask from the second of the last tick seen, skip what came before
+            ticks = terminal.copy_ticks_from(symbol, since // 1000, 1_000_000, c.COPY_TICKS_ALL)
             if ticks is None:
                 raise RuntimeError(terminal.last_error())
+            ticks = ticks[ticks["time_msc"] >= since]
             fresh = len(ticks) - seen_at_since
             if len(ticks):
                 last = int(ticks["time_msc"][-1])

@@ -13,6 +13,16 @@ Constants come from ``MetaTrader5/__init__.py`` (module-level integer assignment
 importing it). Functions come from two places: the Python helpers defined in ``__init__.py`` (Buy,
 Sell, Close) and the C functions of ``_core*.pyd``, whose method table carries a usage line per
 function (``copy_rates_from(symbol, timeframe, date_from, count)``) that is found in its strings.
+
+The method table (``PyMethodDef``: name, function, flags, docstring; found in the PE image) also
+says how each C function takes its arguments: ``noargs``, ``positional`` (METH_VARARGS: a keyword is
+a TypeError) or ``positional+keywords`` (METH_VARARGS | METH_KEYWORDS). How many positional arguments
+the latter accept is in their code (``PyTuple_Size`` comparisons; read with ``objdump -d``):
+initialize 1 (path), login 3 (login, password, server), symbols_get 1 (group), history_*_get 0 or 2
+(date_from, date_to), order_check / order_send 1 (the request) or none (the request's fields as
+keywords), positions_get and orders_get none ("Unnamed arguments not allowed"). Argument errors are
+not exceptions: the function returns None/False and ``last_error()`` is (-2, one of
+``argument_errors``).
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ import ast
 import json
 import operator
 import re
+import struct
 import sys
 from pathlib import Path
 
@@ -77,6 +88,57 @@ def error_texts(core: Path) -> list[str]:
     return sorted({match[1].decode() for match in _ERROR_TEXT.finditer(core.read_bytes())})
 
 
+# The extension's messages for bad arguments (last_error() code -2, RES_E_INVALID_PARAMS).
+_ARGUMENT_ERROR = re.compile(rb"(?<=\x00)((?:Invalid [^\x00]{1,40})|(?:Unnamed arguments not allowed))\x00")
+
+
+def argument_errors(core: Path) -> list[str]:
+    return sorted({match[1].decode() for match in _ARGUMENT_ERROR.finditer(core.read_bytes())})
+
+
+_METH = {0x1: "positional", 0x3: "positional+keywords", 0x4: "noargs"}
+
+
+def calling_conventions(core: Path) -> dict[str, str]:
+    """Each C function's METH_* flags, from the module's PyMethodDef table in the PE image."""
+    data = core.read_bytes()
+    pe = struct.unpack_from("<I", data, 0x3C)[0]
+    sections, header_size = (
+        struct.unpack_from("<H", data, pe + 6)[0],
+        struct.unpack_from("<H", data, pe + 20)[0],
+    )
+    optional = pe + 24
+    image_base = struct.unpack_from("<Q", data, optional + 24)[0]
+    table = []
+    for i in range(sections):
+        entry = optional + header_size + 40 * i
+        size, rva, raw_size, raw = struct.unpack_from("<IIII", data, entry + 8)
+        table.append((rva, max(size, raw_size), raw, raw_size))
+
+    def text(address: int) -> str | None:
+        rva = address - image_base
+        for start, size, raw, _ in table:
+            if start <= rva < start + size:
+                offset = raw + rva - start
+                end = data.find(b"\x00", offset)
+                try:
+                    return data[offset:end].decode("ascii")
+                except UnicodeDecodeError:
+                    return None
+        return None
+
+    found: dict[str, str] = {}
+    for _, _, raw, raw_size in table:
+        for offset in range(raw, raw + raw_size - 32, 8):
+            name, function, flags, doc = struct.unpack_from("<QQQQ", data, offset)
+            if flags not in _METH or not image_base < function < image_base + 0x1000000:
+                continue
+            label, usage = text(name), text(doc) if doc else None
+            if label and label.isidentifier() and usage and usage.startswith(f"{label}("):
+                found[label] = _METH[flags]
+    return dict(sorted(found.items()))
+
+
 def main(package_dir: str) -> int:
     package = Path(package_dir)
     constants, helpers, meta = constants_and_helpers(package / "__init__.py")
@@ -90,6 +152,8 @@ def main(package_dir: str) -> int:
         "functions": functions,
         "helpers": helpers,
         "error_texts": error_texts(core),
+        "argument_errors": argument_errors(core),
+        "calling": calling_conventions(core),
     }
     json.dump(api, sys.stdout, indent=1)
     sys.stdout.write("\n")

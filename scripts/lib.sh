@@ -4,6 +4,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV="$ROOT/.venv"
+VENV_BIN="$VENV/bin"
+case "$(uname -s)" in MINGW* | MSYS* | CYGWIN*) VENV_BIN="$VENV/Scripts" ;; esac  # Git Bash on Windows
 
 # Debian packages the app and its tests need: Qt's runtime libraries (offscreen and X11), a real
 # Secret Service for the keyring, Xvfb for window tests, and PostgreSQL (the tests start a private
@@ -25,7 +27,7 @@ APT_PACKAGES+=(xdotool)
 
 find_python() {
   local candidate
-  for candidate in "${MT5C_PYTHON:-}" python3.13 python3.12; do
+  for candidate in "${MT5C_PYTHON:-}" python3.13 python3.12 python3 python; do  # each checked: >= 3.12
     [ -n "$candidate" ] || continue
     if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null; then
       command -v "$candidate"; return 0
@@ -62,20 +64,20 @@ ensure_venv() {
   local python stamp want
   stamp="$VENV/.installed"
   want=$(cat "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)
-  if [ -x "$VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
-  if [ -L "$VENV" ] && [ -x "$VENV/bin/python" ]; then
+  if [ -x "$VENV_BIN/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
+  if [ -L "$VENV" ] && [ -x "$VENV_BIN/python" ]; then
     # A .venv shared from another checkout (a git worktree): re-installing would repoint it here.
     say "pyproject.toml differs from what the shared .venv was installed from; not re-installing it"
     return 0
   fi
   python=$(find_python)
-  if [ ! -x "$VENV/bin/python" ]; then
+  if [ ! -x "$VENV_BIN/python" ]; then
     say "creating .venv with $python"
     "$python" -m venv "$VENV"
   fi
   say "installing the project and its development tools into .venv"
-  "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e "$ROOT[dev]"
+  "$VENV_BIN/python" -m pip install -q --upgrade pip
+  "$VENV_BIN/python" -m pip install -q -e "$ROOT[dev]"
   echo "$want" >"$stamp"
 }
 

@@ -13,7 +13,11 @@ from keyring.backend import KeyringBackend
 from tests.support.keyrings import private_secret_service
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
-pytest_plugins = ["tests.support.sim_fixtures", "tests.support.postgres"]
+pytest_plugins = [
+    "tests.support.sim_fixtures",
+    "tests.support.postgres",
+    "tests.support.real_terminal",
+]
 ROOT = Path(__file__).resolve().parent.parent
 
 

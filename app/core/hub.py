@@ -36,6 +36,7 @@ class Topic(StrEnum):
     TERMINAL = "terminal"
     TRADES = "trades"
     RISK = "risk"
+    ALERTS = "alerts"
 
 
 class Delivery(Enum):

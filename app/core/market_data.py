@@ -56,6 +56,7 @@ class MarketData:
         self._daily: dict[str, LiveBar] = {}
         self._live_bars: dict[tuple[str, Timeframe], LiveBar] = {}
         self._watchers: dict[tuple[str, Timeframe], int] = {}
+        self._held: dict[str, frozenset[str]] = {}  # holder -> symbols it keeps in the stream
         self._starter: asyncio.Task[None] | None = None
         self.ticks_received = 0
 
@@ -154,8 +155,17 @@ class MarketData:
             last=tick.last,
         )
 
+    def hold(self, holder: str, symbols: Iterable[str]) -> None:
+        """Keep ``symbols`` in the quote stream for ``holder`` (the price alerts): unsubscribing them
+        (a symbol hidden from Market Watch) leaves them there, as MT5 keeps a symbol an alert or an
+        open chart needs. A later call replaces the holder's set; subscribing is still the caller's."""
+        self._held[holder] = frozenset(symbols)
+
+    def held(self) -> frozenset[str]:
+        return frozenset().union(*self._held.values()) if self._held else frozenset()
+
     async def unsubscribe(self, symbols: Iterable[str]) -> list[str]:
-        gone = set(symbols)
+        gone = set(symbols) - self.held()
         self._subscribed = [s for s in self._subscribed if s not in gone]
         for symbol in gone:
             self._daily.pop(symbol, None)

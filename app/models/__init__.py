@@ -14,6 +14,7 @@ from app.models.account import (
     TerminalState,
     account_key,
 )
+from app.models.alert import Alert, AlertCondition, AlertEvent
 from app.models.carousel import CarouselStatus
 from app.models.enums import (
     AccountTradeMode,
@@ -49,6 +50,9 @@ from app.models.market import Bar, BarSeries, BarUpdate, Book, BookLevel, Quote,
 from app.models.trading import Deal, Order, OrderCheck, OrderRequest, OrderResult, Position
 
 __all__ = [
+    "Alert",
+    "AlertCondition",
+    "AlertEvent",
     "AccountAction",
     "AccountEdit",
     "AccountInfo",

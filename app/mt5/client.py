@@ -90,6 +90,8 @@ class TerminalClient:
         self.cursors: dict[str, TickCursor] = {}
         self._recovery: asyncio.Task[None] | None = None
         self._health: asyncio.Task[None] | None = None
+        self._kick_recovery = asyncio.Event()  # set by reconnect_now(): skip the backoff's wait
+        self._kick_health = asyncio.Event()  # ... and look at the connection now
         self.restarts = 0
 
     # ------------------------------------------------------------------ listeners
@@ -133,13 +135,7 @@ class TerminalClient:
 
     async def wait_ready(self, timeout_s: float) -> bool:
         """True once the terminal is connected and ready for calls; False if not within ``timeout_s``."""
-        if self._ready.is_set():
-            return True
-        try:
-            await asyncio.wait_for(self._ready.wait(), timeout_s)
-        except TimeoutError:
-            return False
-        return True
+        return await _wait_set(self._ready, timeout_s)
 
     async def stop(self) -> None:
         self._stopping = True
@@ -234,6 +230,18 @@ class TerminalClient:
             self._recover(restart_worker), name=f"recover-{self.terminal_id}"
         )
 
+    def reconnect_now(self) -> None:
+        """The terminal's trade server is back (the sim server was restarted): check the connection
+        now and, if it is lost, reconnect at once instead of after the rest of the backoff."""
+        self._backoff.reset()
+        self._kick_recovery.set()
+        self._kick_health.set()
+
+    async def _pause(self, delay: float, kick: asyncio.Event) -> None:
+        """Sleep ``delay`` seconds, or less if ``kick`` is set meanwhile (or already)."""
+        await _wait_set(kick, delay)
+        kick.clear()
+
     async def _recover(self, restart_worker: bool) -> None:
         while not self._stopping:
             delay = self._backoff.next_delay()
@@ -246,7 +254,7 @@ class TerminalClient:
                 restart_worker = False
             else:
                 log.info("terminal %s: reconnecting in %.1fs", self.terminal_id, delay)
-                await asyncio.sleep(delay)
+                await self._pause(delay, self._kick_recovery)
             try:
                 await self._connect()
                 return
@@ -275,7 +283,7 @@ class TerminalClient:
 
     async def _health_loop(self) -> None:
         while not self._stopping:
-            await asyncio.sleep(self.health_interval)
+            await self._pause(self.health_interval, self._kick_health)
             if not self._ready.is_set():
                 continue
             try:
@@ -295,15 +303,12 @@ class TerminalClient:
         """Run ``op`` in the worker; wait for the terminal to be ready first (within the same timeout)."""
         limit = self.call_timeout if timeout_s is None else timeout_s
         deadline = time.monotonic() + limit
-        try:
-            if not self._ready.is_set():
-                await asyncio.wait_for(self._ready.wait(), limit)
-        except TimeoutError:
+        if not await _wait_set(self._ready, limit):
             raise NotReadyError(
                 f"terminal {self.terminal_id} is not ready ({self.state.status.value}"
                 f"{': ' + self.state.reason if self.state.reason else ''})",
                 terminal_id=self.terminal_id,
-            ) from None
+            )
         return await self._raw_call(op, *args, timeout_s=max(0.05, deadline - time.monotonic()), **kwargs)
 
     async def _raw_call(self, op: str, *args: Any, timeout_s: float, **kwargs: Any) -> Any:
@@ -432,6 +437,21 @@ class TerminalClient:
     async def pause_stream(self, paused: bool) -> None:
         self._stream_paused = paused
         await self.call("stream_pause", paused)
+
+
+async def _wait_set(event: asyncio.Event, timeout_s: float) -> bool:
+    """Whether ``event`` is set within ``timeout_s``. A budget already spent (a carousel step's) gives
+    False at once: ``wait_for`` with a timeout of 0 would wrap ``event.wait()`` in a task it cancels
+    before it starts, and that coroutine is then reported as never awaited."""
+    if event.is_set():
+        return True
+    if timeout_s <= 0:
+        return False
+    try:
+        await asyncio.wait_for(event.wait(), timeout_s)
+    except TimeoutError:
+        return False
+    return True
 
 
 def _now() -> datetime:

@@ -64,13 +64,19 @@ class Worker:
     def stream_set(
         self, symbols: list[str], cursors: dict[str, TickCursor], interval_s: float
     ) -> dict[str, TickCursor]:
-        """Stream ``symbols``; those with a cursor resume from it, others start after the newest tick."""
+        """Stream ``symbols``; those with a cursor resume from it, others start after the newest tick.
+
+        Where this worker already streams a symbol, its own cursor wins when it is ahead of the one
+        given: the app's copy lags by the tick messages still in the pipe (a reconnect while ticks
+        flow), and resuming from it would deliver those ticks twice."""
         self.stream.interval_s = interval_s
         fresh = {}
         for symbol in symbols:
-            fresh[symbol] = (
-                cursors.get(symbol) or self.stream.cursors.get(symbol) or self.ops.tick_cursor_now(symbol)
-            )
+            given, own = cursors.get(symbol), self.stream.cursors.get(symbol)
+            if given is not None and own is not None:
+                fresh[symbol] = max(given, own, key=lambda c: (c.time_msc, c.count_at_time))
+            else:
+                fresh[symbol] = given or own or self.ops.tick_cursor_now(symbol)
         self.stream.cursors = fresh
         self.stream.next_poll = 0.0
         return dict(fresh)

@@ -24,7 +24,7 @@ from app.server.deps import current_user
 from app.server.errors import EXPECTED, ApiError, to_api_error
 from app.server.limits import BodySizeLimit, send_error
 from app.server.realtime import RealtimeGateway
-from app.server.routes import accounts, carousel, error_responses, live, market, ops, public
+from app.server.routes import accounts, alerts, carousel, error_responses, live, market, ops, public
 from app.server.sio_guard import FrameGuard
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,7 @@ def create_api(ctx: ServerContext) -> FastAPI:
     _install_error_handlers(api)
     protected = [Depends(current_user)]
     api.include_router(public.router)
-    for module in (live, market, ops, accounts, carousel):
+    for module in (live, market, ops, accounts, carousel, alerts):
         api.include_router(module.router, dependencies=protected)
     return api
 

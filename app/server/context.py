@@ -18,6 +18,7 @@ from app.audit import AuditTrail
 from app.config import Settings
 from app.core.account_state import AccountState
 from app.core.accounts import AccountRegistry
+from app.core.alerts import AlertService
 from app.core.credentials import CredentialStore
 from app.core.hub import EventHub
 from app.core.market_data import MarketData
@@ -44,6 +45,7 @@ class Services(Protocol):
     market_data: MarketData
     account_state: AccountState
     trading: TradingService
+    alerts: AlertService
     accounts: AccountRegistry
     audit: AuditTrail
     storage: StorageService

@@ -1,4 +1,4 @@
-"""``/api/place``, ``/api/close`` and ``/api/modify`` in the trading service's terms.
+"""``/api/place``, ``/api/close``, ``/api/modify`` and ``/api/cancel`` in the trading service's terms.
 
 The trading service is the one choke point: it validates, applies the risk limits, records intent and
 result in the audit trail under the ``actor`` given (``api:<user>``), and is idempotent by client id —
@@ -163,4 +163,15 @@ async def _modify(
         actor=user.actor,
         note=body.audit_note,
     )
+    return TradeResponse(success=result.ok, ticket=ticket, message=describe(result))
+
+
+async def cancel(
+    trading: TradingService, state: AccountState, ticket: int, user: User, note: str
+) -> TradeResponse:
+    """Remove a pending order; a ticket that is no pending order of the live account is a 404."""
+    if not any(o.ticket == ticket for o in state.orders):
+        raise not_found(f"pending order {ticket}")
+    with resend_told():
+        result = await trading.cancel_order(ticket, actor=user.actor, note=note)
     return TradeResponse(success=result.ok, ticket=ticket, message=describe(result))

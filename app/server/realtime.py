@@ -44,6 +44,7 @@ from app.server.origins import origin_policy
 from app.server.schemas import (
     MAX_SYMBOL_LENGTH,
     AccountOut,
+    AlertOut,
     Candles,
     CarouselOut,
     ManagedAccountOut,
@@ -67,9 +68,10 @@ CHANNELS: dict[str, tuple[Topic, str]] = {
     "logs": (Topic.LOGS, "logs_update"),
     "signals": (Topic.SIGNALS, "signals_update"),
     "carousel": (Topic.CAROUSEL, "carousel_update"),
+    "alerts": (Topic.ALERTS, "alerts"),
 }
 STATE_CHANNELS = ("quotes", "positions", "orders", "account", "accounts", "carousel")  # latest wins
-STREAM_CHANNELS = ("logs", "signals")  # every event, bounded
+STREAM_CHANNELS = ("logs", "signals", "alerts")  # every event, bounded
 _TOPIC_CHANNEL = {topic: name for name, (topic, _) in CHANNELS.items()}
 
 MAX_QUEUED_PER_CLIENT = 500  # logs/signals beyond this: the oldest are dropped (and counted)
@@ -255,6 +257,8 @@ class RealtimeGateway:
             return value.to_json()
         if topic is Topic.CAROUSEL:
             return CarouselOut.of(value).model_dump(mode="json")
+        if topic is Topic.ALERTS:
+            return {"event": value.kind, "alert": AlertOut.of(value.alert).model_dump(mode="json")}
         return _plain(value)  # signals: whatever their producer publishes, made JSON-friendly
 
     def _account_update(self, update: AccountUpdate) -> dict[str, Any]:

@@ -311,6 +311,13 @@ class ModifyRequest(_In):
     audit_note: str = Field(default="", max_length=MAX_NOTE_LENGTH)
 
 
+class CancelRequest(_In):
+    """Remove a pending order (``order_id`` = its ticket)."""
+
+    order_id: int = Field(ge=1, le=2**63 - 1, description="the pending order's ticket")
+    audit_note: str = Field(default="", max_length=MAX_NOTE_LENGTH)
+
+
 class TradeResponse(_Out):
     success: bool
     ticket: int | None
@@ -723,3 +730,48 @@ class CarouselOut(_Out):
 
 def dump_all(models: Iterable[BaseModel]) -> list[dict[str, Any]]:
     return [m.model_dump(mode="json") for m in models]
+
+
+# ----------------------------------------------------------------------------- price alerts
+
+
+class AlertIn(_In):
+    """A price alert: ``bid_above`` fires when the bid is at or above ``price``, and so on."""
+
+    symbol: str = Field(
+        min_length=1, max_length=MAX_SYMBOL_LENGTH, pattern=SYMBOL_PATTERN, examples=["EURUSD"]
+    )
+    condition: Literal["bid_above", "bid_below", "ask_above", "ask_below"]
+    price: float = Field(gt=0, le=1e12, examples=[1.0850])
+    repeat: bool = Field(default=False, description="fire every time the condition becomes true again")
+    note: str = Field(default="", max_length=200)
+
+
+class AlertOut(_Out):
+    id: int
+    symbol: str
+    condition: str
+    price: float
+    repeat: bool
+    note: str
+    created_at: datetime
+    fired_at: datetime | None  # the last time it fired; null until it does
+    fired_price: float | None
+    fire_count: int
+    active: bool  # still watching (a one-shot alert that fired is not)
+
+    @classmethod
+    def of(cls, alert: Any) -> AlertOut:
+        return cls(
+            id=alert.id,
+            symbol=alert.symbol,
+            condition=str(alert.condition),
+            price=alert.price,
+            repeat=alert.repeat,
+            note=alert.note,
+            created_at=utc(alert.created_at),
+            fired_at=utc(alert.fired_at) if alert.fired_at else None,
+            fired_price=alert.fired_price,
+            fire_count=alert.fire_count,
+            active=alert.active,
+        )

@@ -29,6 +29,7 @@ from app.ui.exposure_tab import ExposureTab
 from app.ui.layout import layout_path, load_layout, save_layout
 from app.ui.main_window import MainWindow, WindowServices
 from app.ui.theme import apply_theme
+from app.ui.toolbox.alerts_tab import AlertsTab
 
 log = logging.getLogger(__name__)
 
@@ -56,15 +57,16 @@ async def run_window_async(settings: Settings, log_bus: LogBus, config_file: Pat
     layout = await asyncio.to_thread(load_layout, layout_file)
     config_path = config_file or default_config_file()
     window = MainWindow(WindowServices.from_runtime(runtime), config_path=config_path)
-    extras: list[AccountsTab | ExposureTab | CarouselProgress] = []
+    extras: list[AccountsTab | ExposureTab | CarouselProgress | AlertsTab] = []
     window.closed.connect(stop.set)
     window.restore_layout(layout)
     window.show()
     try:
         await runtime.start()
         # Views that read the database on creation come once it is open.
-        extras = _dock_account_views(window, runtime)
+        extras = [*_dock_account_views(window, runtime)]
         window.add_tab("Audit", AuditTab(AuditReader(audit_dir(settings.data_dir))))
+        extras.append(_dock_alerts(window, runtime))
         window.start()  # after the log forwarder started: the Journal's backlog and feed then join up
         log.info("window mode running")
         await stop.wait()
@@ -104,6 +106,26 @@ def _dock_account_views(
     window.add_tab("Exposure", exposure)
     window.status.addPermanentWidget(progress)
     return [accounts, exposure, progress]
+
+
+def _dock_alerts(window: MainWindow, runtime: Runtime) -> AlertsTab:
+    """The Alerts tab: the core's price alerts; a firing toasts (and beeps, per ``alerts.sound``)."""
+
+    def digits(symbol: str) -> int:
+        spec = runtime.market_data.cached_spec(symbol)
+        return spec.digits if spec else 5
+
+    tab = AlertsTab(
+        runtime.alerts,
+        runtime.hub,
+        window.tasks,
+        lambda: runtime.market_data.subscribed,
+        digits,
+        window.notifications.show_toast,  # the core wrote the Journal line already
+        sound=runtime.settings.alerts.sound,
+    )
+    window.add_tab("Alerts", tab)
+    return tab
 
 
 # What qasync raises when Qt's event loop ends under it - Qt does that itself when the display

@@ -120,6 +120,40 @@ def test_modify_a_position_from_its_dialog(page: Page) -> None:
     page.wait(lambda: page.positions()[ticket][7] == "", "the TP column still shows a price")
 
 
+def test_delete_a_pending_order_after_confirming(page: Page, served: Served) -> None:
+    with served.http() as http:
+        bid = http.get("/api/quotes", params={"symbols": "EURUSD"}, headers=_auth(served)).json()[0]["bid"]
+        placed = http.post(
+            "/api/place",
+            json={
+                "symbol": "EURUSD",
+                "side": "buy",
+                "volume": 0.02,
+                "type": "limit",
+                "price": round(bid - 0.02, 5),
+            },
+            headers=_auth(served),
+        ).json()
+    ticket = str(placed["ticket"])
+    page.open()
+    page.log_in()
+    row = f'#orders-table tr[data-ticket="{ticket}"]'
+    page.wait(lambda: page.all(row), "the pending order is not in the table")
+    page.find(f'{row} button[data-action="cancel"]').click()
+    page.wait(lambda: page.visible("dialog[open]"), "no confirmation")
+    assert ticket in page.text("dialog[open]") and "EURUSD" in page.text("dialog[open]")
+    page.find('dialog[open] button[value="cancel"]').click()  # thought better of it: nothing is sent
+    page.wait(lambda: not page.all("dialog[open]"), "the dialog stayed open")
+    assert page.all(row)
+    page.find(f'{row} button[data-action="cancel"]').click()
+    page.find('dialog[open] button[type="submit"]').click()
+    page.wait(lambda: not page.all(row), "the deleted order is still shown")
+    with served.http() as http:
+        pending = {o["ticket"] for o in http.get("/api/orders", headers=_auth(served)).json()}
+    assert int(ticket) not in pending
+    assert page.problems() == []
+
+
 def test_a_viewer_session_shows_no_trade_buttons(page: Page, served: Served) -> None:
     """The page hides what the role cannot do (issue 18 brings real viewers; the server then says 403)."""
     page.open()

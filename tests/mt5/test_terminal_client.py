@@ -122,6 +122,22 @@ async def test_lost_connection_is_reconnected_with_backoff(
     assert (await client.call("account")).login > 0
 
 
+async def test_reconnect_now_cuts_the_backoff_short(client_factory: Any, admin: SimAdmin) -> None:
+    """When the trade server is back (the sim server restarted), the runtime asks the terminals to
+    reconnect now: one waiting out a long backoff comes back at once."""
+    from app.retry import Backoff
+
+    client, _ = await client_factory(backoff=Backoff(initial=600.0, maximum=600.0, jitter=0.0))
+    admin.set_faults("t1", disconnected=True)
+    with pytest.raises(NotConnectedError):
+        await client.call("account")
+    await wait_until(lambda: client.state.status is TerminalStatus.DISCONNECTED)
+    admin.clear_faults("t1")
+    client.reconnect_now()
+    await wait_until(lambda: client.state.status is TerminalStatus.LOGGED_IN)  # not in 10 minutes
+    assert (await client.call("account")).login > 0
+
+
 async def test_wrong_password_is_an_authorization_error_and_keeps_the_account(client_factory: Any) -> None:
     client, _ = await client_factory()
     before = (await client.call("account")).login

@@ -63,6 +63,26 @@ def test_function_parameters_follow_the_real_usage_lines() -> None:
         assert missing == [], f"{usage}: {missing} not in {list(params)}"
 
 
+def test_functions_take_arguments_as_the_extension_does() -> None:
+    """The C functions' METH_* flags (read from the wheel's method table): those without arguments
+    take none here either; those reading keywords from a dict ignore unknown ones, as the dict
+    lookups there do; the positional-only ones take their documented names (and, here, as keywords)."""
+    assert len(API["calling"]) == 32
+    for name, calling in API["calling"].items():
+        params = list(inspect.signature(getattr(mt5, name)).parameters.values())
+        takes_any_keyword = any(p.kind is p.VAR_KEYWORD for p in params)
+        if calling == "noargs":
+            assert params == [], name
+        else:
+            assert takes_any_keyword == (calling == "positional+keywords"), name
+
+
+def test_argument_errors_are_the_extensions_own() -> None:
+    ours = {"Invalid number of arguments", "Unnamed arguments not allowed", "Invalid arguments"}
+    ours |= {errors.invalid_argument(name).message for name in ("symbol", "comment", "login", "ticket")}
+    assert ours <= set(API["argument_errors"])
+
+
 def _unannotated(name: str) -> str:
     """``Buy(symbol, volume, price=None, *, comment=None, ticket=None)`` from our signature."""
     parts: list[str] = []

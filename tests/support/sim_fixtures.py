@@ -90,7 +90,7 @@ async def client_factory(sim_server: Listener) -> AsyncIterator[object]:
             call_timeout=call_timeout,
             login_timeout=10.0,
             health_interval=0.3,
-            backoff=Backoff(initial=0.2, maximum=1.0, jitter=0.0),
+            backoff=kwargs.pop("backoff", None) or Backoff(initial=0.2, maximum=1.0, jitter=0.0),  # type: ignore[arg-type]
             on_state=recorder.on_state,
             on_ticks=recorder.on_ticks,
             **kwargs,  # type: ignore[arg-type]

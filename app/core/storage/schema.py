@@ -138,3 +138,24 @@ kill_switches = Table(
     sqlite_strict=True,
     sqlite_with_rowid=False,
 )
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Int64, Identity(), primary_key=True),
+    Column("symbol", Text, nullable=False),
+    Column("condition", Text, nullable=False),
+    Column("price", Float64, nullable=False),
+    Column("repeat", Integer, nullable=False, server_default=text("0")),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("created_by", Text, nullable=False, server_default=""),
+    Column("created_ms", Int64, nullable=False),
+    Column("fired_ms", Int64),  # the last time it fired (NULL: never)
+    Column("fired_price", Float64),  # the bid or ask that made it fire
+    Column("fire_count", Integer, nullable=False, server_default=text("0")),
+    CheckConstraint("condition IN ('bid_above', 'bid_below', 'ask_above', 'ask_below')", name="condition"),
+    CheckConstraint("repeat IN (0, 1)", name="repeat"),
+    CheckConstraint("price > 0", name="price"),
+    sqlite_autoincrement=True,
+    sqlite_strict=True,
+)

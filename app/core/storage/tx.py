@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 
 from app.core.pnl import PnLCalendar, period_pnl
 from app.core.storage.accounts import AccountRows
+from app.core.storage.alerts import AlertRows
 from app.core.storage.client_orders import ClientOrderRows, KillSwitchRows
 from app.core.storage.deals import DealRows, UpsertResult
 from app.core.storage.snapshots import SnapshotRows
@@ -43,6 +44,7 @@ class Tx:
         self.deals = DealRows(conn)
         self.client_orders = ClientOrderRows(conn)
         self.kill_switches = KillSwitchRows(conn)
+        self.alerts = AlertRows(conn)
 
     def record_visit(
         self,

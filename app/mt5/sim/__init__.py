@@ -2,9 +2,16 @@
 
 ``import app.mt5.sim as mt5`` offers every function and constant of the real module with the same
 parameters, result types and error codes, so a MetaTrader5 script runs unmodified (or with
-``sys.modules["MetaTrader5"] = app.mt5.sim``). ``initialize()`` finds a trade server
-(``sim://HOST:PORT/NAME`` path, ``MT5_SIM_SERVER``, the well-known loopback port, else one started
-in this process with the demo accounts) and logs in to the terminal's last account.
+``sys.modules["MetaTrader5"] = app.mt5.sim``). Arguments are taken as the extension takes them (see
+scripts/derive_mt5_api.py): positionally in the documented order where it allows that
+(``login(5001002, "Demo-1002", "SimBroker-Demo")``), and a call it refuses — too many arguments,
+positional ones where only keywords go (``positions_get("EURUSD")``) — returns None or False with
+``last_error()`` = (-2, its message), not an exception; unknown keywords are ignored, as there. The
+simulator also takes keywords for the parameters the extension takes only positionally.
+
+``initialize()`` finds a trade server (``sim://HOST:PORT/NAME`` path, ``MT5_SIM_SERVER``, the
+well-known loopback port, else one started in this process with the demo accounts) and logs in to
+the terminal's last account.
 
 Importing this module starts nothing: the terminal and any embedded server appear on first use.
 See :mod:`app.mt5.sim.server` for the trade server and :mod:`app.mt5.sim.admin` for faults, the
@@ -55,25 +62,39 @@ __version__ = "5.0.6231"
 __author__ = "MetaQuotes Ltd."
 
 
+_TOO_MANY = "Invalid number of arguments"
+_NO_POSITIONAL = "Unnamed arguments not allowed"
+
+
 def initialize(
     path: str | None = None,
-    *,
+    *extra: object,
     login: int | None = None,
     password: str | None = None,
     server: str | None = None,
     timeout: int | None = None,
     portable: bool = False,
+    **_ignored: object,
 ) -> bool:
     """Establish connection to MetaTrader 5 terminal"""
+    if extra:
+        return _terminal().refuse(False, _TOO_MANY)
     return _terminal().initialize(
         path, login=login, password=password, server=server, timeout=timeout, portable=portable
     )
 
 
 def login(
-    login: int, *, password: str | None = None, server: str | None = None, timeout: int | None = None
+    login: int,
+    password: str | None = None,
+    server: str | None = None,
+    *extra: object,
+    timeout: int | None = None,
+    **_ignored: object,
 ) -> bool:
     """Log in to specific account"""
+    if extra:
+        return _terminal().refuse(False, _TOO_MANY)
     return _terminal().login(login, password=password, server=server, timeout=timeout)
 
 
@@ -107,8 +128,12 @@ def symbols_total() -> int:
     return _terminal().symbols_total()
 
 
-def symbols_get(group: str | None = None) -> tuple[SymbolInfo, ...] | None:
+def symbols_get(
+    group: str | None = None, *extra: object, **_ignored: object
+) -> tuple[SymbolInfo, ...] | None:
     """Return all available symbols or filtred by group"""
+    if extra:
+        return _terminal().refuse(None, _TOO_MANY)
     return _terminal().symbols_get(group)
 
 
@@ -177,9 +202,15 @@ def orders_total() -> int | None:
 
 
 def orders_get(
-    *, symbol: str | None = None, group: str | None = None, ticket: int | None = None
+    *unnamed: object,
+    symbol: str | None = None,
+    group: str | None = None,
+    ticket: int | None = None,
+    **_ignored: object,
 ) -> tuple[TradeOrder, ...] | None:
     """Return all orders, can be filtered by symbol, group or ticket"""
+    if unnamed:
+        return _terminal().refuse(None, _NO_POSITIONAL)
     return _terminal().orders_get(symbol=symbol, group=group, ticket=ticket)
 
 
@@ -189,9 +220,15 @@ def positions_total() -> int | None:
 
 
 def positions_get(
-    *, symbol: str | None = None, group: str | None = None, ticket: int | None = None
+    *unnamed: object,
+    symbol: str | None = None,
+    group: str | None = None,
+    ticket: int | None = None,
+    **_ignored: object,
 ) -> tuple[TradePosition, ...] | None:
     """Return all open positions, can be filtered by symbol, group or ticket"""
+    if unnamed:
+        return _terminal().refuse(None, _NO_POSITIONAL)
     return _terminal().positions_get(symbol=symbol, group=group, ticket=ticket)
 
 
@@ -203,12 +240,15 @@ def history_orders_total(date_from: datetime | int, date_to: datetime | int) -> 
 def history_orders_get(
     date_from: datetime | int | None = None,
     date_to: datetime | int | None = None,
-    *,
+    *extra: object,
     group: str | None = None,
     ticket: int | None = None,
     position: int | None = None,
+    **_ignored: object,
 ) -> tuple[TradeOrder, ...] | None:
     """Return orders in selected range from history or filtered by position id, ticket"""
+    if extra:
+        return _terminal().refuse(None, _NO_POSITIONAL if ticket or position else "Invalid arguments")
     return _terminal().history_orders_get(date_from, date_to, group=group, ticket=ticket, position=position)
 
 
@@ -220,12 +260,15 @@ def history_deals_total(date_from: datetime | int, date_to: datetime | int) -> i
 def history_deals_get(
     date_from: datetime | int | None = None,
     date_to: datetime | int | None = None,
-    *,
+    *extra: object,
     group: str | None = None,
     ticket: int | None = None,
     position: int | None = None,
+    **_ignored: object,
 ) -> tuple[TradeDeal, ...] | None:
     """Return deals in selected range from history or filtered by position id, ticket"""
+    if extra:
+        return _terminal().refuse(None, _NO_POSITIONAL if ticket or position else "Invalid arguments")
     return _terminal().history_deals_get(date_from, date_to, group=group, ticket=ticket, position=position)
 
 
@@ -241,14 +284,35 @@ def order_calc_profit(
     return _terminal().order_calc_profit(action, symbol, volume, price_open, price_close)
 
 
-def order_check(request: dict[str, Any]) -> OrderCheckResult | None:
+def _the_request(request: object, extra: tuple[object, ...], fields: dict[str, Any]) -> object:
+    """The request the extension reads: the one dict given, or the fields given as keywords
+    (``order_send(action=..., symbol=...)``); the simulator also takes ``request=``."""
+    if set(fields) == {"request"} and request is None and not extra:
+        return fields["request"]
+    if fields:
+        return _NO_POSITIONAL if request is not None or extra else dict(fields)
+    return _TOO_MANY if request is None or extra else request
+
+
+def _with_request(call: Any, request: object, extra: tuple[object, ...], fields: dict[str, Any]) -> Any:
+    found = _the_request(request, extra, fields)
+    if isinstance(found, str):
+        return _terminal().refuse(None, found)
+    return call(found)
+
+
+def order_check(
+    request: dict[str, Any] | None = None, /, *extra: object, **fields: Any
+) -> OrderCheckResult | None:
     """Check if there are enough funds to execute required trading operation"""
-    return _terminal().order_check(request)
+    return _with_request(_terminal().order_check, request, extra, fields)
 
 
-def order_send(request: dict[str, Any]) -> OrderSendResult | None:
+def order_send(
+    request: dict[str, Any] | None = None, /, *extra: object, **fields: Any
+) -> OrderSendResult | None:
     """Send trading requests to server"""
-    return _terminal().order_send(request)
+    return _with_request(_terminal().order_send, request, extra, fields)
 
 
 # ---------------------------------------------------------------------- the package's Python helpers

@@ -20,7 +20,7 @@ from app.mt5.sim.address import DEFAULT_HOST, DEFAULT_PORT
 from app.mt5.sim.claim import StateDirClaim, running_server
 from app.mt5.sim.clock import Clock, ManualClock, RealClock, ScaledClock
 from app.mt5.sim.listener import Listener
-from app.mt5.sim.process import EXIT_STATE_DIR_IN_USE, IN_USE_PREFIX, READY_PREFIX
+from app.mt5.sim.process import CANNOT_LISTEN_PREFIX, EXIT_STATE_DIR_IN_USE, IN_USE_PREFIX, READY_PREFIX
 from app.mt5.sim.server import DEFAULT_SEED, TradeServer
 
 
@@ -109,7 +109,7 @@ def _serve(args: argparse.Namespace, claim: StateDirClaim | None, stop: threadin
         listener = Listener(server, args.host, args.port).start()
     except OSError as exc:
         server.stop()
-        sys.stderr.write(f"sim trade server: cannot listen on {args.host}:{args.port}: {exc.strerror}\n")
+        sys.stderr.write(f"{CANNOT_LISTEN_PREFIX}{args.host}:{args.port}: {exc.strerror}\n")
         return 1
     if claim is not None:
         claim.publish(listener.address, args.owner)

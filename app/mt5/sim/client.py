@@ -3,7 +3,8 @@
 Transport failures become MT5's IPC errors: no answer within the terminal's timeout is
 (-10005, 'IPC timeout'); a refused or broken connection is (-10004, 'No IPC connection'). After
 either, the socket is dropped (a late answer must never be taken for the next call's) and the next
-call reconnects.
+call reconnects — to a restarted server too, as a terminal reconnects to its broker — trying at
+most every ``RECONNECT_INTERVAL_S`` while the server is away.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import itertools
 import socket
 import threading
+import time
 from typing import Any
 
 from app.mt5.sim import errors, wire
 from app.mt5.sim.errors import SimError
 
 CONNECT_TIMEOUT_S = 5.0
+RECONNECT_INTERVAL_S = 0.1  # a terminal polling ticks every 10 ms must not hammer a server that is gone
 
 
 class Connection:
@@ -28,18 +31,23 @@ class Connection:
         self._sock: socket.socket | None = None
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._refused_at: float | None = None
 
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
 
     def _connect(self) -> socket.socket:
+        if self._refused_at is not None and time.monotonic() - self._refused_at < RECONNECT_INTERVAL_S:
+            raise errors.no_ipc()
         try:
             sock = socket.create_connection(
                 (self.host, self.port), timeout=min(self.timeout_s, CONNECT_TIMEOUT_S)
             )
         except OSError:
+            self._refused_at = time.monotonic()
             raise errors.no_ipc() from None
+        self._refused_at = None
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.settimeout(self.timeout_s)
         return sock

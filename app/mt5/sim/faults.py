@@ -3,7 +3,9 @@
 A terminal is known by its name (``sim://host:port/NAME``). Before each call the server applies the
 faults set for that terminal: the call is delayed, hangs until released, fails as MT5 reports an
 IPC timeout (-10005) or a lost connection (-10004), a login is refused (-6) or slow, a market order
-is requoted. ``functions`` narrows the call faults to some MT5 functions (e.g. only order_send).
+is requoted, or the call is carried out and its answer held back (the moment a crash or a lost
+connection makes an order's outcome unknown). ``functions`` narrows the call faults to some MT5
+functions (e.g. only order_send).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class Faults:
     requote_probability: float = 0.0  # market orders answered TRADE_RETCODE_REQUOTE
     hang: bool = False  # calls block until released (SimAdmin.release) ...
     hang_s: float | None = None  # ... or for this many seconds
+    hold_answer: bool = False  # calls are carried out, then their answer waits until released
     algo_trading: bool = True  # False: the terminal's AutoTrading is off (retcode 10027)
     functions: tuple[str, ...] | None = None  # the MT5 functions the call faults apply to (None = all)
 
@@ -56,6 +59,7 @@ class FaultBoard:
     def __init__(self) -> None:
         self._faults: dict[str, Faults] = {}
         self._gates: dict[str, threading.Event] = {}
+        self._waiting: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def get(self, terminal: str) -> Faults:
@@ -67,7 +71,7 @@ class FaultBoard:
             current = NONE if replace_all else self._faults.get(terminal, NONE)
             updated = Faults.from_json({**current.to_json(), **changes})
             self._faults[terminal] = updated
-            if updated.hang:
+            if updated.hang or updated.hold_answer:
                 self._gates.setdefault(terminal, threading.Event()).clear()
             return updated
 
@@ -85,7 +89,7 @@ class FaultBoard:
         with self._lock:
             current = self._faults.get(terminal)
             if current is not None:
-                self._faults[terminal] = replace(current, hang=False, hang_s=None)
+                self._faults[terminal] = replace(current, hang=False, hang_s=None, hold_answer=False)
             gate = self._gates.get(terminal)
         if gate is not None:
             gate.set()
@@ -93,7 +97,19 @@ class FaultBoard:
     def wait_released(self, terminal: str, seconds: float | None) -> None:
         with self._lock:
             gate = self._gates.setdefault(terminal, threading.Event())
-        gate.wait(seconds)
+            self._waiting[terminal] = self._waiting.get(terminal, 0) + 1
+        try:
+            gate.wait(seconds)
+        finally:
+            with self._lock:
+                self._waiting[terminal] -= 1
+                if not self._waiting[terminal]:
+                    del self._waiting[terminal]
+
+    def waiting(self) -> dict[str, int]:
+        """How many calls of each terminal are hung or hold their answer right now."""
+        with self._lock:
+            return dict(self._waiting)
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         with self._lock:

@@ -24,10 +24,11 @@ from app.mt5.sim.sessions import MINUTES_PER_DAY, MS_PER_DAY, MS_PER_MINUTE
 from app.mt5.sim.storm import StormSchedule
 from app.mt5.sim.structs import TICKS_DTYPE
 from app.mt5.sim.symbols import SymbolSpec
-from app.mt5.sim.ticks import EMPTY, TickArrays, calm_minute, concat, flags_of, merge, storm_second
+from app.mt5.sim.ticks import EMPTY, TickArrays, calm_minute, concat, distinct, flags_of, merge, storm_second
 from app.mt5.sim.walk import Walk
 
-HISTORY_DAYS = 3 * 366  # how far back the broker keeps history
+HISTORY_DAYS = 3 * 366  # how far back the broker keeps ticks ...
+BAR_HISTORY_DAYS = 10 * 366  # ... and bars (the documentation's examples ask for 2020)
 
 
 class LastTick(NamedTuple):
@@ -70,12 +71,14 @@ class PriceFeed:
             self.walks[spec.name] = Walk(spec, seed, legs)
         self._lock = threading.RLock()
         self._calm = _Lru(4096)
+        self._finals = _Lru(512)
         self._minutes = _Lru(512)
 
     # ------------------------------------------------------------------ minutes
-    def history_start_ms(self, now_ms: int | None = None) -> int:
+    def history_start_ms(self, now_ms: int | None = None, days: int = HISTORY_DAYS) -> int:
+        """The first day of the tick history (of the bar history with ``days=BAR_HISTORY_DAYS``)."""
         now = self.clock.now_ms() if now_ms is None else now_ms
-        return (now // MS_PER_DAY - HISTORY_DAYS) * MS_PER_DAY
+        return (now // MS_PER_DAY - days) * MS_PER_DAY
 
     def is_open_minute(self, symbol: str, minute: int) -> bool:
         block = self.walks[symbol].day_block(minute // MINUTES_PER_DAY)
@@ -91,23 +94,67 @@ class PriceFeed:
             self._calm.put(key, cached)
         return cached  # type: ignore[return-value]
 
+    def _neighbour_open_minute(self, symbol: str, minute: int, step: int) -> int | None:
+        """The open minute just before (``step`` -1) or after (+1) ``minute``, within a week."""
+        walk = self.walks[symbol]
+        day, offset = divmod(minute + step, MINUTES_PER_DAY)
+        for _ in range(8):
+            mask = walk.day_block(day).open_mask
+            found = np.flatnonzero(mask[offset:] if step > 0 else mask[: offset + 1])
+            if len(found):
+                return day * MINUTES_PER_DAY + int(found[0] + offset if step > 0 else found[-1])
+            day += step
+            offset = 0 if step > 0 else MINUTES_PER_DAY - 1
+        return None
+
+    def _first_tick(self, symbol: str, minute: int) -> tuple[float, float]:
+        """(bid, ask) of a minute's first tick, from its bar alone: the open, at the minimum spread."""
+        walk = self.walks[symbol]
+        block = walk.day_block(minute // MINUTES_PER_DAY)
+        m = minute % MINUTES_PER_DAY
+        digits = walk.spec.digits
+        bid = float(block.open[m])
+        return bid, float(np.round(bid + block.spread[m] * 10.0**-digits, digits))
+
+    def _storm_seconds(self, symbol: str, minute: int, now_ms: int) -> list[tuple[int, float]]:
+        """The storm's seconds of ``minute`` that have begun at ``now_ms`` (with their rates)."""
+        first_second = minute * 60
+        return self.storm.seconds(symbol, first_second, min(first_second + 60, now_ms // 1000 + 1))
+
+    def _final_ticks(self, symbol: str, minute: int, now_ms: int) -> TickArrays:
+        """Every tick of an open ``minute`` known at ``now_ms`` (calm ticks of the whole minute, storm
+        ticks of the seconds begun), each changing the bid or the ask."""
+        storm = self._storm_seconds(symbol, minute, now_ms)
+        key = (symbol, minute, storm[-1][0] if storm else -1)
+        cached = self._finals.get_or(key)
+        if cached is None:
+            calm = self._calm_minute(symbol, minute)
+            ticks = calm
+            if storm:
+                ticks = merge(calm, self._storm_ticks(symbol, minute, calm, storm))
+            following = self._neighbour_open_minute(symbol, minute, +1)
+            after = self._first_tick(symbol, following) if following is not None else None
+            cached = distinct(ticks, after, self.specs[symbol].digits)
+            self._finals.put(key, cached)
+        return cached  # type: ignore[return-value]
+
     def minute_ticks(self, symbol: str, minute: int, now_ms: int) -> tuple[TickArrays, np.ndarray]:
         """Every tick of ``minute`` known at ``now_ms`` (calm ticks of the whole minute, storm ticks of
         the seconds begun), with their flags. The caller cuts at ``now_ms``."""
         with self._lock:
             if not self.is_open_minute(symbol, minute):
                 return EMPTY, np.zeros(0, dtype=np.uint32)
-            first_second = minute * 60
-            last_second = min(first_second + 60, now_ms // 1000 + 1)
-            storm = self.storm.seconds(symbol, first_second, last_second)
+            storm = self._storm_seconds(symbol, minute, now_ms)
             key = (symbol, minute, storm[-1][0] if storm else -1)
             cached = self._minutes.get_or(key)
             if cached is None:
-                calm = self._calm_minute(symbol, minute)
-                ticks = calm
-                if storm:
-                    ticks = merge(calm, self._storm_ticks(symbol, minute, calm, storm))
-                cached = (ticks, flags_of(ticks))
+                ticks = self._final_ticks(symbol, minute, now_ms)
+                before = self._neighbour_open_minute(symbol, minute, -1)
+                previous = None
+                if before is not None:
+                    last = self._final_ticks(symbol, before, now_ms)
+                    previous = (float(last.bid[-1]), float(last.ask[-1]))
+                cached = (ticks, flags_of(ticks, previous))
                 self._minutes.put(key, cached)
             return cached  # type: ignore[return-value]
 

@@ -2,7 +2,9 @@
 
 :func:`start_server_process` starts ``python -m app.mt5.sim`` (or, in the packaged app,
 ``mt5-console sim``), waits for the line that announces its address, and returns a handle that
-stops it with SIGTERM (then SIGKILL after a grace period).
+stops it with SIGTERM (then SIGKILL after a grace period). The handle reaps the process whenever it
+ends, however it ends, and tells whoever asked (:meth:`ServerProcess.on_exit`): the app restarts a
+trade server that died (see :mod:`app.mt5.sim_service`).
 """
 
 from __future__ import annotations
@@ -11,30 +13,77 @@ import os
 import subprocess
 import sys
 import threading
+import time
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
 READY_PREFIX = "sim trade server listening on "
 IN_USE_PREFIX = "sim trade server: state dir in use: "
+CANNOT_LISTEN_PREFIX = "sim trade server: cannot listen on "
 EXIT_STATE_DIR_IN_USE = 3
+OUTPUT_TAIL_LINES = 20  # the last lines of a server's output, for the log when it dies
+
+ExitCallback = Callable[["ServerProcess", int], None]
 
 
 class StateDirInUse(RuntimeError):
     """Another trade server runs on that state directory (one directory, one server)."""
 
 
-class ServerProcess:
-    """A trade server in a child process: ``address`` ("host:port"), ``url``, ``pid``, ``stop()``."""
+class PortInUse(RuntimeError):
+    """The server could not listen on the port it was given (another program holds it)."""
 
-    def __init__(self, proc: subprocess.Popen[str], address: str) -> None:
+
+class ServerProcess:
+    """A trade server in a child process: ``address`` ("host:port"), ``url``, ``pid``, ``stop()``.
+
+    A thread reads its output until the pipe closes, then reaps the process (no zombie is left,
+    whether it was stopped, crashed or was killed) and calls the :meth:`on_exit` callbacks with the
+    exit code (negative: the signal that ended it)."""
+
+    def __init__(self, proc: subprocess.Popen[str], address: str, output: list[str] | None = None) -> None:
         self.proc = proc
         self.address = address
-        self._drain = threading.Thread(target=self._read_rest, daemon=True)
+        self.started_at = time.monotonic()
+        self.tail: deque[str] = deque(output or (), maxlen=OUTPUT_TAIL_LINES)
+        self._exit_lock = threading.Lock()
+        self._exit_callbacks: list[ExitCallback] = []
+        self._exit_code: int | None = None
+        self._drain = threading.Thread(target=self._read_rest, name=f"sim-server-{proc.pid}", daemon=True)
         self._drain.start()
 
     def _read_rest(self) -> None:
-        for _ in self.proc.stdout or ():  # keep the pipe flowing; the server logs to it
-            pass
+        for line in self.proc.stdout or ():  # keep the pipe flowing; the server logs to it
+            self.tail.append(line.rstrip())
+        code = self.proc.wait()  # the pipe closes when the process ends: reap it at once
+        for stream in (self.proc.stdout, self.proc.stdin):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:  # its stdin: the other end is gone
+                    pass
+        with self._exit_lock:
+            self._exit_code = code
+            callbacks = list(self._exit_callbacks)
+        for callback in callbacks:
+            callback(self, code)
+
+    def on_exit(self, callback: ExitCallback) -> None:
+        """Call ``callback(self, exit_code)`` (from a thread of this handle) once the process has ended
+        and been reaped; at once if it already has."""
+        with self._exit_lock:
+            code = self._exit_code
+            if code is None:
+                self._exit_callbacks.append(callback)
+                return
+        callback(self, code)
+
+    @property
+    def exit_code(self) -> int | None:
+        """None while the process runs; its exit code once it has ended and been reaped."""
+        return self._exit_code
 
     @property
     def url(self) -> str:
@@ -128,7 +177,7 @@ def start_server_process(
         creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
     )
     found: list[str] = []
-    seen: list[str] = []
+    seen: list[str] = []  # the output up to the ready line (its log lines, or why it did not start)
 
     def wait_ready() -> None:
         for line in proc.stdout or ():
@@ -150,5 +199,7 @@ def start_server_process(
         for line in seen:
             if line.startswith(IN_USE_PREFIX):
                 raise StateDirInUse(line[len(IN_USE_PREFIX) :])
+            if line.startswith(CANNOT_LISTEN_PREFIX):
+                raise PortInUse(line[len(CANNOT_LISTEN_PREFIX) :])
         raise RuntimeError("sim trade server did not start:\n" + "\n".join(seen[-20:]))
-    return ServerProcess(proc, found[0])
+    return ServerProcess(proc, found[0], seen)

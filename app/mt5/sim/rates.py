@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from app.mt5.sim import constants as c
-from app.mt5.sim.feed import PriceFeed
+from app.mt5.sim.feed import BAR_HISTORY_DAYS, PriceFeed
 from app.mt5.sim.sessions import MINUTES_PER_DAY, MS_PER_DAY, MS_PER_MINUTE
 from app.mt5.sim.structs import RATES_DTYPE
 
@@ -163,7 +163,7 @@ class Rates:
 
     # ------------------------------------------------------------------ the copy_rates_* trio
     def _history_start(self, timeframe: int, now_ms: int) -> int:
-        return bucket_start_ms(timeframe, self.feed.history_start_ms(now_ms))
+        return bucket_start_ms(timeframe, self.feed.history_start_ms(now_ms, BAR_HISTORY_DAYS))
 
     def range(self, symbol: str, timeframe: int, from_ms: int, to_ms: int, now_ms: int) -> np.ndarray:
         """Bars with from <= time <= to."""

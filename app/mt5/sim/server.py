@@ -199,8 +199,11 @@ class TradeServer:
                 else handler(**args)
             )
             faults = self.faults.get(terminal)
-            if faults.timeout_after_execute and faults.applies(function) and not op.startswith("admin_"):
-                raise errors.ipc_timeout()
+            if faults.applies(function) and not op.startswith("admin_"):
+                if faults.hold_answer:
+                    self.faults.wait_released(terminal, faults.hang_s)
+                if faults.timeout_after_execute:
+                    raise errors.ipc_timeout()
             return {"id": request_id, "ok": True, "result": result}
         except SimError as exc:
             return {
@@ -490,13 +493,13 @@ class TradeServer:
                     verdict.comment,
                     list(req.row()),
                 ]
-            after = verdict.margin_after
+            after = verdict.margin_after  # as MT5 gives them: the account's figures once the trade is done
             return [
                 0,
                 figures.balance,
                 figures.equity,
                 figures.profit,
-                round(max(0.0, after - figures.margin), 2),
+                round(after, 2),
                 round(figures.equity - after, 2),
                 margin_level(figures.equity, after),
                 "Done",
@@ -592,6 +595,7 @@ class TradeServer:
                 "sessions": len(self._sessions),
                 "storm": self.feed.storm.current(self.clock.now_ms()),
                 "faults": self.faults.snapshot(),
+                "waiting": self.faults.waiting(),  # calls hung or holding their answer, per terminal
             }
 
     def op_admin_create_account(

@@ -9,6 +9,7 @@ saved passwords); the trade server keeps everything a broker keeps.
 
 from __future__ import annotations
 
+import functools
 import numbers
 import os
 import threading
@@ -18,11 +19,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
+import platformdirs
 
 from app.mt5.sim import address, errors
 from app.mt5.sim import constants as c
 from app.mt5.sim.client import Connection, probe
-from app.mt5.sim.clock import to_ms
 from app.mt5.sim.errors import SUCCESS, SimError
 from app.mt5.sim.requests import COMMENT_MAX
 from app.mt5.sim.structs import (
@@ -77,11 +78,13 @@ def _str(value: object, name: str) -> str:
 
 
 def _time_ms(value: object, name: str) -> int:
-    """A datetime (naive = UTC) or a number of seconds since the epoch, in ms."""
+    """A time argument as the extension reads it, in ms: a number of seconds since the epoch, or a
+    datetime converted with its ``timestamp()`` — so a naive datetime is taken as the computer's local
+    time (MetaQuotes' documentation: create datetimes in UTC) — both cut to whole seconds."""
     if isinstance(value, datetime):
-        return to_ms(value)
+        return int(value.timestamp()) * 1000
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return to_ms(float(value))
+        return int(float(value)) * 1000
     raise errors.invalid_argument(name)
 
 
@@ -142,6 +145,22 @@ def _connect(target: address.Target, timeout_ms: int) -> tuple[Connection, dict[
         raise
 
 
+def _data_folders(terminal: str) -> tuple[Path, Path]:
+    """The terminal's data folder and the common one, with the ``MQL5/Files`` folders scripts write
+    their output to, as a terminal's installation has them (in the user data dir, not the home)."""
+    root = Path(platformdirs.user_data_dir("mt5-console", appauthor=False)) / "sim-terminals"
+    data, common = root / terminal, root / "Common"
+    _make_folder(data / "MQL5" / "Files")
+    _make_folder(common / "Files")
+    return data, common
+
+
+@functools.lru_cache(maxsize=256)
+def _make_folder(path: Path) -> None:
+    """Once per folder and process (terminal_info() is asked for every few seconds)."""
+    path.mkdir(parents=True, exist_ok=True)
+
+
 class SimTerminal:
     """One terminal: its connection, its logged-in account, its Market Watch and its last error."""
 
@@ -168,6 +187,12 @@ class SimTerminal:
             self._error = SUCCESS
             return result
 
+    def refuse(self, fallback: T, message: str) -> T:
+        """A call whose arguments the extension refuses: ``fallback``, and last_error() (-2, message)."""
+        with self._lock:
+            self._error = (c.RES_E_INVALID_PARAMS, message)
+            return fallback
+
     def _connected(self) -> Connection:
         if self._connection is None:
             raise errors.no_ipc()
@@ -184,11 +209,14 @@ class SimTerminal:
         return connection.call(op, function, **{**args, "token": self._token})
 
     def _relogin(self) -> None:
+        """Log back in to the account after the server lost the session (it restarted), with the
+        saved password — or, for an account the server logged this terminal in to by itself (its
+        last account, as a terminal remembers it), the same way again."""
         if self._connection is None or self._login is None:
             raise errors.no_ipc()
-        answer = self._connection.call(
-            "login", "login", login=self._login, password=self._saved.get(self._login)
-        )
+        password = self._saved.get(self._login)
+        credentials: dict[str, Any] = {"password": password} if password is not None else {"remembered": True}
+        answer = self._connection.call("login", "login", login=self._login, **credentials)
         self._token = answer["token"]
 
     def _account_call(self, op: str, function: str, **args: Any) -> Any:
@@ -309,8 +337,7 @@ class SimTerminal:
     def terminal_info(self) -> TerminalInfo | None:
         def body() -> TerminalInfo:
             state = self._call("terminal", "terminal_info")
-            home = Path.home() / ".mt5-sim"
-            data_path = str(home / self._path.rsplit("/", 1)[-1])
+            data_path, common = _data_folders(self._path.rsplit("/", 1)[-1])
             return TerminalInfo(
                 False,
                 False,
@@ -332,8 +359,8 @@ class SimTerminal:
                 "MetaTrader 5 (simulated)",
                 "English",
                 self._path,
-                data_path,
-                str(home / "Common"),
+                str(data_path),
+                str(common),
             )
 
         return self._run(None, body)
@@ -562,15 +589,17 @@ class SimTerminal:
         position: object,
     ) -> list[Any]:
         args: dict[str, Any] = {"kind": kind}
-        if ticket is not None:
-            args["ticket"] = _int(ticket, "ticket")
-        elif position is not None:
-            args["position"] = _int(position, "position")
-        elif date_from is not None and date_to is not None:
+        if date_from is not None and date_to is not None:  # a period (a ticket or position then is ignored)
             args["date_from"] = _time_ms(date_from, "date_from")
             args["date_to"] = _time_ms(date_to, "date_to")
             if group is not None:
                 args["group"] = _str(group, "group")
+        elif (date_from is not None or date_to is not None) and (ticket is not None or position is not None):
+            raise SimError(c.RES_E_INVALID_PARAMS, "Unnamed arguments not allowed")
+        elif ticket is not None:
+            args["ticket"] = _int(ticket, "ticket")
+        elif position is not None:
+            args["position"] = _int(position, "position")
         else:
             raise SimError(c.RES_E_INVALID_PARAMS, "Invalid arguments")
         return list(self._account_call("history", function, **args))

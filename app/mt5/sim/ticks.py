@@ -125,13 +125,59 @@ def merge(calm: TickArrays, storm: TickArrays) -> TickArrays:
     return TickArrays(merged.time_msc[order], merged.bid[order], merged.ask[order])
 
 
-def flags_of(ticks: TickArrays) -> np.ndarray:
-    """TICK_FLAG_BID / TICK_FLAG_ASK for what changed since the previous tick (the first: both)."""
+MAX_VECTOR_PASSES = 8  # then the few duplicates left (if any) are settled one by one
+
+
+def distinct(ticks: TickArrays, following: tuple[float, float] | None, digits: int) -> TickArrays:
+    """The ticks with every one changing the bid or the ask (or both) from the tick before it, and the
+    last one differing from ``following`` (bid, ask), the first tick of the next open minute.
+
+    A tick of the raw bridge may repeat its predecessor's prices; MT5 has no such tick (its flags say
+    what changed). Such a tick keeps its bid — bars, which are bids, stay as they are — and its ask
+    moves up a point (a spread a point wider; two for the last tick if one would repeat its
+    predecessor). The first tick is never touched: it carries the bar's open and the minute's minimum
+    spread. Each change looks only at the ticks before it, so a tick already revealed never changes
+    when later ones (a storm's) come.
+    """
     n = len(ticks)
-    flags = np.full(n, c.TICK_FLAG_BID | c.TICK_FLAG_ASK, dtype=np.uint32)
-    if n > 1:
-        changed_bid = ticks.bid[1:] != ticks.bid[:-1]
-        changed_ask = ticks.ask[1:] != ticks.ask[:-1]
-        rest = changed_bid * c.TICK_FLAG_BID | changed_ask * c.TICK_FLAG_ASK
-        flags[1:] = np.where(rest == 0, c.TICK_FLAG_BID | c.TICK_FLAG_ASK, rest)
+    if n < 2 and following is None:
+        return ticks
+    point = 10.0**-digits
+    bid, ask = ticks.bid, ticks.ask.copy()
+    for _ in range(MAX_VECTOR_PASSES):
+        repeat = np.flatnonzero((bid[1:] == bid[:-1]) & (ask[1:] == ask[:-1])) + 1
+        if len(repeat) == 0:
+            break
+        # In a run of repeats every tick equals the one before the run: raise every other one.
+        run_start = np.ones(len(repeat), dtype=bool)
+        run_start[1:] = repeat[1:] != repeat[:-1] + 1
+        starts = np.flatnonzero(run_start)
+        position = np.arange(len(repeat)) - np.repeat(starts, np.diff(np.append(starts, len(repeat))))
+        raise_it = repeat[position % 2 == 0]
+        ask[raise_it] = np.round(ask[raise_it] + point, digits)
+    else:
+        for i in range(1, n):
+            if bid[i] == bid[i - 1] and ask[i] == ask[i - 1]:
+                ask[i] = round(ask[i] + point, digits)
+    if following is not None and n >= 2 and (bid[-1], ask[-1]) == following:
+        bumped = round(ask[-1] + point, digits)
+        if (bid[-1], bumped) == (bid[-2], ask[-2]):
+            bumped = round(ask[-1] + 2 * point, digits)
+        ask[-1] = bumped
+    return TickArrays(ticks.time_msc, bid, ask)
+
+
+def flags_of(ticks: TickArrays, previous: tuple[float, float] | None = None) -> np.ndarray:
+    """TICK_FLAG_BID / TICK_FLAG_ASK for what changed since the tick before (for the first tick:
+    ``previous``, the last tick of the open minute before; both flags when there is none)."""
+    n = len(ticks)
+    flags = np.zeros(n, dtype=np.uint32)
+    if n == 0:
+        return flags
+    prior_bid = np.empty(n)
+    prior_ask = np.empty(n)
+    prior_bid[1:], prior_ask[1:] = ticks.bid[:-1], ticks.ask[:-1]
+    prior_bid[0], prior_ask[0] = previous if previous is not None else (np.nan, np.nan)
+    flags |= np.where(ticks.bid != prior_bid, c.TICK_FLAG_BID, 0).astype(np.uint32)
+    flags |= np.where(ticks.ask != prior_ask, c.TICK_FLAG_ASK, 0).astype(np.uint32)
     return flags

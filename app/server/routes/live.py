@@ -18,6 +18,7 @@ from app.server.params import EARLIEST, QueryDatetime, QueryInt
 from app.server.routes import link, linked
 from app.server.schemas import (
     AccountOut,
+    CancelRequest,
     CloseRequest,
     DealOut,
     ModifyRequest,
@@ -79,6 +80,7 @@ _PLACED = linked(
     200,
     ClosePosition=link("/api/close", "post", **_THE_TICKET),
     ModifyOrder=link("/api/modify", "post", **_THE_TICKET),
+    CancelOrder=link("/api/cancel", "post", **_THE_TICKET),
 )
 
 
@@ -98,3 +100,11 @@ async def close(body: CloseRequest, ctx: Ctx, user: CurrentUser) -> TradeRespons
 async def modify(body: ModifyRequest, ctx: Ctx, user: CurrentUser) -> TradeResponse:
     """New SL/TP (prices) for a position, or price/SL/TP for a pending order."""
     return await orders.modify(ctx.services.trading, ctx.services.account_state, body, user)
+
+
+@router.post("/cancel", response_model=TradeResponse)
+async def cancel(body: CancelRequest, ctx: Ctx, user: CurrentUser) -> TradeResponse:
+    """Remove a pending order (``order_id`` = its ticket)."""
+    return await orders.cancel(
+        ctx.services.trading, ctx.services.account_state, body.order_id, user, body.audit_note
+    )

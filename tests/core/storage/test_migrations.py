@@ -118,6 +118,17 @@ def _seed_order_verdicts(conn: Connection, at: str) -> None:
     )
 
 
+def _seed_alerts(conn: Connection, at: str) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO alerts (symbol, condition, price, repeat, note, created_by, created_ms, fired_ms, "
+            "fired_price, fire_count) VALUES ('EURUSD', 'bid_above', 1.085, 1, 'breakout', 'gui', :ms, :ms, "
+            "1.0851, 2)"
+        ),
+        {"ms": MS},
+    )
+
+
 # One entry per revision: rows that exercise what it added, given the revision the database is at.
 # A new migration needs one here.
 SEEDS: dict[str, Callable[[Connection, str], None]] = {
@@ -127,6 +138,7 @@ SEEDS: dict[str, Callable[[Connection, str], None]] = {
     "0004": _seed_orders_and_switches,
     "0005": _seed_second_snapshot,
     "0006": _seed_order_verdicts,
+    "0010": _seed_alerts,
 }
 REVISIONS = list(SEEDS)
 
@@ -194,9 +206,16 @@ def _check_rows(database: Database, seeded: int) -> None:
         assert [(s.equity, s.pnl.total, s.positions[0].symbol) for s in snapshots[0]] == [(1010, 4, "EURUSD")]
     if seeded >= 3:
         assert [(d.ticket, d.profit, d.comment) for d in deals] == [(77, 12.5, "tp")]
-    assert [tuple(row) for row in orders] == ([("c1", "rejected", 10016)] if seeded >= 4 else [])
+    expected_orders = [("c1", "rejected", 10016)] if seeded >= 4 else []
+    expected_orders += [("c2", "unknown", None)] if seeded >= 6 else []
+    assert sorted(tuple(row) for row in orders) == expected_orders
     assert [(s.account, s.loss) for s in switches] == ([("5001@Broker-Demo", 250.0)] if seeded >= 4 else [])
     assert [s.currency for s in snapshots[1]] == (["EUR"] if seeded >= 5 else [])
+    stored_alerts = database.call(lambda tx: tx.alerts.all())
+    seeded_alerts = seeded > REVISIONS.index("0010")
+    assert [(a.symbol, a.condition, a.repeat, a.fire_count) for a in stored_alerts] == (
+        [("EURUSD", "bid_above", True, 2)] if seeded_alerts else []
+    )
 
 
 def test_every_revision_has_fixture_rows_and_the_first_four_are_the_old_versions() -> None:

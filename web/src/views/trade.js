@@ -60,6 +60,18 @@ export function mountTrade({ store, api, el, permissions }) {
     await run(`Modify #${item.ticket}`, () => api.post("/api/modify", request));
   }
 
+  async function cancelOrder(o) {
+    const d = store.digits(o.symbol);
+    const sure = await ask({
+      title: `Delete order #${o.ticket}?`,
+      message: `${o.type.replace("_", " ")} ${volume(o.volume)} ${o.symbol} at ${price(o.price_open, d)}`,
+      confirm: "Delete order",
+      danger: true,
+    });
+    if (!sure) return;
+    await run(`Delete #${o.ticket}`, () => api.post("/api/cancel", { order_id: o.ticket }));
+  }
+
   function syncRows(body, items, build, update) {
     const rows = new Map([...body.children].map((tr) => [tr.dataset.ticket, tr]));
     const seen = new Set();
@@ -109,7 +121,10 @@ export function mountTrade({ store, api, el, permissions }) {
     const cells = ["ticket", "symbol", "type", "volume", "price", "sl", "tp", "time"].map((c) => h("td", { dataset: { col: c }, class: ["ticket", "symbol", "type", "time"].includes(c) ? "" : "num" }));
     const tr = h("tr", { dataset: { ticket: String(o.ticket) } }, cells);
     if (actions) {
-      tr.append(h("td", { class: "actions" }, h("button", { type: "button", class: "small ghost", dataset: { action: "modify" }, text: "Modify", onclick: () => modify(tr.item, true) })));
+      tr.append(h("td", { class: "actions" },
+        h("button", { type: "button", class: "small ghost", dataset: { action: "modify" }, text: "Modify", onclick: () => modify(tr.item, true) }),
+        h("button", { type: "button", class: "small ghost", dataset: { action: "cancel" }, text: "Delete", onclick: () => cancelOrder(tr.item) }),
+      ));
     }
     return tr;
   }
