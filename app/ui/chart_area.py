@@ -42,6 +42,7 @@ class ChartSubWindow(QMdiSubWindow):
 class ChartArea(QMdiArea):
     order_requested = Signal(str)
     order_at_price = Signal(str, object, float)  # symbol, OrderType, price (a chart's menu)
+    alert_at_price = Signal(str, object, float)  # symbol, AlertCondition, price (a chart's menu)
     charts_changed = Signal()
 
     def __init__(
@@ -115,6 +116,7 @@ class ChartArea(QMdiArea):
         window = ChartWindow(model, trading=self.trading)
         window.order_requested.connect(self.order_requested)
         window.order_at_price.connect(self.order_at_price)
+        window.alert_at_price.connect(self.alert_at_price)
         model.set_trades(self._positions, self._orders)
         quote = self._market.quote(symbol)
         if quote is not None:

@@ -222,6 +222,7 @@ class MainWindow(QMainWindow):
         mw.remove_requested.connect(self.remove_symbol)
         self.charts.order_requested.connect(self.open_ticket)
         self.charts.order_at_price.connect(self.open_ticket)
+        self.charts.alert_at_price.connect(self.alert_at)
 
     def start(self) -> None:
         """Start drawing: the bridge's timer, the Journal's backlog, the list of all symbols."""
@@ -419,6 +420,19 @@ class MainWindow(QMainWindow):
         data = settings_file.merge(await asyncio.to_thread(settings_file.read, path),
                                    {"trading": {"one_click_acknowledged": True}})  # fmt: skip
         await asyncio.to_thread(settings_file.write, path, data)
+
+    def alert_at(self, symbol: str, condition: object, price: float) -> None:
+        """A chart's "Alert when the bid is above ...": the Alerts tab's form, filled in (when the
+        window has the tab: the price alerts need the app's database)."""
+        index = self.toolbox.tab_index("Alerts")
+        if index is None:
+            return
+        tab = self.toolbox.widget(index)
+        prefill = getattr(tab, "prefill", None)
+        if prefill is not None:
+            self.toolbox_dock.show()
+            self.toolbox.show_tab("Alerts")
+            prefill(symbol, condition, price)
 
     def toggle_one_click(self) -> None:
         """Alt+T: one-click trading on or off on the current chart."""

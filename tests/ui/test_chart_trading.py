@@ -20,7 +20,7 @@ from pytestqt.qtbot import QtBot
 
 from app.config import RiskLimits, TradingSettings
 from app.core.one_click import OneClickTrading
-from app.models import OrderRequest, OrderType, Position, Timeframe, TradeAction
+from app.models import AlertCondition, OrderRequest, OrderType, Position, Timeframe, TradeAction
 from app.ui.chart.chart_trading import ChartTrading
 from app.ui.chart.window import ChartWindow
 from app.ui.chart_area import ChartArea
@@ -341,7 +341,13 @@ async def test_the_chart_menu_trades_at_the_price_and_sets_the_chart(
     assert [n.split(" EURUSD")[0] for n in names] == ["Buy Limit", "Sell Stop"], list(below)
     below[names[0]].trigger()
     assert asked and asked[0][:2] == ("EURUSD", OrderType.BUY_LIMIT) and low < asked[0][2] < model.bid
+    alerts: list[tuple[str, AlertCondition, float]] = []
+    area.alert_at_price.connect(lambda symbol, condition, price: alerts.append((symbol, condition, price)))
+    (alert,) = [name for name in below if name.startswith("Alert when the bid is below ")]
+    below[alert].trigger()
+    assert alerts and alerts[0][:2] == ("EURUSD", AlertCondition.BID_BELOW)
     above = await right_click(window, model.ask + (high - model.ask) / 2)
+    assert any(name.startswith("Alert when the bid is above ") for name in above)
     assert [n.split(" EURUSD")[0] for n in above if " EURUSD at " in n] == ["Sell Limit", "Buy Stop"]
 
     above["Timeframe/M5"].trigger()

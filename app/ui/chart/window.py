@@ -18,7 +18,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QMenu, QToolButton, QVBoxLayout, QWidget
 
 from app.core.indicators import IndicatorSpec
-from app.models import OrderResult, OrderType, Side, Timeframe
+from app.models import AlertCondition, OrderResult, OrderType, Side, Timeframe
 from app.ui import formatting
 from app.ui.chart.chart_trading import ChartTrading
 from app.ui.chart.indicator_dialog import IndicatorDialog
@@ -37,6 +37,7 @@ MINIMUM_SIZE = QSize(
 class ChartWindow(QWidget):
     order_requested = Signal(str)
     order_at_price = Signal(str, object, float)  # symbol, OrderType, price: the ticket, filled in
+    alert_at_price = Signal(str, object, float)  # symbol, AlertCondition, price: the Alerts tab's form
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return MINIMUM_SIZE
@@ -124,6 +125,13 @@ class ChartWindow(QWidget):
                 action.triggered.connect(
                     lambda _=False, k=kind, p=price: self.order_at_price.emit(model.symbol, k, p)
                 )
+        if price is not None and model.bid:
+            condition = AlertCondition.BID_ABOVE if price > model.bid else AlertCondition.BID_BELOW
+            at = formatting.price(price, model.digits)
+            alert = menu.addAction(f"Alert when the bid is {condition.value.split('_')[1]} {at}...")
+            alert.triggered.connect(
+                lambda _=False, c=condition, p=price: self.alert_at_price.emit(model.symbol, c, p)
+            )
         new_order = menu.addAction("New Order...")
         new_order.triggered.connect(lambda: self.order_requested.emit(model.symbol))
         menu.addSeparator()
