@@ -43,6 +43,7 @@ from app.ui import settings_file
 from app.ui.bridge import HubBridge
 from app.ui.chart.chart_trading import ChartTrading
 from app.ui.chart_area import ChartArea
+from app.ui.depth_window import DepthWindow
 from app.ui.layout import WindowLayout
 from app.ui.market_watch import MarketWatch, QuoteTableModel
 from app.ui.notifications import NotificationArea
@@ -123,6 +124,7 @@ class MainWindow(QMainWindow):
         self.account: AccountInfo | None = None
         self.final_layout: WindowLayout | None = None
         self.tickets: list[OrderTicket] = []
+        self.depth_windows: list[DepthWindow] = []
         self.notifications = NotificationArea(self)
         self.tasks = tasks or TaskRunner()
         self.tasks.set_error_handler(self.notifications.notify_error)
@@ -218,6 +220,7 @@ class MainWindow(QMainWindow):
         mw.chart_requested.connect(lambda s: self.charts.open_chart(s))
         mw.tick_chart_requested.connect(self.charts.open_tick_chart)
         mw.order_requested.connect(self.open_ticket)
+        mw.depth_requested.connect(self.open_depth)
         mw.add_requested.connect(self.add_symbol)
         mw.remove_requested.connect(self.remove_symbol)
         self.charts.order_requested.connect(self.open_ticket)
@@ -421,6 +424,22 @@ class MainWindow(QMainWindow):
                                    {"trading": {"one_click_acknowledged": True}})  # fmt: skip
         await asyncio.to_thread(settings_file.write, path, data)
 
+    def open_depth(self, symbol: str = "") -> DepthWindow | None:
+        """Alt+B: the Depth of Market of the selected symbol (Market Watch's, else the chart's)."""
+        symbol = symbol or self.selected_symbol()
+        if not symbol:
+            return None
+        window = DepthWindow(
+            symbol, self.services.market_data, self.tasks, self.chart_trading, self.digits(symbol), self
+        )
+        window.order_at_price.connect(self.open_ticket)
+        self.depth_windows.append(window)
+        window.destroyed.connect(
+            lambda: self.depth_windows.remove(window) if window in self.depth_windows else None
+        )
+        window.show()
+        return window
+
     def alert_at(self, symbol: str, condition: object, price: float) -> None:
         """A chart's "Alert when the bid is above ...": the Alerts tab's form, filled in (when the
         window has the tab: the price alerts need the app's database)."""
@@ -552,6 +571,7 @@ class MainWindow(QMainWindow):
         self._action(charts, "Tick Chart", lambda: self.charts.open_tick_chart(self.selected_symbol()))
         charts.addSeparator()
         self._action(charts, "One Click Trading", self.toggle_one_click, "Alt+T")
+        self._action(charts, "Depth of Market", lambda: self.open_depth(), "Alt+B")
         tools = bar.addMenu("T&ools")  # Alt+T is one-click trading (MT5's)
         self._action(tools, "New Order", lambda: self.open_ticket(), "F9")
         self._action(tools, "Options...", self.open_settings, "Ctrl+O")

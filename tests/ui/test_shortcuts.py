@@ -208,6 +208,15 @@ async def one_click(window: MainWindow, key: str) -> None:
     await back_to(window)
 
 
+async def depth(window: MainWindow, key: str) -> None:
+    before = len(window.depth_windows)
+    await press(None, key)
+    await wait_until(lambda: len(window.depth_windows) == before + 1)
+    window.depth_windows[-1].close()
+    await wait_until(lambda: len(window.depth_windows) == before)
+    await back_to(window)
+
+
 async def quit_(window: MainWindow, key: str) -> None:
     closed: list[bool] = []
     window.closed.connect(lambda: closed.append(True))
@@ -231,6 +240,7 @@ CHECKS: dict[str, Check] = {
     "settings": settings,
     "full screen": full_screen,
     "one-click trading on or off": one_click,
+    "depth of market": depth,
     "quit": quit_,
 }
 

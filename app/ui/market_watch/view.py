@@ -34,6 +34,7 @@ class MarketWatch(QWidget):
     chart_requested = Signal(str)
     tick_chart_requested = Signal(str)
     order_requested = Signal(str)
+    depth_requested = Signal(str)
     add_requested = Signal(str)
     remove_requested = Signal(str)
 
@@ -168,6 +169,7 @@ class MarketWatch(QWidget):
                 (f"New Order {symbol}...\tF9", self.order_requested),
                 (f"Chart Window {symbol}", self.chart_requested),
                 (f"Tick Chart {symbol}", self.tick_chart_requested),
+                (f"Depth of Market {symbol}\tAlt+B", self.depth_requested),
             ):
                 action = QAction(text, menu)
                 action.triggered.connect(lambda _=False, s=signal, sym=symbol: s.emit(sym))
