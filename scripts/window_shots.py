@@ -14,7 +14,9 @@ the window is driven by key presses as a person would drive it. Saved, each a gr
 * ``readme.png`` — the README's picture: EURUSD H1 with EMA, Bollinger and RSI among tabbed charts;
 * ``one_click_drag.png`` — a EURUSD M5 chart with the one-click panel, its new position's SL line
   being dragged by the mouse (the tag shows the new price and the P/L there);
-* ``one_click_dragged.png`` — the same after the drop was confirmed: the SL where it was dropped.
+* ``one_click_dragged.png`` — the same after the drop was confirmed: the SL where it was dropped;
+* ``depth.png`` — the Depth of Market window (Alt+B) for EURUSD;
+* ``alerts.png`` — the Alerts tab with two alerts set from the chart's menu.
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ sys.path.insert(0, str(ROOT))
 from app.config import load_settings  # noqa: E402
 from app.core.indicators import IndicatorKind, IndicatorSpec  # noqa: E402
 from app.logs import setup_logging  # noqa: E402
-from app.models import OrderType, Timeframe  # noqa: E402
+from app.models import AlertCondition, OrderType, Timeframe  # noqa: E402
 from app.runtime import build_runtime  # noqa: E402
+from app.ui.launch import _dock_alerts  # noqa: E402
 from app.ui.main_window import MainWindow, WindowServices  # noqa: E402
 from app.ui.theme import apply_theme  # noqa: E402
 
@@ -129,6 +132,7 @@ async def run(args: argparse.Namespace) -> None:
     window.restore_layout(None)
     window.show()
     await runtime.start()
+    alerts = _dock_alerts(window, runtime)
     window.start()
     args.out.mkdir(parents=True, exist_ok=True)
     try:
@@ -198,6 +202,7 @@ async def run(args: argparse.Namespace) -> None:
         grab(window, args.out / "readme.png")
 
         await one_click_and_drag(window, runtime, args.out)
+        await depth_and_alerts(window, runtime, alerts, args.out)
     finally:
         window.close()
         await window.shutdown()
@@ -254,6 +259,27 @@ async def one_click_and_drag(window: MainWindow, runtime: Any, out: Path) -> Non
     await outside(confirm.button(QMessageBox.StandardButton.Yes).click)
     await asyncio.sleep(2.0)
     grab(window, out / "one_click_dragged.png")
+
+
+async def depth_and_alerts(window: MainWindow, runtime: Any, alerts: Any, out: Path) -> None:
+    """The Depth of Market window (Alt+B) beside the chart; an alert set from the chart's menu."""
+    depth = window.open_depth("EURUSD")
+    if depth is None:
+        raise RuntimeError("no Depth of Market window")
+    depth.move(window.geometry().right() - 420, window.geometry().top() + 120)
+    await until(lambda: depth.table.rowCount() > 2)
+    await asyncio.sleep(1.5)
+    grab(window, out / "depth.png")
+    depth.close()
+    quote = runtime.market_data.quote("EURUSD")
+    window.alert_at("EURUSD", AlertCondition.BID_ABOVE, round(quote.bid + 0.0015, 5))
+    await outside(alerts.add_button.click)
+    await asyncio.sleep(1.0)
+    window.alert_at("EURUSD", AlertCondition.BID_BELOW, round(quote.bid - 0.0008, 5))
+    alerts.repeat.setChecked(True)
+    await outside(alerts.add_button.click)
+    await asyncio.sleep(1.5)
+    grab(window, out / "alerts.png")
 
 
 def main() -> None:
