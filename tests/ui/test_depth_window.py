@@ -60,12 +60,3 @@ async def test_the_ladder_a_level_and_one_click(
     assert window.last_one_click is not None and window.last_one_click[0] is not None
     (position,) = await sim_services.pool.live.call("positions")
     assert position.symbol == "EURUSD" and position.volume == pytest.approx(0.1)
-
-
-@OFFSCREEN_LIMITS
-async def test_the_ladder_fits_the_window(sim_services: SimServices, tasks: TaskRunner, qtbot: QtBot) -> None:
-    window = DepthWindow("EURUSD", sim_services.market, tasks, None, digits=5)
-    qtbot.addWidget(window)
-    window.show()
-    await wait_until(lambda: window.table.rowCount() > 2)
-    assert not window.table.horizontalScrollBar().isVisible()  # the three columns fit: no sideways scroll
