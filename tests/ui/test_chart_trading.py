@@ -20,7 +20,7 @@ from pytestqt.qtbot import QtBot
 
 from app.config import RiskLimits, TradingSettings
 from app.core.one_click import OneClickTrading
-from app.models import AlertCondition, OrderRequest, OrderType, Position, Timeframe, TradeAction
+from app.models import AlertCondition, OrderRequest, OrderType, Position, Quote, Timeframe, TradeAction
 from app.ui.chart.chart_trading import ChartTrading
 from app.ui.chart.window import ChartWindow
 from app.ui.chart_area import ChartArea
@@ -192,17 +192,26 @@ async def answer(trading: ChartTrading, button: QMessageBox.StandardButton) -> s
     return text
 
 
+async def a_buy_with_its_sl(
+    area: ChartArea, services: Services, volume: float
+) -> tuple[ChartWindow, Quote, float, int]:
+    """A EURUSD chart and a buy whose SL is halfway between the bid and the chart's bottom."""
+    window = await loaded_chart(area, services)
+    low, _high = window.view.price_plot.vb.viewRange()[1]
+    quote = services.market.quote("EURUSD")
+    assert quote is not None
+    sl = round(quote.bid - (quote.bid - low) / 2, 5)
+    assert quote.bid - sl > 0.0002, "the chart's range is too narrow for this test"
+    ticket = await place(services, OrderRequest(TradeAction.DEAL, "EURUSD", volume, OrderType.BUY, sl=sl))
+    return window, quote, sl, ticket
+
+
 async def test_dragging_sl_and_tp_lines_modifies_the_position(
     limited: Services, tasks: TaskRunner, qtbot: QtBot
 ) -> None:
     area, trading = chart_on(limited, tasks, qtbot)
-    window = await loaded_chart(area, limited)
+    window, quote, sl, ticket = await a_buy_with_its_sl(area, limited, 0.2)
     low, high = window.view.price_plot.vb.viewRange()[1]
-    quote = limited.market.quote("EURUSD")
-    assert quote is not None
-    sl = round(quote.bid - (quote.bid - low) / 2, 5)
-    assert quote.bid - sl > 0.0002, "the chart's range is too narrow for this test"
-    ticket = await place(limited, OrderRequest(TradeAction.DEAL, "EURUSD", 0.2, OrderType.BUY, sl=sl))
     await refresh(area, limited)
     assert ("sl", ticket) in window.view.trade_lines.keys()
 
@@ -247,12 +256,8 @@ async def test_a_cancelled_or_refused_drag_snaps_back_with_the_reason(
     limited: Services, tasks: TaskRunner, qtbot: QtBot
 ) -> None:
     area, trading = chart_on(limited, tasks, qtbot)
-    window = await loaded_chart(area, limited)
+    window, quote, sl, ticket = await a_buy_with_its_sl(area, limited, 0.1)
     low, _high = window.view.price_plot.vb.viewRange()[1]
-    quote = limited.market.quote("EURUSD")
-    assert quote is not None
-    sl = round(quote.bid - (quote.bid - low) / 2, 5)
-    ticket = await place(limited, OrderRequest(TradeAction.DEAL, "EURUSD", 0.1, OrderType.BUY, sl=sl))
     await refresh(area, limited)
     line = window.view.trade_lines.line(("sl", ticket))
 
