@@ -34,13 +34,16 @@ def display() -> Iterator[str]:
         yield server.display
 
 
-def xdotool(display: str, *args: str) -> str:
+def xdotool(display: str, *args: str, window_may_go: bool = False) -> str:
+    """``window_may_go``: the key closes the window (Ctrl+Q), which may be gone before xdotool sends
+    the key's release — X then answers BadWindow, and that is the key having worked."""
     tool = shutil.which("xdotool")
     assert tool, "xdotool is needed (scripts/lib.sh installs it)"
     done = subprocess.run(  # noqa: S603 - a fixed tool
         [tool, *args], env={**os.environ, "DISPLAY": display}, capture_output=True, text=True, timeout=30
     )
-    assert done.returncode == 0, done.stderr
+    gone = window_may_go and "BadWindow" in done.stderr
+    assert done.returncode == 0 or gone, done.stderr
     return done.stdout
 
 
@@ -57,8 +60,9 @@ def test_keys_on_a_real_display_act_once(display: str, data_dir: Path) -> None:
         shape = dict(line.split("=", 1) for line in geometry.split())
         assert int(shape["WIDTH"]) <= SCREEN[0] and int(shape["HEIGHT"]) <= SCREEN[1]  # it fits the screen
         # a new chart and closing it again, then D1 on the one left, tiled; F11 there and back
-        for key in ("ctrl+n", "ctrl+w", "alt+7", "alt+r", "F11", "F11", "ctrl+q"):
+        for key in ("ctrl+n", "ctrl+w", "alt+7", "alt+r", "F11", "F11"):
             xdotool(display, "key", "--window", window, "--clearmodifiers", key)
+        xdotool(display, "key", "--window", window, "--clearmodifiers", "ctrl+q", window_may_go=True)
         code = app.wait_exit(60, "after Ctrl+Q")
     assert code == 0, app.output
     assert "Ambiguous shortcut" not in app.output and "Traceback" not in app.output
