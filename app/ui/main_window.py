@@ -46,6 +46,7 @@ from app.ui.chart_area import ChartArea
 from app.ui.depth_window import DepthWindow
 from app.ui.layout import WindowLayout
 from app.ui.market_watch import MarketWatch, QuoteTableModel
+from app.ui.market_watch.specification import SpecificationDialog
 from app.ui.notifications import NotificationArea
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.status_bar import StatusBar
@@ -125,6 +126,7 @@ class MainWindow(QMainWindow):
         self.final_layout: WindowLayout | None = None
         self.tickets: list[OrderTicket] = []
         self.depth_windows: list[DepthWindow] = []
+        self.specification: SpecificationDialog | None = None  # the last one opened
         self.notifications = NotificationArea(self)
         self.tasks = tasks or TaskRunner()
         self.tasks.set_error_handler(self.notifications.notify_error)
@@ -221,6 +223,7 @@ class MainWindow(QMainWindow):
         mw.tick_chart_requested.connect(self.charts.open_tick_chart)
         mw.order_requested.connect(self.open_ticket)
         mw.depth_requested.connect(self.open_depth)
+        mw.specification_requested.connect(self.open_specification)
         mw.add_requested.connect(self.add_symbol)
         mw.remove_requested.connect(self.remove_symbol)
         self.charts.order_requested.connect(self.open_ticket)
@@ -439,6 +442,18 @@ class MainWindow(QMainWindow):
         )
         window.show()
         return window
+
+    def open_specification(self, symbol: str) -> None:
+        """Market Watch › Specification: the symbol's details as the terminal gives them."""
+
+        def show(spec: SymbolSpec) -> None:
+            dialog = SpecificationDialog(spec, self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self.specification = dialog
+            dialog.open()
+
+        self.tasks.run(self.services.market_data.spec(symbol), what=f"{symbol} specification", owner=self,
+                       on_result=show)  # fmt: skip
 
     def alert_at(self, symbol: str, condition: object, price: float) -> None:
         """A chart's "Alert when the bid is above ...": the Alerts tab's form, filled in (when the

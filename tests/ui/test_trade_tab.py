@@ -166,3 +166,25 @@ async def test_the_close_cell_and_bulk_close_with_one_confirmation(
     await wait_until(lambda: tickets(tab) == [], within_s=10)
     assert await sim_services.pool.live.call("positions") == [] and tasks.errors == []  # type: ignore[attr-defined]
     bridge.stop()
+
+
+async def test_close_by_closes_two_opposite_positions_against_each_other(
+    sim_services: SimServices, tasks: TaskRunner, qtbot: QtBot
+) -> None:
+    tab, bridge = build(sim_services, tasks, qtbot)
+    long = (
+        await sim_services.trading.place(OrderRequest(TradeAction.DEAL, "EURUSD", 0.3, OrderType.BUY))
+    ).order
+    short = (
+        await sim_services.trading.place(OrderRequest(TradeAction.DEAL, "EURUSD", 0.1, OrderType.SELL))
+    ).order
+    await wait_until(lambda: len(tickets(tab)) == 2)
+    row = tab.model.row_of(long)
+    assert row is not None
+    menu = tab.build_menu(tab.model.item(row))
+    (close_by,) = [a for a in menu.actions() if a.text().startswith(f"Close #{long} by ")]
+    assert close_by.text() == f"Close #{long} by #{short} (sell 0.10)"
+    close_by.trigger()
+    await wait_until(lambda: tickets(tab) == [long] and tab.model.positions[0].volume == pytest.approx(0.2))
+    assert tasks.errors == []  # type: ignore[attr-defined]
+    bridge.stop()

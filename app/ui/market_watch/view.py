@@ -35,6 +35,7 @@ class MarketWatch(QWidget):
     tick_chart_requested = Signal(str)
     order_requested = Signal(str)
     depth_requested = Signal(str)
+    specification_requested = Signal(str)
     add_requested = Signal(str)
     remove_requested = Signal(str)
 
@@ -170,6 +171,7 @@ class MarketWatch(QWidget):
                 (f"Chart Window {symbol}", self.chart_requested),
                 (f"Tick Chart {symbol}", self.tick_chart_requested),
                 (f"Depth of Market {symbol}\tAlt+B", self.depth_requested),
+                (f"Specification {symbol}...", self.specification_requested),
             ):
                 action = QAction(text, menu)
                 action.triggered.connect(lambda _=False, s=signal, sym=symbol: s.emit(sym))

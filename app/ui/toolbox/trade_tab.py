@@ -45,6 +45,8 @@ class TradeActions(Protocol):
 
     async def cancel_order(self, ticket: int) -> OrderResult: ...
 
+    async def close_by(self, ticket: int, opposite: int) -> OrderResult: ...
+
 
 class TradeTab(QWidget):
     def __init__(
@@ -145,6 +147,16 @@ class TradeTab(QWidget):
                 ("Partial close...", lambda: self.partial_close(item)),
                 ("Modify SL/TP...", lambda: self.modify(item)),
             ]
+
+            # Close By: against an opposite position of the same symbol (only a hedging account has one)
+            def closer(position: Position, opposite: Position) -> Callable[[], None]:
+                return lambda: self.close_by(position, opposite)
+
+            for other in self.model.positions:
+                if other.symbol == item.symbol and other.side is not item.side:
+                    lots = formatting.volume(other.volume)
+                    text = f"Close #{item.ticket} by #{other.ticket} ({other.side.value} {lots})"
+                    entries.append((text, closer(item, other)))
         elif isinstance(item, Order):
             entries = [
                 (f"Cancel #{item.ticket}", lambda: self.cancel_order(item)),
@@ -230,6 +242,16 @@ class TradeTab(QWidget):
         self._confirmed(
             what,
             lambda: self._act(position.ticket, what, self._trading.close_position(position.ticket, volume)),
+        )
+
+    def close_by(self, position: Position, opposite: Position) -> None:
+        """MT5's Close By: the two opposite positions close against each other (one spread saved)."""
+        what = f"close #{position.ticket} by #{opposite.ticket}"
+        self._confirmed(
+            what,
+            lambda: self._act(
+                position.ticket, what, self._trading.close_by(position.ticket, opposite.ticket)
+            ),
         )
 
     def partial_close(self, position: Position) -> None:
