@@ -113,6 +113,11 @@ class ServerSettings(_Section):
     max_body_bytes: int = Field(65_536, ge=1024, le=16 * 1024 * 1024)  # REST bodies and Socket.IO messages
     min_confidence: float = Field(0.0, ge=0.0, le=1.0)  # /api/place below this is refused unless force
     shutdown_timeout_s: float = Field(3.0, gt=0, le=60)
+    # live market data on the Socket.IO (seed 002's subscribe {symbol, timeframe}, the candles/book channels)
+    max_subscriptions: int = Field(50, ge=1, le=10_000)  # symbol x timeframe subscriptions per connection
+    candle_interval_s: float = Field(0.1, ge=0.01, le=10)  # a live bar at most this often per key (10/s)
+    book_interval_s: float = Field(0.5, ge=0.05, le=60)  # depth read this often while someone follows it
+    market_summary_s: float = Field(2.0, ge=0.2, le=300)  # market_summary every this many seconds
 
     @model_validator(mode="after")
     def _tls_pair(self) -> ServerSettings:

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import talib
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -135,6 +134,8 @@ class IndicatorSpec:
 
 def compute(spec: IndicatorSpec, close: FloatArray) -> dict[str, FloatArray]:
     """The indicator's output series over ``close`` (same length; NaN where not yet defined)."""
+    import talib  # here, not at the top: TA-Lib takes a while to load, and ``--serve`` starts without it
+
     close = np.ascontiguousarray(close, dtype=np.float64)
     p = spec.params
     if spec.kind is IndicatorKind.SMA:

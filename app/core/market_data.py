@@ -16,6 +16,7 @@ from datetime import datetime
 from app.core.bars import LiveBar
 from app.core.hub import EventHub, Topic
 from app.models import (
+    Bar,
     BarSeries,
     BarUpdate,
     Book,
@@ -209,6 +210,11 @@ class MarketData:
 
     def live_bar(self, symbol: str, timeframe: Timeframe) -> LiveBar | None:
         return self._live_bars.get((symbol, timeframe))
+
+    def daily_bar(self, symbol: str) -> Bar | None:
+        """Today's bar of a streamed symbol (open, high, low of the day from the bid), kept live."""
+        daily = self._daily.get(symbol)
+        return daily.current if daily is not None else None
 
     # ------------------------------------------------------------------ other reads
     async def ticks_range(self, symbol: str, from_msc: int, to_msc: int) -> TickBatch:

@@ -16,6 +16,13 @@
   queue for logs and signals — and its own sender task. A sender that finds its client's transport
   backed up waits while the outbox keeps conflating, so a slow client gets fewer, fresher quotes and
   never delays the others.
+* **Live market data** — seed 002's ``subscribe {symbol, timeframe}`` (ticks, live candles, depth,
+  indicators, the market summary, health) and seed 001's ``candles`` and ``book`` channels — is
+  :mod:`app.server.live_feed`'s, through the same outboxes and senders.
+* **Requests** (``get_symbols``, ``get_candles``, ``get_order_book``, ``get_indicators``,
+  ``get_account_info``, ``ping``) are answered with their named event (``symbols``, ``candles``,
+  ``order_book``, ``indicators``, ``account_info``, ``health``) and, when the client asks for one,
+  through the acknowledgement.
 * **Errors.** A malformed event is answered with ``error {error, details, code}`` (and in its
   acknowledgement); the connection stays up.
 """
@@ -39,6 +46,9 @@ from app.models import AccountAction, AccountUpdate
 from app.server.auth import AuthError, Revocation, User
 from app.server.context import ServerContext
 from app.server.errors import ApiError, to_api_error
+from app.server.live_feed import LIVE_CHANNELS, LiveFeed
+from app.server.live_requests import is_seed002
+from app.server.live_state import LiveInterest
 from app.server.noise import LibraryNoiseFilter, NoiseLog
 from app.server.origins import origin_policy
 from app.server.schemas import (
@@ -74,6 +84,17 @@ STATE_CHANNELS = ("quotes", "positions", "orders", "account", "accounts", "carou
 STREAM_CHANNELS = ("logs", "signals", "alerts")  # every event, bounded
 _TOPIC_CHANNEL = {topic: name for name, (topic, _) in CHANNELS.items()}
 
+KNOWN_CHANNELS = [*CHANNELS, *sorted(LIVE_CHANNELS)]
+# request event -> the event its answer also comes as (seed 002 reads answers as events)
+ANSWER_EVENTS = {
+    "get_symbols": "symbols",
+    "get_candles": "candles",
+    "get_order_book": "order_book",
+    "get_indicators": "indicators",
+    "get_account_info": "account_info",
+    "ping": "health",
+}
+
 MAX_QUEUED_PER_CLIENT = 500  # logs/signals beyond this: the oldest are dropped (and counted)
 MAX_TRANSPORT_BACKLOG = 64  # packets waiting in a client's transport before its sender holds back
 BACKLOG_POLL_S = 0.005
@@ -108,6 +129,7 @@ class Client:
     ending: bool = False  # told it is disconnected: gets nothing more
     sender: asyncio.Task[None] | None = None
     expiry: asyncio.TimerHandle | None = None
+    live: LiveInterest = field(default_factory=LiveInterest)  # seed 002's subscriptions, candles, book
 
     def wants(self, channel: str, key: Hashable) -> bool:
         if channel not in self.channels:
@@ -130,6 +152,8 @@ class Client:
         self.latest.clear()
         items.extend(self.queue)
         self.queue.clear()
+        if self.live.outbox.live or self.live.outbox.closed:
+            items.extend(("candles", packet) for packet in self.live.outbox.drain())
         return items
 
     def forget(self, event: str) -> None:
@@ -167,6 +191,7 @@ class RealtimeGateway:
         self._pending_ends: set[asyncio.Future[None]] = set()
         self._closing = False
         self._unsubscribe_revocations: Any = None
+        self.feed = LiveFeed(ctx, self.clients, encode_event, self._emit)
         self._register()
 
     # ------------------------------------------------------------------ lifecycle
@@ -181,6 +206,7 @@ class RealtimeGateway:
         ]
         self._subscriptions = (state, stream)
         self._unsubscribe_revocations = self.ctx.tokens.revocations.subscribe(self._on_revoked)
+        self.feed.start()
         self._noise_filter.install()
 
     async def close(self, reason: str = "server shutting down") -> None:
@@ -205,6 +231,7 @@ class RealtimeGateway:
             task.cancel()
         await asyncio.gather(*self._pumps, return_exceptions=True)
         self._pumps = []
+        await self.feed.close()
 
     @property
     def connections(self) -> int:
@@ -318,10 +345,15 @@ class RealtimeGateway:
             "get_symbols": self._get_symbols,
             "get_candles": self._get_candles,
             "get_account_info": self._get_account_info,
+            "get_order_book": self.feed.order_book,
+            "get_indicators": self.feed.indicators,
             "ping": self._ping,
         }
         for name, handler in handlers.items():
-            sio.on(name, self._guarded(name, handler))
+            answer_event = ANSWER_EVENTS.get(name)
+            sio.on(
+                name, self._guarded(name, self._answered(answer_event, handler) if answer_event else handler)
+            )
         sio.on("*", self._unknown_event)
 
     async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
@@ -371,6 +403,7 @@ class RealtimeGateway:
         client.ending = True
         for room in self.rooms.values():
             room.discard(client)  # nothing more goes out to it
+        self.feed.drop(client)
         task = asyncio.ensure_future(self._end(sid, reason, code, reconnect=reconnect))
         self._pending_ends.add(task)
         task.add_done_callback(self._pending_ends.discard)
@@ -407,6 +440,7 @@ class RealtimeGateway:
             return
         for room in self.rooms.values():
             room.discard(client)
+        self.feed.drop(client)
         if client.sender is not None:
             client.sender.cancel()
         if client.expiry is not None:
@@ -439,6 +473,19 @@ class RealtimeGateway:
 
         return guarded
 
+    def _answered(self, event: str, handler: Handler) -> Handler:
+        """``handler``'s answer also as the named event (seed 002 reads answers as events)."""
+
+        async def answered(client: Client, data: Any) -> Any:
+            answer = await handler(client, data)
+            await sio_emit(self.sio, event, answer, client.sid)
+            return answer
+
+        return answered
+
+    async def _emit(self, event: str, data: Any, sid: str) -> None:
+        await sio_emit(self.sio, event, data, sid)
+
     async def _unknown_event(self, event: str, sid: str, data: Any = None) -> Any:
         body = {
             "error": f"unknown event {str(event)[:64]!r}",
@@ -450,16 +497,16 @@ class RealtimeGateway:
 
     def _channels(self, data: Any) -> tuple[set[str], set[str] | None]:
         if not isinstance(data, dict):
-            raise BadRequest("expected {channels: [...], symbols?: [...]}")
+            raise BadRequest("expected {channels: [...], symbols?: [...]} or {symbol, timeframe}")
         channels = data.get("channels")
         if isinstance(channels, str):
             channels = [channels]
         if not isinstance(channels, list) or not channels or not all(isinstance(c, str) for c in channels):
-            raise BadRequest("channels must be a non-empty list of names", {"known": list(CHANNELS)})
-        unknown = sorted(set(channels) - set(CHANNELS))
+            raise BadRequest("channels must be a non-empty list of names", {"known": KNOWN_CHANNELS})
+        unknown = sorted(set(channels) - set(KNOWN_CHANNELS))
         if unknown:
             raise BadRequest(
-                f"unknown channel(s): {', '.join(c[:32] for c in unknown[:5])}", {"known": list(CHANNELS)}
+                f"unknown channel(s): {', '.join(c[:32] for c in unknown[:5])}", {"known": KNOWN_CHANNELS}
             )
         symbols = data.get("symbols")
         if symbols is None:
@@ -475,7 +522,14 @@ class RealtimeGateway:
         return set(channels), set(symbols)
 
     async def _subscribe(self, client: Client, data: Any) -> dict[str, Any]:
+        if is_seed002(data):
+            return await self.feed.subscribe(client, data)
         channels, symbols = self._channels(data)
+        live = channels & LIVE_CHANNELS
+        if live:  # checked (and refused whole) before anything else changes
+            await self.feed.subscribe_channels(client, live, symbols, data)
+            channels -= live
+            client.channels |= live
         if "quotes" in channels:
             client.symbols = _widened(client, symbols)
             await self._ensure_streaming(symbols)
@@ -483,9 +537,12 @@ class RealtimeGateway:
         for channel in channels:
             self.rooms[channel].add(client)
         self._replay(client, channels)
+        if "quotes" in channels:
+            self.feed.send_summary(client)
         answer = {
             "channels": sorted(client.channels),
             "symbols": sorted(client.symbols) if client.symbols is not None else None,
+            **self.feed.channel_answer(client),
         }
         await sio_emit(self.sio, "subscribed", answer, client.sid)
         return answer
@@ -504,7 +561,13 @@ class RealtimeGateway:
             await market.subscribe(missing, strict=False)
 
     async def _unsubscribe(self, client: Client, data: Any) -> dict[str, Any]:
+        if is_seed002(data):
+            return await self.feed.unsubscribe(client, data)
         channels, symbols = self._channels(data)
+        live = channels & LIVE_CHANNELS
+        if live:
+            client.channels -= self.feed.unsubscribe_channels(client, live, symbols, data)
+            channels -= live
         for channel in channels:
             if channel == "quotes" and symbols is not None and client.symbols is not None:
                 client.symbols -= symbols
@@ -520,6 +583,7 @@ class RealtimeGateway:
         answer = {
             "channels": sorted(client.channels),
             "symbols": sorted(client.symbols) if client.symbols is not None else None,
+            **self.feed.channel_answer(client),
         }
         await sio_emit(self.sio, "unsubscribed", answer, client.sid)
         return answer
@@ -534,7 +598,7 @@ class RealtimeGateway:
         return answer
 
     async def _ping(self, client: Client, data: Any) -> dict[str, Any]:
-        return {"pong": True, "server_time": now_iso()}
+        return {"pong": True, "server_time": now_iso(), **self.feed.health()}
 
     async def _get_symbols(self, client: Client, data: Any) -> list[dict[str, Any]]:
         market = self.ctx.services.market_data
@@ -559,9 +623,14 @@ class RealtimeGateway:
         return Candles.of(series).model_dump(mode="json")
 
     async def _get_account_info(self, client: Client, data: Any) -> dict[str, Any]:
+        """The live account; from then on ``account_update`` follows its changes (seed 002 has no
+        channels to ask for them: its clients get them after asking for the account once)."""
         info = self.ctx.services.account_state.account
         if info is None:
             raise ApiError(503, "the live account is not known yet", "not_ready")
+        if "account" not in client.channels:
+            client.channels.add("account")
+            self.rooms["account"].add(client)
         return AccountOut.of(info).model_dump(mode="json")
 
 

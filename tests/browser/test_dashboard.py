@@ -22,6 +22,10 @@ def test_log_in_then_the_live_account_and_moving_quotes(page: Page) -> None:
     first = page.quote_rows()
     assert {"EURUSD", "GBPUSD", "USDJPY"} <= set(first)
     page.wait(lambda: any(page.quote_rows().get(s) != bid for s, bid in first.items()), "no quote moved")
+    # the day's change, against the open the server's market_summary gives (its high/low in the tooltip)
+    change = '#quotes-table tr[data-symbol="EURUSD"] td.change'
+    page.wait(lambda: page.find(change).get_attribute("data-open"), "no market_summary in Market Watch")
+    assert page.text(change).endswith("%") and "high" in (page.find(change).get_attribute("title") or "")
     assert page.driver.execute_script("return sessionStorage.getItem('mt5c.session') !== null")
     assert page.driver.execute_script("return localStorage.length") == 0  # the token is never there
     assert page.problems() == []  # no script error, no CSP violation
@@ -50,6 +54,13 @@ def test_the_chart_follows_the_live_bar_and_switches_timeframe(page: Page) -> No
     page.wait(
         lambda: (legend.get_attribute("data-time"), legend.get_attribute("data-close")) != before,
         "the live bar never changed",
+    )
+    # it moves with the socket's live candles (issue 19), not with bars rebuilt from quotes
+    assert page.find(chart).get_attribute("data-live") == "candles"
+    moved = (legend.get_attribute("data-time"), legend.get_attribute("data-close"))
+    page.wait(
+        lambda: (legend.get_attribute("data-time"), legend.get_attribute("data-close")) != moved,
+        "the live bar changed once, then stopped",
     )
     page.find('button.tf[data-tf="H1"]').click()
     page.wait(lambda: page.find(chart).get_attribute("data-timeframe") == "H1", "no H1 chart")

@@ -46,24 +46,29 @@ class Running:
         return token
 
 
-def server_settings(data_dir: Path, config_dir: Path, **server: Any) -> Any:
-    """Settings for a sim run on a Wednesday (FX trades), the server on a free port."""
+def server_settings(
+    data_dir: Path, config_dir: Path, sim: dict[str, Any] | None = None, **server: Any
+) -> Any:
+    """Settings for a sim run on a Wednesday (FX trades), the server on a free port (``sim``: more
+    simulator settings, e.g. a faster clock)."""
     config = config_dir / "config.toml"
     config.write_text("", encoding="utf-8")
     overrides = {
         "data_dir": data_dir,
         "terminals": {"sim": True, "call_timeout_s": 10},
-        "sim": {"start": WEDNESDAY},
+        "sim": {"start": WEDNESDAY, **(sim or {})},
         "market": {"symbols": ["EURUSD", "GBPUSD", "USDJPY"], "account_refresh_s": 0.2},
         "server": {"enabled": True, "port": 0, **server},
     }
     return load_settings(overrides, config_file=config, env_file=None)
 
 
-async def start_runtime(tmp: Path, *, password: bool = True, **server: Any) -> Running:
+async def start_runtime(
+    tmp: Path, *, password: bool = True, sim: dict[str, Any] | None = None, **server: Any
+) -> Running:
     data_dir = tmp / "data"
     data_dir.mkdir()
-    settings = server_settings(data_dir, tmp, **server)
+    settings = server_settings(data_dir, tmp, sim, **server)
     if password:
         set_admin_password(data_dir, PASSWORD)
     keyring = MemoryKeyring()

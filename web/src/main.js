@@ -193,6 +193,7 @@ class Dashboard {
       this.markFirstPaint();
     });
     live.on("accounts_update", (a) => store.setManaged(a));
+    live.on("market_summary", (summary) => store.setSummary(summary)); // the day's open, high, low per symbol
     live.on("carousel_update", (c) => {
       store.carousel = c;
       store.emit("carousel", c);
@@ -242,7 +243,6 @@ class Dashboard {
     const first = store.selected ?? [...store.quotes.keys()].sort()[0] ?? list.find((s) => s.subscribed)?.name;
     if (first) store.select(first);
     this.journal.load();
-    this.loadDayOpens();
   }
 
   async refreshAccount() {
@@ -256,20 +256,6 @@ class Dashboard {
 
   keepalive() {
     if (!this.stopped) this.refreshAccount();
-  }
-
-  async loadDayOpens() {
-    for (const symbol of [...this.store.quotes.keys()]) {
-      try {
-        const d1 = await this.api.get("/api/candles", { symbol, timeframe: "D1", count: 1 });
-        const open = d1?.candles?.[0]?.open;
-        if (open) this.store.dayOpen.set(symbol, open);
-        const q = this.store.quotes.get(symbol);
-        if (q) this.store.setQuote(q);
-      } catch {
-        // the change column stays empty for this symbol
-      }
-    }
   }
 
   async addSymbol(symbol) {

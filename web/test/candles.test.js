@@ -68,7 +68,7 @@ test("a server without live candles: the quotes move the bar", async () => {
   });
   await new Promise((r) => setTimeout(r, 0));
   assert.equal(feed.source, "quotes");
-  assert.deepEqual(live.sent, [{ symbol: "EURUSD", timeframe: "M1" }]);
+  assert.deepEqual(live.sent, [{ channels: ["candles"], symbols: ["EURUSD"], timeframes: ["M1"] }]);
   assert.equal(live.extraSubscriptions.size, 0); // not re-sent after a reconnect
   quoteHandler({ bid: 1.1, timestamp: "2026-11-18T09:00:01Z" });
   quoteHandler({ bid: 1.2, timestamp: "2026-11-18T09:00:02Z" });
@@ -78,7 +78,7 @@ test("a server without live candles: the quotes move the bar", async () => {
 });
 
 test("a server with live candles (issue 19): its candles events move the bar", async () => {
-  const live = fakeLive({ subscribed: [{ symbol: "EURUSD", timeframe: "M5" }] });
+  const live = fakeLive({ channels: ["candles"], symbols: null, candles: [{ symbol: "EURUSD", timeframe: "M5" }] });
   const bars = [];
   const feed = openLiveCandles({
     live,
@@ -87,7 +87,7 @@ test("a server with live candles (issue 19): its candles events move the bar", a
     symbol: "EURUSD",
     timeframe: "M5",
     lastBar: null,
-    onBar: (bar, how) => bars.push([bar.time, bar.close, how.closed]),
+    onBar: (bar, how) => bars.push([bar.time, bar.close, how.closed, how.source]),
   });
   await new Promise((r) => setTimeout(r, 0));
   assert.equal(feed.source, "candles");
@@ -95,7 +95,10 @@ test("a server with live candles (issue 19): its candles events move the bar", a
   live.fire("candles", { symbol: "EURUSD", timeframe: "M5", bar, closed: false });
   live.fire("candles", { symbol: "GBPUSD", timeframe: "M5", bar, closed: false }); // not this chart's
   live.fire("candles", { symbol: "EURUSD", timeframe: "M5", bar: { ...bar, close: 1.6 }, closed: true });
-  assert.deepEqual(bars, [[at("2026-11-18T09:00:00Z"), 1.5, false], [at("2026-11-18T09:00:00Z"), 1.6, true]]);
+  assert.deepEqual(bars, [
+    [at("2026-11-18T09:00:00Z"), 1.5, false, "candles"],
+    [at("2026-11-18T09:00:00Z"), 1.6, true, "candles"],
+  ]);
   feed.stop();
   assert.equal(live.extraSubscriptions.size, 0);
 });

@@ -3,8 +3,9 @@
 // 1st, in server time (UTC), built from the bid.
 //
 // Where the live bar comes from is one small source behind ``openLiveCandles``:
-//   * the server's `candles` events (issue 19's live candles: `subscribe {symbol, timeframe}` →
-//     `candles {symbol, timeframe, bar, closed}`), when the server has them;
+//   * the server's `candles` events (issue 19's live candles, on seed 001's `candles` channel:
+//     `subscribe {channels: ["candles"], symbols, timeframes}` → `candles {symbol, timeframe, bar,
+//     closed}`: no tick events the page would not use), when the server has them;
 //   * otherwise the quotes: each quote moves the last bar, a quote past its end opens the next one,
 //     and the REST candles are read again now and then to take the terminal's own bar (tick volume,
 //     and a high or low that a conflated quote stream skipped).
@@ -90,7 +91,8 @@ export class QuoteBarBuilder {
 const REFRESH_MS = 15000;
 
 /**
- * Follow the live bar of ``symbol``/``timeframe``: ``onBar(bar, {opened, closed})`` for every change.
+ * Follow the live bar of ``symbol``/``timeframe``: ``onBar(bar, {opened, closed, source})`` for every
+ * change (``source``: "candles", the server's live candles, or "quotes").
  * ``live``: the Live connection; ``quotes``: a function subscribing to this symbol's quotes (returns
  * an unsubscribe); ``fetchBars(count)``: the REST candles. Answers {stop(), source}.
  */
@@ -102,13 +104,13 @@ export function openLiveCandles({ live, quotes, fetchBars, symbol, timeframe, la
   let offCandles = null;
   let refreshTimer = null;
   const key = `candles:${symbol}:${timeframe}`;
-  const subscription = { symbol, timeframe };
+  const subscription = { channels: ["candles"], symbols: [symbol], timeframes: [timeframe] };
 
   function fromQuotes() {
     source = "quotes";
     unsubscribeQuotes = quotes((quote) => {
       const moved = builder.onQuote(quote);
-      if (moved) onBar(moved.bar, { opened: moved.opened, closed: false });
+      if (moved) onBar(moved.bar, { opened: moved.opened, closed: false, source });
     });
     refreshTimer = setInterval(async () => {
       try {
@@ -117,7 +119,7 @@ export function openLiveCandles({ live, quotes, fetchBars, symbol, timeframe, la
         if (!stopped && last && (!builder.bar || last.time >= builder.bar.time)) {
           const opened = !builder.bar || last.time > builder.bar.time;
           builder.adopt(last);
-          onBar({ ...builder.bar }, { opened, closed: false });
+          onBar({ ...builder.bar }, { opened, closed: false, source });
         }
       } catch {
         // the next refresh tries again; the quotes keep the bar moving meanwhile
@@ -132,7 +134,7 @@ export function openLiveCandles({ live, quotes, fetchBars, symbol, timeframe, la
       const bar = toBar(event.bar);
       const opened = !builder.bar || bar.time > builder.bar.time;
       builder.adopt(bar);
-      onBar(bar, { opened, closed: Boolean(event.closed) });
+      onBar(bar, { opened, closed: Boolean(event.closed), source });
     });
   }
 

@@ -5,7 +5,8 @@ export class Store {
     this.listeners = new Map();
     this.quotes = new Map(); // symbol -> {symbol, bid, ask, spread, timestamp, dir}
     this.symbols = new Map(); // symbol -> spec (digits, point, volume_min/max/step, ...)
-    this.dayOpen = new Map(); // symbol -> today's D1 open (for the daily change)
+    this.dayOpen = new Map(); // symbol -> today's open (for the daily change), from market_summary
+    this.summary = new Map(); // symbol -> the server's market_summary row {open, high, low, change, change_pct, ...}
     this.account = null;
     this.positions = [];
     this.orders = [];
@@ -35,6 +36,15 @@ export class Store {
     const next = { ...quote, dir };
     this.quotes.set(quote.symbol, next);
     this.emit("quote", next);
+  }
+
+  /** The server's ``market_summary`` ({timestamp, symbols: [{symbol, bid, ask, open, high, low, change, ...}]}). */
+  setSummary(summary) {
+    for (const row of summary?.symbols ?? []) {
+      this.summary.set(row.symbol, row);
+      if (row.open) this.dayOpen.set(row.symbol, row.open);
+    }
+    this.emit("summary", this.summary);
   }
 
   setAccount(account) {

@@ -101,7 +101,8 @@ export function mountChart({ store, api, live, quotesFor, el }) {
     if (!hovering) showLegend(bar);
   });
 
-  function onLiveBar(bar, { opened }) {
+  function onLiveBar(bar, { opened, source }) {
+    host.dataset.live = source; // "candles": the server's live candles; "quotes": built from the quotes
     const last = bars[bars.length - 1];
     if (last && bar.time < last.time) return;
     if (last && bar.time === last.time) bars[bars.length - 1] = bar;

@@ -1,5 +1,6 @@
 // Market Watch: bid, ask, spread and the day's change per symbol, coloured by the last tick's
-// direction. Drawn once per frame with only the changed rows touched (a tick storm costs no layout).
+// direction. The change is the live bid against the day's open from the server's `market_summary`
+// (its high and low in the cell's tooltip). Drawn once per frame with only the changed rows touched (a tick storm costs no layout).
 import { h, perFrame, setText, fill } from "../lib/dom.js";
 import { percent, price } from "../lib/format.js";
 
@@ -65,6 +66,11 @@ export function mountMarketWatch({ store, el, onAddSymbol }) {
       const change = open ? ((quote.bid - open) / open) * 100 : null;
       setText(cells.change, change === null ? "" : percent(change));
       cells.change.className = `num change ${change > 0 ? "up" : change < 0 ? "down" : ""}`;
+      const day = store.summary.get(symbol);
+      if (day && day.high !== null && day.low !== null) {
+        cells.change.title = `today: open ${price(day.open, digits)}, high ${price(day.high, digits)}, low ${price(day.low, digits)}`;
+        cells.change.dataset.open = String(day.open);
+      }
       tr.dataset.dir = quote.dir || "";
       tr.dataset.time = String(Date.parse(quote.timestamp)); // the tick's server time (ms)
       tr.classList.toggle("selected", symbol === store.selected);
@@ -74,6 +80,10 @@ export function mountMarketWatch({ store, el, onAddSymbol }) {
 
   store.on("quote", (quote) => {
     dirty.add(quote.symbol);
+    flush();
+  });
+  store.on("summary", (summary) => {
+    for (const symbol of summary.keys()) if (store.quotes.has(symbol)) dirty.add(symbol);
     flush();
   });
   store.on("selected", () => {
