@@ -330,6 +330,13 @@ class TradingSettings(_Section):
     reconcile_window_s: float = Field(10.0, gt=0, le=600)  # how long to look for an ambiguous order
     risk_check_interval_s: float = Field(2.0, gt=0, le=3600)  # the daily-loss monitor
     client_order_retention_days: float = Field(30.0, gt=0, le=3650)  # idempotency memory
+    # One-click trading (a chart's Sell | volume | Buy panel sends at once, no ticket): refused until
+    # the trader acknowledged its risk once (the window asks, then writes this); ``one_click`` shows
+    # the panel on every chart, else it is switched on chart by chart.
+    one_click_acknowledged: bool = False
+    one_click: bool = False
+    # Dragging an SL, TP or pending-price line on a chart asks before sending the modify.
+    confirm_drag: bool = True
 
     def limits_for(self, account_key: str) -> RiskLimits:
         return self.account_limits.get(account_key, self.limits)

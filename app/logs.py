@@ -23,6 +23,9 @@ if TYPE_CHECKING:  # only types here: importing the settings (pydantic) costs ~0
     from app.config import LoggingSettings, LogLevel
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+# Libraries whose INFO lines are routine steps ("Context impl SQLiteImpl.", each migration step): the
+# app logs its own line about them (the schema upgraded, from and to), so theirs show at DEBUG only.
+ROUTINE_LIBRARIES = ("alembic",)
 LOG_FILE_NAME = "mt5-console.log"
 REDACTED = "***"
 
@@ -156,6 +159,8 @@ def setup_logging(
         root.removeHandler(handler)
         handler.close()
     root.setLevel(settings.level)
+    for name in ROUTINE_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.NOTSET if settings.level == "DEBUG" else logging.WARNING)
     redactor = RedactingFilter()
     formatter = logging.Formatter(LOG_FORMAT)
     handlers: list[logging.Handler] = []

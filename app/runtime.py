@@ -245,7 +245,7 @@ class Runtime:
         # tens of milliseconds in answers and in the window.
         gc.collect()
         gc.freeze()
-        log.info("started %d service(s)", len(self._started))
+        log.debug("started %d service(s)", len(self._started))
 
     async def stop(self) -> None:
         """Stop the API server first (clients are told and disconnected before the services go), then

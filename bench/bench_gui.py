@@ -2,6 +2,7 @@
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python bench/bench_gui.py \
         [--rounds 3] [--seconds 60] [--soak-minutes 30] [--storm 50] [--out results.json]
+        [--one-click] [--clicks 100]
 
 The app runs as in window mode (``Runtime`` + ``MainWindow`` on a qasync loop), on the simulator
 with its clock on a weekday so that every symbol ticks, logged in to the default demo account (it
@@ -36,6 +37,7 @@ from typing import Any
 import numpy as np
 import qasync
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,6 +125,50 @@ class Recorder:
         }
 
 
+async def one_click_latency(window: MainWindow, clicks: int) -> dict[str, float]:
+    """Click → order done at the terminal: a real click on a chart's one-click BUY or SELL (0.01
+    lots, in turn) until the trading service has the terminal's DONE (the position exists there)."""
+    chart = window.charts.charts[0]
+    panel = chart.one_click_panel
+    if panel is None:
+        raise RuntimeError("--clicks needs --one-click")
+    panel.volume.setValue(0.01)
+    loop = asyncio.get_running_loop()
+    times: list[float] = []
+    done = asyncio.Event()
+    answered = chart._one_click_done  # noqa: SLF001 - the chart's own callback, observed
+
+    def finished(result: Any, reason: str) -> None:
+        answered(result, reason)
+        done.set()
+
+    chart._one_click_done = finished  # type: ignore[method-assign]  # noqa: SLF001
+    for i in range(clicks):
+        chart.last_one_click = None
+        done.clear()
+        button = panel.buy_button if i % 2 == 0 else panel.sell_button
+        started: list[float] = []
+
+        def press(target: Any = button, at: list[float] = started) -> None:
+            at.append(time.perf_counter())
+            QTest.mouseClick(target, Qt.MouseButton.LeftButton)
+
+        loop.call_soon(press)
+        await done.wait()
+        assert chart.last_one_click is not None  # noqa: S101 - set by the callback
+        result, reason = chart.last_one_click
+        if result is None:
+            raise RuntimeError(f"one-click refused: {reason}")
+        times.append((time.perf_counter() - started[0]) * 1000)
+        await asyncio.sleep(0.25)  # under the order-rate limit (5/s): a trader's pace
+    return {
+        "clicks": float(clicks),
+        "p50_ms": float(np.percentile(times, 50)),
+        "p99_ms": float(np.percentile(times, 99)),
+        "max_ms": max(times),
+    }
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     data_dir = Path(tempfile.mkdtemp(prefix="bench-gui-"))
     settings = load_settings(
@@ -148,6 +194,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         window.charts.open_chart(symbol, timeframe, indicators)
     window.charts.tile()
     window.toolbox.show_tab("Trade")
+    if args.one_click:  # the risk acknowledged as a trader would, the panel on every chart
+        window.one_click.acknowledged = True
+        for chart in window.charts.charts:
+            chart.set_one_click(True)
     deadline = time.monotonic() + 120
     while not all(c.model.loaded for c in window.charts.charts):
         if time.monotonic() > deadline:
@@ -159,6 +209,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "storm_per_symbol": args.storm,
         "symbols": len(SYMBOLS),
     }
+    if args.clicks:
+        result["one_click"] = await one_click_latency(window, args.clicks)
+        print("one-click:", json.dumps(result["one_click"]), flush=True)
     admin = SimAdmin(runtime.sim_server.address)
     admin.storm(args.storm, SYMBOLS)
     await asyncio.sleep(args.warmup)
@@ -220,6 +273,8 @@ def main() -> None:
     parser.add_argument("--storm", type=float, default=50.0)
     parser.add_argument("--bars", type=int, default=5_000)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--one-click", action="store_true", help="the one-click panel on every chart")
+    parser.add_argument("--clicks", type=int, default=0, help="measure click -> order done, this many times")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setQuitOnLastWindowClosed(False)

@@ -22,6 +22,9 @@ BROWSER_PACKAGES=(chromium chromium-driver)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# The window tests on a real X display press their keys with xdotool (tests/test_window_keys_xvfb.py).
+APT_PACKAGES+=(xdotool)
+
 find_python() {
   local candidate
   for candidate in "${MT5C_PYTHON:-}" python3.13 python3.12 python3 python; do  # each checked: >= 3.12

@@ -15,6 +15,7 @@ from app import __version__
 from tests.conftest import app_command, subprocess_env
 from tests.support.keyrings import PRIVATE_SECRET_SERVICE_VAR
 from tests.support.process import RunningProcess
+from tests.support.xvfb import xvfb
 
 pytestmark = pytest.mark.slow
 
@@ -152,29 +153,15 @@ def test_losing_the_display_exits_1_with_one_line_and_leaves_nothing_running(
 ) -> None:
     """The X server dies under the window - alone, or as at a logout together with a SIGTERM while
     the app stops: no traceback, one clear line, exit 1, no stray child process."""
-    read_fd, write_fd = os.pipe()
-    xvfb = subprocess.Popen(  # noqa: S603 - a fixed command
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    try:
-        with os.fdopen(read_fd) as display_fd:
-            display = display_fd.readline().strip()
-        assert display, "Xvfb did not start"
-        env = subprocess_env(QT_QPA_PLATFORM="xcb", DISPLAY=f":{display}")
+    with xvfb(1280, 800) as server:
+        env = subprocess_env(QT_QPA_PLATFORM="xcb", DISPLAY=server.display)
         with RunningProcess(app_command("--sim", "--data-dir", str(data_dir)), env) as proc:
             proc.wait_for("window mode running", timeout=60)
             proc.wait_for("logged_in", timeout=60)
             if with_sigterm:
                 proc.proc.send_signal(signal.SIGTERM)
-            xvfb.kill()
+            server.kill()
             code = proc.wait_exit(60, "after the X server died")
-    finally:
-        xvfb.kill()
-        xvfb.wait()
     assert code == 1, proc.output
     assert "the display connection was lost" in proc.output
     assert "Traceback" not in proc.output

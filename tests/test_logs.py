@@ -109,3 +109,18 @@ def test_a_failing_subscriber_does_not_stop_the_others(monkeypatch: pytest.Monke
     monkeypatch.setattr(logging, "raiseExceptions", False)  # handleError would print the traceback
     bus.handle(logging.makeLogRecord({"msg": "hello", "levelname": "INFO", "levelno": 20}))
     assert got == ["hello"]
+
+
+def test_alembic_steps_stay_out_of_the_journal_and_the_app_says_the_upgrade(data_dir: Path) -> None:
+    """The Journal (the bus at INFO) shows one line for a schema upgrade, not Alembic's steps."""
+    from app.core.storage import Database
+
+    bus = setup_logging(LoggingSettings(level="INFO"), data_dir, console=False)
+    try:
+        with Database(data_dir / "steps.sqlite3"):
+            pass
+    finally:
+        _reset_root_logging()
+    lines = [(e.module, e.message) for e in bus.recent(min_level=logging.INFO)]
+    assert not [line for line in lines if line[0].startswith("alembic")], lines
+    assert any("upgraded to" in message for _module, message in lines), lines

@@ -21,7 +21,8 @@ records ``result(outcome="ambiguous", ...)`` and, once reconciled from the termi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from app.audit.actions import CLIENT_ID, Action
@@ -40,15 +41,18 @@ class AuditAppender(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class OrderAudit:
-    """The entries of one order command, all carrying ``client_id``; each call returns once on disk."""
+    """The entries of one order command, all carrying ``client_id`` and ``subject`` (what the command
+    is about: side, type, volume, the ticket of the order or position acted on); each call returns
+    once on disk."""
 
     trail: AuditAppender
     actor: str
     account: str | None
     client_id: str
+    subject: Mapping[str, Any] = field(default_factory=dict)
 
     async def _record(self, action: Action, fields: dict[str, Any]) -> AuditEntry:
-        payload = {CLIENT_ID: self.client_id, **fields}
+        payload = {CLIENT_ID: self.client_id, **self.subject, **fields}
         return await self.trail.append(self.actor, action, account=self.account, payload=payload)
 
     async def intent(self, command: Action = Action.ORDER_INTENT, **request: Any) -> AuditEntry:
@@ -64,7 +68,10 @@ class OrderAudit:
     async def result(
         self, *, retcode: int | None, ticket: int | None, latency_ms: float, **details: Any
     ) -> AuditEntry:
-        """After the terminal answered (or did not: ``retcode=None, outcome="ambiguous"``)."""
+        """After the terminal answered (or did not: ``retcode=None, outcome="ambiguous"``). The volume
+        the terminal executed is recorded as ``filled_volume``: ``volume`` stays the order's own."""
+        if "volume" in details:
+            details["filled_volume"] = details.pop("volume")
         return await self._record(
             Action.ORDER_RESULT,
             {"retcode": retcode, "ticket": ticket, "latency_ms": round(latency_ms, 3), **details},

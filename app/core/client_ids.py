@@ -42,3 +42,8 @@ def comment_with_tag(comment: str, tag: str) -> str:
 
 def has_tag(comment: str, tag: str) -> bool:
     return tag in comment
+
+
+def without_tag(comment: str) -> str:
+    """The trader's own comment, the tag taken off (for showing: the order keeps its tag)."""
+    return _TAG.sub("", comment).strip()

@@ -1,4 +1,8 @@
-"""Exposure per symbol over all accounts, from their latest carousel snapshots.
+"""Exposure per symbol over all accounts: the carousel's latest snapshots and the live account.
+
+Every account counts once: the live account (as the terminal shows it now, :func:`live_snapshot`)
+is counted even when the carousel does not visit it, and when it is also a carousel account its
+freshest picture counts, not both (:func:`one_per_account`).
 
 For each symbol: the net volume (long positive, short negative) and its two sides, the average price
 of the net position — the price at which the positions of the symbol together break even, before
@@ -17,8 +21,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from app.core.account_snapshot import snapshot_of
 from app.core.times import EPOCH
-from app.models import AccountSnapshot
+from app.models import AccountInfo, AccountSnapshot, Position
 
 # Below this the net volume counts as flat (lots are stepped in 0.01 at the finest).
 FLAT = 1e-9
@@ -64,10 +69,25 @@ def price_digits(price: float) -> int:
     return 5 if size < 10 else 3 if size < 1_000 else 2
 
 
-def exposure(snapshots: Iterable[AccountSnapshot]) -> list[SymbolExposure]:
-    """Exposure per symbol (sorted by symbol) from the accounts' latest snapshots."""
-    totals: dict[str, _Totals] = {}
+def live_snapshot(account: AccountInfo, positions: Iterable[Position], taken_at: datetime) -> AccountSnapshot:
+    """The live account as the terminal shows it now, in the carousel's snapshot terms."""
+    return snapshot_of(account.key, account, positions, 0, taken_at)
+
+
+def one_per_account(snapshots: Iterable[AccountSnapshot]) -> list[AccountSnapshot]:
+    """The newest snapshot of each account (``login@server``, in any letter case)."""
+    newest: dict[str, AccountSnapshot] = {}
     for snapshot in snapshots:
+        key = snapshot.account_key.casefold()
+        if key not in newest or snapshot.taken_at >= newest[key].taken_at:
+            newest[key] = snapshot
+    return list(newest.values())
+
+
+def exposure(snapshots: Iterable[AccountSnapshot]) -> list[SymbolExposure]:
+    """Exposure per symbol (sorted by symbol) from the accounts' latest snapshots, one per account."""
+    totals: dict[str, _Totals] = {}
+    for snapshot in one_per_account(snapshots):
         key, taken, currency = snapshot.account_key, snapshot.taken_at, snapshot.currency
         for position in snapshot.positions:
             t = totals.setdefault(position.symbol, _Totals(oldest=taken, newest=taken))

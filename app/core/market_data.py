@@ -74,7 +74,7 @@ class MarketData:
                 await self.subscribe(self._initial, strict=False)
                 return
             except TemporaryError as exc:
-                log.info("market data waits for the terminal: %s", exc)
+                log.debug("market data waits for the terminal: %s", exc)  # routine while it starts
             await asyncio.sleep(backoff.next_delay())
 
     async def stop(self) -> None:

@@ -163,7 +163,11 @@ def _check_pending_price(order_type: OrderType, price: float, spec: SymbolSpec, 
             "price",
             f"a {order_type.value.replace('_', ' ')} price must be {side_word} the {against} "
             f"{_fmt(current, spec)} by at least {max(spec.stops_level, 1)} points; "
-            f"{_fmt(price, spec)} is {distance:.0f} points away",
+            + (
+                f"{_fmt(price, spec)} is only {distance:.0f} points away"
+                if distance > _EPSILON_POINTS
+                else f"{_fmt(price, spec)} is {'at or above' if below else 'at or below'} it"
+            ),
         )
 
 

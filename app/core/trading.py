@@ -41,12 +41,13 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from app.audit import Action, AuditTrail, OrderAudit
+from app.audit import AuditTrail, OrderAudit
 from app.config import TradingSettings
 from app.core.account_state import AccountState
 from app.core.client_ids import comment_with_tag, is_valid_client_id, new_client_id, tag_for
 from app.core.keyed_locks import KeyedLocks
 from app.core.money import rounded
+from app.core.order_audit import describe, intent_action, intent_payload, subject_fields
 from app.core.order_rules import (
     Market,
     check_close_volume,
@@ -98,14 +99,19 @@ NOT_SENT = (
     "its uuid may be sent again"
 )
 
-_INTENT_OF = {
-    TradeAction.DEAL: Action.ORDER_INTENT,
-    TradeAction.PENDING: Action.ORDER_INTENT,
-    TradeAction.SLTP: Action.ORDER_MODIFY,
-    TradeAction.MODIFY: Action.ORDER_MODIFY,
-    TradeAction.REMOVE: Action.ORDER_CANCEL,
-    TradeAction.CLOSE_BY: Action.ORDER_CLOSE,
-}
+
+def _restart_audit(trail: AuditTrail, stored: ClientOrder) -> OrderAudit:
+    """The entries of a verdict on a stored order: named as its own entries were (side, type, volume
+    of a new order; the ticket a command acted on, the only thing its request knows of it)."""
+    request = stored.request
+    if request.action in (TradeAction.DEAL, TradeAction.PENDING) and not request.position:
+        subject = subject_fields(request, None)
+    else:
+        subject = {"symbol": request.symbol}
+        for name in ("position", "order"):
+            if getattr(request, name):
+                subject[name] = getattr(request, name)
+    return OrderAudit(trail, "system", stored.account, stored.client_id, subject)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,20 +260,29 @@ class TradingService:
             prepared = await self._validated(request, ctx)
             await self._check_risk(prepared, ctx)
             result: OrderCheck = await ctx.terminal.call("order_check", prepared)
-        await OrderAudit(self._audit, actor, ctx.account.key, prepared.client_id).check(
+        await OrderAudit(
+            self._audit, actor, ctx.account.key, prepared.client_id, subject_fields(prepared, None)
+        ).check(
             retcode=result.retcode,
             dry_run=True,
-            symbol=prepared.symbol,
-            type=prepared.type.value,
-            volume=prepared.volume,
             margin=result.margin,
             margin_free=result.margin_free,
             comment=result.comment,
         )
         return result
 
-    async def send(self, request: OrderRequest, *, actor: str = "gui", note: str = "") -> OrderResult:
-        """Run the whole pipeline for one command (see the module docstring)."""
+    async def send(
+        self,
+        request: OrderRequest,
+        *,
+        actor: str = "gui",
+        note: str = "",
+        subject: Position | Order | None = None,
+        opposite: Position | None = None,
+    ) -> OrderResult:
+        """Run the whole pipeline for one command (see the module docstring). ``subject`` is the order
+        or position the command acts on (``opposite``: a close-by's other position): the audit trail
+        names them, not the request's defaults."""
         request = self._with_client_id(request)
         async with self._exclusive(request.client_id):
             stored = await self._db.run(lambda tx: tx.client_orders.get(request.client_id), readonly=True)
@@ -283,17 +298,25 @@ class TradingService:
                 ctx = await self._context(request.symbol)
                 prepared = await self._validated(request, ctx)
                 await self._check_risk(prepared, ctx)
-                result = await self._send_recorded(prepared, ctx, actor, note)
+                result = await self._send_recorded(prepared, ctx, actor, note, subject, opposite)
             return replace(result, extra={**result.extra, "resent": "not_sent"}) if resent else result
 
     async def _send_recorded(
-        self, request: OrderRequest, ctx: _Context, actor: str, note: str
+        self,
+        request: OrderRequest,
+        ctx: _Context,
+        actor: str,
+        note: str,
+        subject: Position | Order | None = None,
+        opposite: Position | None = None,
     ) -> OrderResult:
         tag = tag_for(request.client_id)
         if request.action in (TradeAction.DEAL, TradeAction.PENDING):
             request = request.with_changes(comment=comment_with_tag(request.comment, tag))
-        audit = OrderAudit(self._audit, actor, ctx.account.key, request.client_id)
-        await audit.intent(_INTENT_OF[request.action], **_intent_payload(request, note))
+        audit = OrderAudit(
+            self._audit, actor, ctx.account.key, request.client_id, subject_fields(request, subject)
+        )
+        await audit.intent(intent_action(request), **intent_payload(request, note, subject, opposite))
         now = utc_now()
         await self._db.run(
             lambda tx: tx.client_orders.start(request.client_id, ctx.account.key, tag, request, now)
@@ -368,9 +391,8 @@ class TradingService:
         except TerminalError as exc:
             log.debug("refresh after trade failed: %s", exc)
         if result.ok:
-            log.info("%s %s %s %.2f: %s (order %d, deal %d, id %s)", request.action.value, request.type.value,
-                     request.symbol, request.volume, result.retcode_name, result.order, result.deal,
-                     request.client_id)  # fmt: skip
+            log.info("%s: %s (order %d, deal %d, id %s)", describe(request), result.retcode_name,
+                     result.order, result.deal, request.client_id)  # fmt: skip
             return result
         raise _refusal(result)
 
@@ -473,7 +495,7 @@ class TradingService:
     async def _record_found(self, stored: ClientOrder, found: OrderResult) -> OrderResult:
         verdict = verdict_of(stored.request, found)
         found = _with_verdict(found, verdict)
-        await OrderAudit(self._audit, "system", stored.account, stored.client_id).reconciled(
+        await _restart_audit(self._audit, stored).reconciled(
             verdict=verdict,
             outcome="done" if found.ok else "refused",
             retcode=found.retcode,
@@ -490,15 +512,13 @@ class TradingService:
             "it was handed to the terminal, and the terminal's orders, positions and deals show no trace "
             "of it: never resent, look it up by its uuid"
         )
-        await OrderAudit(self._audit, "system", stored.account, stored.client_id).reconciled(
-            verdict="unknown", outcome="unknown", how=how
-        )
+        await _restart_audit(self._audit, stored).reconciled(verdict="unknown", outcome="unknown", how=how)
         await self._settle(stored.client_id, "unknown", message=stored.message or how, verdict="unknown")
 
     async def _settle_after_restart(self, stored: ClientOrder) -> None:
         """A verdict for an order the app was cut off from (a crash, a kill): recorded in the trail."""
         if stored.state == "sending" and stored.sent_at is None:
-            await OrderAudit(self._audit, "system", stored.account, stored.client_id).reconciled(
+            await _restart_audit(self._audit, stored).reconciled(
                 verdict="not_sent", outcome="not_sent", how=NOT_SENT
             )
             await self._settle(stored.client_id, "rejected", message=NOT_SENT, verdict="not_sent")
@@ -553,7 +573,7 @@ class TradingService:
             comment="close",
             client_id=client_id,
         )
-        return await self.send(request, actor=actor, note=note)
+        return await self.send(request, actor=actor, note=note, subject=position)
 
     async def modify_position(
         self, ticket: int, sl: float, tp: float, *, actor: str = "gui", note: str = "", client_id: str = ""
@@ -570,7 +590,7 @@ class TradingService:
             tp=new_tp,
             client_id=client_id,
         )
-        return await self.send(request, actor=actor, note=note)
+        return await self.send(request, actor=actor, note=note, subject=position)
 
     async def modify_order(
         self,
@@ -588,7 +608,9 @@ class TradingService:
         ctx = await self._context(order.symbol)
         assert ctx.spec is not None and ctx.market is not None  # noqa: S101 - a symbol was given
         request = check_order_modify(order, price, sl, tp, stoplimit, ctx.spec, ctx.market)
-        return await self.send(request.with_changes(client_id=client_id), actor=actor, note=note)
+        return await self.send(
+            request.with_changes(client_id=client_id), actor=actor, note=note, subject=order
+        )
 
     async def cancel_order(
         self, ticket: int, *, actor: str = "gui", note: str = "", client_id: str = ""
@@ -600,17 +622,18 @@ class TradingService:
         request = OrderRequest(
             action=TradeAction.REMOVE, symbol=order.symbol, order=ticket, client_id=client_id
         )
-        return await self.send(request, actor=actor, note=note)
+        return await self.send(request, actor=actor, note=note, subject=order)
 
     async def close_by(
         self, ticket: int, opposite: int, *, actor: str = "gui", note: str = "", client_id: str = ""
     ) -> OrderResult:
         position = await self._position(ticket)
+        by = await self._position(opposite)
         request = OrderRequest(
             action=TradeAction.CLOSE_BY, symbol=position.symbol, position=ticket, position_by=opposite,
             client_id=client_id,
         )  # fmt: skip
-        return await self.send(request, actor=actor, note=note)
+        return await self.send(request, actor=actor, note=note, subject=position, opposite=by)
 
     async def reset_kill_switch(self, account: str, *, actor: str) -> bool:
         return await self.risk.reset(account, actor)
@@ -633,27 +656,6 @@ class TradingService:
         if not orders:
             raise RejectedError(f"pending order {ticket} not found (filled or removed already?)")
         return orders[0]
-
-
-def _intent_payload(request: OrderRequest, note: str) -> dict[str, object]:
-    payload: dict[str, object] = {
-        "action": request.action.value,
-        "symbol": request.symbol,
-        "type": request.type.value,
-        "volume": request.volume,
-        "price": request.price,
-        "sl": request.sl,
-        "tp": request.tp,
-        "deviation": request.deviation,
-        "comment": request.comment,
-    }
-    for name in ("position", "position_by", "order", "stoplimit", "magic"):
-        value = getattr(request, name)
-        if value:
-            payload[name] = value
-    if note:
-        payload["note"] = note
-    return payload
 
 
 def _as_duplicate(result: OrderResult) -> OrderResult:

@@ -18,6 +18,7 @@ from app.core.indicators import IndicatorSpec
 from app.core.market_data import MarketData
 from app.models import Order, Position, Quote, TickBatch, Timeframe
 from app.ui.bridge import BarBatch, BarKey
+from app.ui.chart.chart_trading import ChartTrading
 from app.ui.chart.feed import ChartFeed
 from app.ui.chart.model import ChartModel
 from app.ui.chart.ticks import TickChart
@@ -40,10 +41,19 @@ class ChartSubWindow(QMdiSubWindow):
 
 class ChartArea(QMdiArea):
     order_requested = Signal(str)
+    order_at_price = Signal(str, object, float)  # symbol, OrderType, price (a chart's menu)
+    alert_at_price = Signal(str, object, float)  # symbol, AlertCondition, price (a chart's menu)
     charts_changed = Signal()
 
-    def __init__(self, market_data: MarketData, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        market_data: MarketData,
+        tasks: TaskRunner,
+        parent: QWidget | None = None,
+        trading: ChartTrading | None = None,
+    ) -> None:
         super().__init__(parent)
+        self.trading = trading  # charts trade (one-click, dragged lines) through it
         self.setObjectName("ChartArea")
         self._market = market_data
         self._tasks = tasks
@@ -94,12 +104,19 @@ class ChartArea(QMdiArea):
         return widget if isinstance(widget, ChartWindow) else None
 
     def open_chart(
-        self, symbol: str, timeframe: Timeframe = Timeframe.H1, indicators: Iterable[IndicatorSpec] = ()
+        self,
+        symbol: str,
+        timeframe: Timeframe = Timeframe.H1,
+        indicators: Iterable[IndicatorSpec] = (),
+        one_click: bool | None = None,
     ) -> ChartWindow:
+        """``one_click``: the one-click panel on (None: as the settings say for every chart)."""
         spec = self._market.cached_spec(symbol)
         model = ChartModel(symbol, timeframe, indicators, digits=spec.digits if spec else 5)
-        window = ChartWindow(model)
+        window = ChartWindow(model, trading=self.trading)
         window.order_requested.connect(self.order_requested)
+        window.order_at_price.connect(self.order_at_price)
+        window.alert_at_price.connect(self.alert_at_price)
         model.set_trades(self._positions, self._orders)
         quote = self._market.quote(symbol)
         if quote is not None:
@@ -108,6 +125,9 @@ class ChartArea(QMdiArea):
         self.feeds[window] = feed
         model.timeframe_changed.connect(lambda: self._retitle(window))
         self._add(window, model.title)
+        wanted = self.trading.one_click_default if one_click is None and self.trading else one_click
+        if wanted and self.trading is not None and self.trading.acknowledged:
+            window.set_one_click(True)
         feed.load()
         self.charts_changed.emit()
         return window
@@ -122,6 +142,10 @@ class ChartArea(QMdiArea):
 
     def _add(self, widget: QWidget, title: str) -> None:
         sub = ChartSubWindow()
+        for action in sub.systemMenu().actions():
+            # Its Close answers Ctrl+W and Ctrl+F4 too: with the window's own Close Chart that made
+            # both keys ambiguous (Qt then does nothing). The window's action closes the chart.
+            action.setShortcuts([])
         sub.setWidget(widget)
         sub.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         sub.setWindowTitle(title)
@@ -198,7 +222,7 @@ class ChartArea(QMdiArea):
         for sub in self.subWindowList():
             widget = sub.widget()
             if isinstance(widget, ChartWindow):
-                items.append(widget.model.to_json())
+                items.append({**widget.model.to_json(), "one_click": widget.one_click})
             elif isinstance(widget, TickChart):
                 items.append(widget.to_json())
             else:
@@ -215,7 +239,11 @@ class ChartArea(QMdiArea):
                     self.open_tick_chart(symbol)
                     continue
                 indicators = [IndicatorSpec.from_json(i) for i in item.get("indicators", [])]
-                self.open_chart(symbol, Timeframe.parse(str(item.get("timeframe", "H1"))), indicators)
+                one_click = item.get("one_click")
+                timeframe = Timeframe.parse(str(item.get("timeframe", "H1")))
+                self.open_chart(
+                    symbol, timeframe, indicators, one_click if isinstance(one_click, bool) else None
+                )
             except (KeyError, ValueError, TypeError) as exc:
                 log.warning("a saved chart was not restored (%s): %s", item, exc)
         subs = self.subWindowList()

@@ -1,10 +1,11 @@
-"""The Exposure tab: net volume, average price and floating P/L per symbol over all enabled accounts,
-from their latest carousel snapshots, with how old those snapshots are.
+"""The Exposure tab: net volume, average price and floating P/L per symbol over every account the app
+knows — the enabled carousel accounts, from their latest snapshots, and the live account as the
+terminal shows it now — each once, with how old the figures are.
 
-Given the hub (account updates carry each account's latest snapshot) and something that can load the
-latest snapshots once at start (the account registry). The figures are computed by
-:func:`app.core.exposure.exposure`; this view only lays them out, refreshing at most a few times a
-second and the ages every second.
+Given the hub (account updates carry each account's latest snapshot; the live account and its
+positions come on their own topics) and something that can load the latest snapshots once at start
+(the account registry). The figures are computed by :func:`app.core.exposure.exposure`; this view
+only lays them out, refreshing at most a few times a second and the ages every second.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QCloseEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from app.core.exposure import SymbolExposure, exposure, floating_by_currency
+from app.core.exposure import SymbolExposure, exposure, floating_by_currency, live_snapshot
 from app.core.hub import Event, EventHub, Topic
 from app.core.times import utc_now
-from app.models import AccountAction, AccountSnapshot, AccountUpdate, ManagedAccount
+from app.models import AccountAction, AccountInfo, AccountSnapshot, AccountUpdate, ManagedAccount, Position
 from app.ui.account_format import age, is_stale, lots, signed_money
 from app.ui.accounts_model import DOWN, STALE_BACKGROUND, UP
 from app.ui.hub_feed import HubFeed
@@ -138,6 +139,10 @@ class ExposureTab(QWidget):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("ExposureTab")
+        self._now = now
+        self._live_account: AccountInfo | None = None
+        self._live_positions: tuple[Position, ...] = ()
+        self._live: AccountSnapshot | None = None  # the live account, as the terminal shows it now
         self._snapshots: dict[int, AccountSnapshot] = {}
         self._enabled: dict[int, bool] = {}
         self._seen: set[int] = set()  # accounts an update has told us about (newer than the load)
@@ -154,10 +159,13 @@ class ExposureTab(QWidget):
         layout.addWidget(self.message)
         self.feed = HubFeed(hub, Topic.ACCOUNTS, rate_hz=4.0, parent=self)
         self.feed.arrived.connect(self._arrived)
+        self.live_feed = HubFeed(hub, (Topic.ACCOUNT, Topic.POSITIONS), rate_hz=2.0, parent=self)
+        self.live_feed.arrived.connect(self._live_arrived)
         self._ages = QTimer(self)
         self._ages.setInterval(1_000)
         self._ages.timeout.connect(self.model.tick)
         self.feed.start()
+        self.live_feed.start()
         self._ages.start()
         self.calls.run(self._load(source), what="load the latest snapshots", on_result=self._loaded)
         self._rebuild()
@@ -189,11 +197,25 @@ class ExposureTab(QWidget):
                 self._snapshots[account_id] = update.snapshot
         self._rebuild()
 
+    def _live_arrived(self, events: list[Event]) -> None:
+        for event in events:
+            if event.key is not None:
+                continue  # another account's (only the live one is published without a key)
+            if event.topic is Topic.ACCOUNT:
+                self._live_account = event.value
+            elif event.topic is Topic.POSITIONS:
+                self._live_positions = tuple(event.value)
+        if self._live_account is not None:
+            self._live = live_snapshot(self._live_account, self._live_positions, self._now())
+            self._rebuild()
+
     def _rebuild(self) -> None:
         counted = [s for account_id, s in self._snapshots.items() if self._enabled.get(account_id, False)]
+        if self._live is not None:
+            counted.append(self._live)  # counted once: exposure() keeps one snapshot per account
         rows = exposure(counted)
         self.model.set_rows(rows)
-        accounts = len({s.account_key for s in counted})
+        accounts = len({s.account_key.casefold() for s in counted})
         self.totals.setText(
             f"Floating P/L over {len(rows)} symbol(s) in {accounts} account(s): "
             f"{floating_text(floating_by_currency(rows))}"
@@ -203,6 +225,7 @@ class ExposureTab(QWidget):
     def shutdown(self) -> None:
         self._ages.stop()
         self.feed.stop()
+        self.live_feed.stop()
         self.calls.cancel_all()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override

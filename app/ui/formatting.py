@@ -29,3 +29,7 @@ def server_time(moment: datetime) -> str:
 def epoch_time(seconds: float, with_seconds: bool = False) -> str:
     moment = datetime.fromtimestamp(seconds, tz=UTC)
     return moment.strftime("%Y.%m.%d %H:%M:%S" if with_seconds else "%Y.%m.%d %H:%M")
+
+
+def epoch_date(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y.%m.%d")

@@ -1,4 +1,5 @@
-"""The window layout file: dock positions, window geometry, and the open charts (Qt-free I/O).
+"""The window layout file: dock positions, window geometry, the open charts, the Market Watch symbols
+and the Toolbox tab that was open (Qt-free I/O).
 
 Saved to ``<data dir>/ui/layout.json`` when the window closes and read at start, both off the GUI
 thread. A missing or unreadable file means the default layout (and a line in the log), never a
@@ -27,6 +28,7 @@ class WindowLayout:
     active: int = -1
     tabbed: bool = True
     toolbox_tab: str = "Trade"
+    symbols: list[str] | None = None  # Market Watch's rows in order (None: the settings' symbols)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -37,6 +39,7 @@ class WindowLayout:
             "active": self.active,
             "tabbed": self.tabbed,
             "toolbox_tab": self.toolbox_tab,
+            "symbols": self.symbols,
         }
 
     @classmethod
@@ -48,7 +51,14 @@ class WindowLayout:
             active=int(data.get("active", -1)),
             tabbed=bool(data.get("tabbed", True)),
             toolbox_tab=str(data.get("toolbox_tab", "Trade")),
+            symbols=_symbols(data.get("symbols")),
         )
+
+
+def _symbols(value: Any) -> list[str] | None:
+    if not isinstance(value, list):
+        return None
+    return [str(s).strip().upper() for s in value if isinstance(s, str) and s.strip()]
 
 
 def layout_path(data_dir: Path) -> Path:

@@ -22,8 +22,9 @@ from app import __version__
 from app.audit import AuditTrail
 from app.config import APP_NAME, Settings
 from app.core.account_state import AccountState
-from app.core.hub import EventHub
+from app.core.hub import EventHub, Topic
 from app.core.market_data import MarketData
+from app.core.one_click import OneClickTrading
 from app.core.risk import RiskState
 from app.core.trading import TradingService
 from app.core.users import UserDirectory
@@ -33,15 +34,20 @@ from app.models import (
     NotConnectedError,
     OrderType,
     SymbolSpec,
+    TemporaryError,
     TerminalState,
     TerminalStatus,
     Timeframe,
 )
 from app.mt5.backend import TerminalPlan
+from app.ui import settings_file
 from app.ui.bridge import HubBridge
+from app.ui.chart.chart_trading import ChartTrading
 from app.ui.chart_area import ChartArea
+from app.ui.depth_window import DepthWindow
 from app.ui.layout import WindowLayout
 from app.ui.market_watch import MarketWatch, QuoteTableModel
+from app.ui.market_watch.specification import SpecificationDialog
 from app.ui.notifications import NotificationArea
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.status_bar import StatusBar
@@ -58,6 +64,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+DEFAULT_SIZE = (1600, 1000)  # the first start's window, on a screen larger than this (else maximized)
 TIMEFRAME_KEYS = (
     Timeframe.M1, Timeframe.M5, Timeframe.M15, Timeframe.M30, Timeframe.H1,
     Timeframe.H4, Timeframe.D1, Timeframe.W1, Timeframe.MN1,
@@ -77,6 +84,7 @@ class WindowServices:
     settings: Settings
     audit: AuditTrail | None = None  # setting changes made in the window are recorded here
     users: UserDirectory | None = None  # the server's users and API keys (the settings' Users page)
+    live_terminal: str = ""  # the terminal the window trades on (the carousel may borrow it)
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> WindowServices:
@@ -90,6 +98,7 @@ class WindowServices:
             runtime.settings,
             runtime.audit,
             runtime.server.users,
+            runtime.pool.live.terminal_id,
         )
 
 
@@ -119,6 +128,8 @@ class MainWindow(QMainWindow):
         self.account: AccountInfo | None = None
         self.final_layout: WindowLayout | None = None
         self.tickets: list[OrderTicket] = []
+        self.depth_windows: list[DepthWindow] = []
+        self.specification: SpecificationDialog | None = None  # the last one opened
         self.notifications = NotificationArea(self)
         self.tasks = tasks or TaskRunner()
         self.tasks.set_error_handler(self.notifications.notify_error)
@@ -128,13 +139,29 @@ class MainWindow(QMainWindow):
         self.confirmation: QMessageBox | None = None
 
         market = services.market_data
-        self.charts = ChartArea(market, self.tasks, self)
+        trading_settings = services.settings.trading
+        self.one_click = OneClickTrading(
+            services.trading,
+            acknowledged=trading_settings.one_click_acknowledged,
+            audit=services.audit,
+            persist=self._persist_one_click if config_path is not None else None,
+        )
+        self.chart_trading = ChartTrading(
+            services.trading,
+            self.one_click,
+            self.tasks,
+            market.cached_spec,
+            confirm_drag=trading_settings.confirm_drag,
+            one_click_default=trading_settings.one_click,
+            parent=self,
+        )
+        self.charts = ChartArea(market, self.tasks, self, trading=self.chart_trading)
         self.setCentralWidget(self.charts)
         self.quotes_model = QuoteTableModel(services.settings.market.symbols)
         self.market_watch = MarketWatch(self.quotes_model)
         self.trade_model = TradeTableModel(self.digits)
         self.trade_tab = TradeTab(self.trade_model, services.trading, self.tasks, self.is_real, self.digits)
-        self.status = StatusBar(services.plan.kind)
+        self.status = StatusBar(services.plan.kind, live_terminal=services.live_terminal)
         self.setStatusBar(self.status)
         self.history_tab = HistoryTab(
             services.account_state, self.tasks, self.status.clock.now_or_wall, self.digits
@@ -151,7 +178,7 @@ class MainWindow(QMainWindow):
         self.toolbox_dock = self._dock(
             "Toolbox", "ToolboxDock", self.toolbox, Qt.DockWidgetArea.BottomDockWidgetArea
         )
-        self.resizeDocks([self.market_dock], [360], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.market_dock], [380], Qt.Orientation.Horizontal)
         self.resizeDocks([self.toolbox_dock], [250], Qt.Orientation.Vertical)
         self._build_menus()
         self._connect()
@@ -182,6 +209,7 @@ class MainWindow(QMainWindow):
         b.ticks.connect(self.charts.apply_ticks)
         b.positions.connect(self.trade_model.set_positions)
         b.positions.connect(self.charts.set_positions)
+        b.positions.connect(self.history_tab.observe_positions)
         b.orders.connect(self.trade_model.set_orders)
         b.orders.connect(self.charts.set_orders)
         b.account.connect(self._on_account)
@@ -189,13 +217,21 @@ class MainWindow(QMainWindow):
         b.risk.connect(self._on_risk)
         b.logs.connect(self.journal_model.append)
         b.logs.connect(self.notifications.on_log_entries)
+        self.status.live_away.connect(self._live_away)
+        self.status.clock_ticked.connect(
+            lambda now: self.quotes_model.set_server_time(int(now.timestamp() * 1000) if now else None)
+        )
         mw = self.market_watch
         mw.chart_requested.connect(lambda s: self.charts.open_chart(s))
         mw.tick_chart_requested.connect(self.charts.open_tick_chart)
         mw.order_requested.connect(self.open_ticket)
+        mw.depth_requested.connect(self.open_depth)
+        mw.specification_requested.connect(self.open_specification)
         mw.add_requested.connect(self.add_symbol)
         mw.remove_requested.connect(self.remove_symbol)
         self.charts.order_requested.connect(self.open_ticket)
+        self.charts.order_at_price.connect(self.open_ticket)
+        self.charts.alert_at_price.connect(self.alert_at)
 
     def start(self) -> None:
         """Start drawing: the bridge's timer, the Journal's backlog, the list of all symbols."""
@@ -228,11 +264,22 @@ class MainWindow(QMainWindow):
         return bool(self.account is not None and self.account.is_real)
 
     def _on_account(self, account: AccountInfo) -> None:
-        if self.account is None or self.account.key != account.key:
+        another = self.account is not None and self.account.key != account.key
+        if self.account is None or another:
+            self.history_tab.forget_account()
             self.history_tab.refresh()  # the first account (or another one): its history
+        self.history_tab.observe_account(account)  # a changed balance: a new deal to show
         self.account = account
         self.trade_tab.set_account(account)
         self.status.set_account(account)
+        if another:
+            # nothing of the previous account may stay: its kill switch, the tickets' verdicts
+            self.kill_switch_on = False
+            self.status.set_kill_switch(account.key, None)
+            self.reset_kill_switch_action.setEnabled(False)
+            self._on_risk(list(self.services.hub.latest_all(Topic.RISK).values()))
+            for ticket in self.tickets:
+                ticket.recheck()
 
     def _on_risk(self, states: list[RiskState]) -> None:
         for state in states:
@@ -275,6 +322,11 @@ class MainWindow(QMainWindow):
         )
         box.open()
 
+    def _live_away(self, reason: str) -> None:
+        """The live terminal left to visit another account (or came back): open tickets say so."""
+        for ticket in self.tickets:
+            ticket.set_away(reason)
+
     def _on_terminals(self, states: list[TerminalState]) -> None:
         self.status.set_terminals(states)
         for state in states:
@@ -297,7 +349,9 @@ class MainWindow(QMainWindow):
             or (symbols[0] if symbols else "")
         )
 
-    def open_ticket(self, symbol: str = "", order_type: OrderType = OrderType.BUY) -> OrderTicket:
+    def open_ticket(
+        self, symbol: str = "", order_type: OrderType = OrderType.BUY, price: float = 0.0
+    ) -> OrderTicket:
         ticket = OrderTicket(
             self.services.trading,
             self.services.market_data,
@@ -306,8 +360,11 @@ class MainWindow(QMainWindow):
             symbol or self.selected_symbol(),
             order_type,
             parent=self,
+            price=price,
+            account=lambda: self.account,
         )
         ticket.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        ticket.set_away(self.status.away)
         self.tickets.append(ticket)
         ticket.destroyed.connect(lambda: self.tickets.remove(ticket) if ticket in self.tickets else None)
         ticket.show()
@@ -328,11 +385,97 @@ class MainWindow(QMainWindow):
             on_result=lambda _subscribed: self.quotes_model.add_symbol(symbol),
         )
 
+    def _restore_symbols(self, symbols: list[str]) -> None:
+        """Market Watch as the trader left it: the rows in their order, the added ones subscribed."""
+        configured = set(self.services.settings.market.symbols)
+        self.quotes_model.set_symbols(symbols)
+        added = [s for s in symbols if s not in configured]
+        if added:
+            self.tasks.run(
+                self._subscribe_when_ready(added),
+                what="Market Watch symbols",
+                owner=self,
+                on_result=self._restored_symbols,
+            )
+
+    async def _subscribe_when_ready(self, symbols: list[str]) -> list[str]:
+        """Subscribe ``symbols`` once the terminal is there; the ones it does not know are left out."""
+        delay = 0.5
+        for _ in range(30):
+            try:
+                return await self.services.market_data.subscribe(symbols, strict=False)
+            except TemporaryError:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        return await self.services.market_data.subscribe(symbols, strict=False)
+
+    def _restored_symbols(self, subscribed: list[str]) -> None:
+        configured = set(self.services.settings.market.symbols)
+        for symbol in self.quotes_model.symbols:
+            if symbol not in configured and symbol not in subscribed:
+                log.warning("Market Watch: %s is not a symbol of this terminal any more; left out", symbol)
+                self.quotes_model.remove_symbol(symbol)
+
     def remove_symbol(self, symbol: str) -> None:
         self.quotes_model.remove_symbol(symbol)
         if symbol in self.charts.symbols_in_use():
             return  # a chart still needs its ticks: only hide it from Market Watch
         self.tasks.run(self.services.market_data.unsubscribe([symbol]), what=f"remove {symbol}", owner=self)
+
+    async def _persist_one_click(self) -> None:
+        """The risk acknowledgement into the settings file (the next start reads it)."""
+        path = self.config_path
+        assert path is not None  # noqa: S101 - only passed on with a path
+        data = settings_file.merge(await asyncio.to_thread(settings_file.read, path),
+                                   {"trading": {"one_click_acknowledged": True}})  # fmt: skip
+        await asyncio.to_thread(settings_file.write, path, data)
+
+    def open_depth(self, symbol: str = "") -> DepthWindow | None:
+        """Alt+B: the Depth of Market of the selected symbol (Market Watch's, else the chart's)."""
+        symbol = symbol or self.selected_symbol()
+        if not symbol:
+            return None
+        window = DepthWindow(
+            symbol, self.services.market_data, self.tasks, self.chart_trading, self.digits(symbol), self
+        )
+        window.order_at_price.connect(self.open_ticket)
+        self.depth_windows.append(window)
+        window.destroyed.connect(
+            lambda: self.depth_windows.remove(window) if window in self.depth_windows else None
+        )
+        window.show()
+        return window
+
+    def open_specification(self, symbol: str) -> None:
+        """Market Watch › Specification: the symbol's details as the terminal gives them."""
+
+        def show(spec: SymbolSpec) -> None:
+            dialog = SpecificationDialog(spec, self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self.specification = dialog
+            dialog.open()
+
+        self.tasks.run(self.services.market_data.spec(symbol), what=f"{symbol} specification", owner=self,
+                       on_result=show)  # fmt: skip
+
+    def alert_at(self, symbol: str, condition: object, price: float) -> None:
+        """A chart's "Alert when the bid is above ...": the Alerts tab's form, filled in (when the
+        window has the tab: the price alerts need the app's database)."""
+        index = self.toolbox.tab_index("Alerts")
+        if index is None:
+            return
+        tab = self.toolbox.widget(index)
+        prefill = getattr(tab, "prefill", None)
+        if prefill is not None:
+            self.toolbox_dock.show()
+            self.toolbox.show_tab("Alerts")
+            prefill(symbol, condition, price)
+
+    def toggle_one_click(self) -> None:
+        """Alt+T: one-click trading on or off on the current chart."""
+        chart = self.charts.current_chart()
+        if chart is not None:
+            chart.set_one_click(not chart.one_click)
 
     def open_settings(self) -> None:
         from app.config import default_config_file
@@ -364,7 +507,39 @@ class MainWindow(QMainWindow):
             chart.ask_indicator()
 
     def toggle_full_screen(self) -> None:
-        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+        """F11: full screen, and back to how the window was before (maximized, or its own size on
+        the screen), never a window whose bottom is off the screen."""
+        if not self.isFullScreen():
+            self._before_full_screen = self.windowState() & ~Qt.WindowState.WindowFullScreen
+            self.showFullScreen()
+            return
+        before = getattr(self, "_before_full_screen", Qt.WindowState.WindowNoState)
+        if before & Qt.WindowState.WindowMaximized:
+            self.showMaximized()
+        else:
+            self.showNormal()
+        self.keep_on_screen()  # a normal window: all of it on the screen (a maximized one is already)
+
+    def keep_on_screen(self) -> None:
+        """Move and shrink a normal window so that all of it, its frame too, is on its screen (a
+        maximized or full-screen one is placed by the window manager)."""
+        screen = self.screen()
+        if screen is None or self.windowState() & (
+            Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen
+        ):
+            return
+        room = screen.availableGeometry()
+        frame = self.frameGeometry()
+        extra_w, extra_h = frame.width() - self.width(), frame.height() - self.height()
+        width = min(self.width(), room.width() - extra_w)
+        height = min(self.height(), room.height() - extra_h)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        frame = self.frameGeometry()
+        x = min(max(frame.left(), room.left()), room.right() - frame.width() + 1)
+        y = min(max(frame.top(), room.top()), room.bottom() - frame.height() + 1)
+        if (x, y) != (frame.left(), frame.top()):
+            self.move(x, y)
 
     # ------------------------------------------------------------------ menus
     def _action(self, menu, text: str, slot, shortcut: str | QKeySequence | None = None) -> QAction:  # type: ignore[no-untyped-def]
@@ -381,7 +556,8 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         self._action(file_menu, "New Chart", self.new_chart, "Ctrl+N")
-        self._action(file_menu, "Close Chart", self.charts.close_current, "Ctrl+W")
+        close_chart = self._action(file_menu, "Close Chart", self.charts.close_current, "Ctrl+W")
+        close_chart.setShortcuts([QKeySequence("Ctrl+W"), QKeySequence("Ctrl+F4")])
         file_menu.addSeparator()
         self._action(file_menu, "Quit", self.close, "Ctrl+Q")
         view = bar.addMenu("&View")
@@ -412,7 +588,10 @@ class MainWindow(QMainWindow):
         zoom_in_alt.triggered.connect(lambda: self._zoom(0.7))
         self.addAction(zoom_in_alt)
         self._action(charts, "Tick Chart", lambda: self.charts.open_tick_chart(self.selected_symbol()))
-        tools = bar.addMenu("&Tools")
+        charts.addSeparator()
+        self._action(charts, "One Click Trading", self.toggle_one_click, "Alt+T")
+        self._action(charts, "Depth of Market", lambda: self.open_depth(), "Alt+B")
+        tools = bar.addMenu("T&ools")  # Alt+T is one-click trading (MT5's)
         self._action(tools, "New Order", lambda: self.open_ticket(), "F9")
         self._action(tools, "Options...", self.open_settings, "Ctrl+O")
         tools.addSeparator()
@@ -440,7 +619,8 @@ class MainWindow(QMainWindow):
             charts=charts,
             active=active,
             tabbed=self.charts.tabbed,
-            toolbox_tab=self.toolbox.tabText(self.toolbox.currentIndex()),
+            toolbox_tab=self.toolbox.current_name(),
+            symbols=self.quotes_model.symbols,
         )
 
     def restore_layout(self, layout: WindowLayout | None) -> None:
@@ -448,13 +628,18 @@ class MainWindow(QMainWindow):
         if layout is None or not layout.geometry:
             screen = self.screen().availableGeometry() if self.screen() is not None else None
             if screen is not None and screen.width() > 0:
-                self.resize(min(1600, screen.width()), min(1000, screen.height()))
+                self.resize(*DEFAULT_SIZE)
                 self.move(screen.topLeft())
+                self.keep_on_screen()
+                if screen.width() <= DEFAULT_SIZE[0] or screen.height() <= DEFAULT_SIZE[1]:
+                    self.setWindowState(Qt.WindowState.WindowMaximized)  # as MT5 opens on a small screen
         if layout is None:
             symbols = self.quotes_model.symbols
             if symbols:
                 self.charts.open_chart(symbols[0])
             return
+        if layout.symbols is not None:
+            self._restore_symbols(layout.symbols)
         if layout.geometry:
             self.restoreGeometry(QByteArray(layout.geometry))
         if layout.state:

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from app.core.exposure import exposure, floating_by_currency
-from app.models import Side
+from app.core.exposure import exposure, floating_by_currency, live_snapshot, one_per_account
+from app.models import AccountInfo, AccountTradeMode, MarginMode, Position, Side
 from tests.support.factories import position, snapshot, utc
 
 
@@ -58,3 +58,43 @@ def test_a_hedged_symbol_is_flat_and_an_account_without_positions_adds_nothing()
     assert row.net_volume == 0.0 and row.average_price is None and row.side == "flat"
     assert row.floating == (("USD", 2.0),)
     assert exposure([]) == []
+
+
+def live_account(login: int = 5001001, server: str = "SimBroker-Demo", currency: str = "USD") -> AccountInfo:
+    return AccountInfo(
+        login, "Live", server, "Sim", currency, 100, 10_000.0, 0.0, 10_050.0, 100.0, 9_950.0, 10_050.0, 50.0,
+        AccountTradeMode.DEMO, MarginMode.HEDGING, True,
+    )  # fmt: skip
+
+
+def live_position(
+    ticket: int, symbol: str, side: Side, volume: float, price: float, profit: float
+) -> Position:
+    when = utc(2026, 12, 1, 9)
+    return Position(ticket, symbol, side, volume, price, price, 0.0, 0.0, profit, -1.0, when, when)
+
+
+def test_the_live_account_counts_and_counts_once() -> None:
+    live = live_snapshot(
+        live_account(),
+        [
+            live_position(1, "EURUSD", Side.BUY, 0.5, 1.10, 20.0),
+            live_position(2, "XAUUSD", Side.SELL, 0.1, 2000, 5),
+        ],
+        utc(2026, 12, 1, 12),
+    )
+    assert live.account_key == "5001001@SimBroker-Demo" and live.open_positions == 2
+    assert live.positions[0].floating == pytest.approx(19.0)  # profit and swap
+    other = snapshot(
+        utc(2026, 12, 1, 11), key="7@B", positions=(position("EURUSD", Side.BUY, 1.0, 1.12, 3.0),)
+    )
+    # the live account is also a carousel account: its last visit (older, other positions) must not add up
+    visited = snapshot(
+        utc(2026, 12, 1, 10),
+        key="5001001@simbroker-demo",
+        positions=(position("EURUSD", Side.BUY, 9, 1.0, 1),),
+    )
+    rows = {row.symbol: row for row in exposure([visited, other, live])}
+    assert rows["EURUSD"].long_volume == pytest.approx(1.5) and rows["EURUSD"].accounts == 2
+    assert rows["XAUUSD"].net_volume == pytest.approx(-0.1) and rows["XAUUSD"].accounts == 1
+    assert one_per_account([visited, live]) == [live]

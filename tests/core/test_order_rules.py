@@ -181,10 +181,11 @@ def test_prices_are_rounded_and_a_filling_is_chosen() -> None:
 @pytest.mark.parametrize(
     ("order_type", "price", "field", "message"),
     [
-        (OrderType.BUY_LIMIT, 1.10025, "price", "below the ask"),
-        (OrderType.BUY_STOP, 1.10025, "price", "above the ask"),  # 5 points: inside the stops level
-        (OrderType.SELL_LIMIT, 1.09990, "price", "above the bid"),
-        (OrderType.SELL_STOP, 1.10010, "price", "below the bid"),
+        (OrderType.BUY_LIMIT, 1.10025, "price", "below the ask .*; 1.10025 is at or above it$"),
+        # 5 points: inside the stops level
+        (OrderType.BUY_STOP, 1.10025, "price", "above the ask .*; 1.10025 is only 5 points away$"),
+        (OrderType.SELL_LIMIT, 1.09990, "price", "above the bid .*; 1.09990 is at or below it$"),
+        (OrderType.SELL_STOP, 1.10010, "price", "below the bid .*; 1.10010 is at or above it$"),
     ],
 )
 def test_pending_prices_on_the_wrong_side_or_too_close(

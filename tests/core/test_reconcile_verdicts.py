@@ -138,6 +138,8 @@ async def test_an_order_cut_off_before_it_was_sent_gets_not_sent_and_may_be_sent
     await wait_until(lambda: verdicts(restarted, "cut-before-send") == ["not_sent"], within_s=30)
     reconciled = story(restarted, "cut-before-send")[-1]
     assert reconciled.actor == "system" and "may be sent again" in reconciled.payload["how"]
+    named = {k: reconciled.payload.get(k) for k in ("symbol", "side", "type", "volume")}
+    assert named == {"symbol": "EURUSD", "side": "buy", "type": "buy", "volume": 0.01}  # the order's own
     assert await tagged_deals(restarted, "cut-before-send") == []
 
     again = await restarted.trading.place(buy("cut-before-send"))  # the same uuid: placed now
@@ -183,6 +185,8 @@ async def test_a_pending_order_cut_off_after_it_was_sent_is_found_pending(app: A
 
     restarted = await app.restart()
     await wait_until(lambda: verdicts(restarted, "cut-pending") == ["pending"], within_s=30)
+    reconciled = story(restarted, "cut-pending")[-1].payload
+    assert (reconciled["side"], reconciled["type"], reconciled["volume"]) == ("buy", "buy_limit", 0.01)
     again = await restarted.trading.place(limit)
     assert again.duplicate and again.extra.get("verdict") == "pending" and again.order > 0
     await restarted.trading.cancel_order(again.order)

@@ -65,7 +65,16 @@ class SimServices:
             {"data_dir": data_dir, "market": {"symbols": ["EURUSD", "USDJPY", "XAUUSD"]}}, env_file=None
         )
         plan = TerminalPlan("sim", (), 1, "test")
-        return WindowServices(self.hub, self.market, self.account, self.trading, LogBus(), plan, settings)
+        return WindowServices(
+            self.hub,
+            self.market,
+            self.account,
+            self.trading,
+            LogBus(),
+            plan,
+            settings,
+            live_terminal=self.pool.live.terminal_id,
+        )
 
 
 @pytest.fixture

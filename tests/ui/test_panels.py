@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.audit import AuditQuery, AuditReader, AuditTrail, audit_dir
@@ -18,9 +21,12 @@ from app.models import (
     DealEntry,
     DealType,
     MarginMode,
+    OrderRequest,
+    OrderType,
     TerminalState,
     TerminalStatus,
     Timeframe,
+    TradeAction,
 )
 from app.ui import settings_file
 from app.ui.chart.indicator_dialog import IndicatorDialog
@@ -32,6 +38,7 @@ from app.ui.tasks import TaskRunner
 from app.ui.toolbox.history_tab import HistoryTab, period_range
 from app.ui.toolbox.journal_tab import JournalModel, JournalTab
 from tests.support.sim_fixtures import wait_until
+from tests.ui.conftest import SimServices
 
 NOW = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
 
@@ -48,7 +55,7 @@ def test_journal_filters_by_level_and_stays_bounded(qtbot: QtBot) -> None:
     assert tab.proxy.rowCount() == 3  # "Info and above" by default
     tab.level.setCurrentText("Errors")
     assert tab.proxy.rowCount() == 1
-    assert tab.proxy.data(tab.proxy.index(0, 3)) == "e"
+    assert tab.proxy.data(tab.proxy.index(0, 3)) == "E"
     tab.level.setCurrentText("All")
     model.append([entry("INFO", f"more {i}") for i in range(4)])
     assert model.rowCount() == 5 and model.entries[-1].message == "more 3"
@@ -160,3 +167,82 @@ def test_the_chart_window_selectors_change_the_model(qtbot: QtBot) -> None:
     assert titles == ["Add indicator...", "Remove RSI(14)"]
     window.indicator_menu.actions()[-1].trigger()
     assert model.indicators == [] and window.view.panes == []
+
+
+def test_all_history_is_a_period_and_the_time_column_fits_its_text(qtbot: QtBot, tasks: TaskRunner) -> None:
+    start, end = period_range("All history", NOW)
+    assert start.year == 1970 and end > NOW
+    tab = HistoryTab(Deals(), tasks, now=lambda: NOW)
+    qtbot.addWidget(tab)
+    assert "All history" in [tab.period.itemText(i) for i in range(tab.period.count())]
+    tab.show_deals([deal(2, DealType.SELL, 1.0)])
+    text = tab.model.data(tab.model.index(0, 0))
+    assert text == "2026.11.18 09:30:00"
+    assert tab.table.columnWidth(0) >= tab.table.fontMetrics().horizontalAdvance(text) + 8  # not cut
+
+
+@pytest.mark.slow
+async def test_a_new_deal_shows_in_history_without_asking(
+    sim_services: SimServices, data_dir: Path, qtbot: QtBot
+) -> None:
+    from tests.ui.test_main_window import window_on
+
+    window = await window_on(sim_services, data_dir, qtbot)
+    history = window.history_tab
+    await wait_until(lambda: window.account is not None and history.refresh_button.isEnabled())
+    before = history.model.rowCount()
+    result = await sim_services.trading.place(OrderRequest(TradeAction.DEAL, "EURUSD", 0.03, OrderType.BUY))
+    await wait_until(lambda: any(d.order == result.order for d in history.model.deals))  # no "Show" pressed
+    assert history.model.rowCount() == before + 1
+    (position,) = [p for p in sim_services.account.positions if p.ticket == result.order]
+    await sim_services.trading.close_position(position.ticket)
+    await wait_until(lambda: history.model.rowCount() == before + 2)
+    assert history.model.deals[-1].entry is DealEntry.OUT
+    await window.shutdown()
+
+
+def test_the_journal_words_records_for_a_trader(qtbot: QtBot) -> None:
+    from app.ui.toolbox.journal_text import journal_line
+
+    def line(module: str, message: str) -> tuple[str, str]:
+        return journal_line(LogEntry(NOW, "INFO", module, message))
+
+    assert line("app.mt5.client", "terminal sim-1: logged_in") == ("Terminal sim-1", "Logged in")
+    assert line("app.mt5.worker", "[sim-2] login 5001002 failed") == (
+        "Terminal sim-2",
+        "Login 5001002 failed",
+    )
+    assert line("app.core.carousel.service", "carousel started by gui") == (
+        "Carousel",
+        "Carousel started by gui",
+    )
+    assert line("app.core.trading", "sell stop 0.20 EURUSD at 1.05: DONE") == (
+        "Trading",
+        "Sell stop 0.20 EURUSD at 1.05: DONE",
+    )
+    assert line("app.mt5.sim_service", "sim trade server running")[0] == "Simulator"
+    assert line("app.core.market_data", "x")[0] == "Market data"
+
+    model = JournalModel()
+    tab = JournalTab(model)
+    qtbot.addWidget(tab)
+    model.append([LogEntry(NOW, "INFO", "app.mt5.client", "terminal sim-1: logged_in")])
+    row = [tab.proxy.data(tab.proxy.index(0, c)) for c in range(4)]
+    assert row[1:] == ["INFO", "Terminal sim-1", "Logged in"]  # no Python module's name
+    assert "app.mt5.client" in tab.proxy.data(tab.proxy.index(0, 3), Qt.ItemDataRole.ToolTipRole)
+    assert tab.table.columnWidth(0) >= tab.table.fontMetrics().horizontalAdvance(row[0]) + 8  # the time fits
+
+
+def test_the_trade_tabs_totals_stay_on_one_line_when_there_is_room(qtbot: QtBot, tasks: TaskRunner) -> None:
+    from app.ui.toolbox.trade_model import TradeTableModel
+    from app.ui.toolbox.trade_tab import TradeTab
+
+    tab = TradeTab(TradeTableModel(), trading=None, tasks=tasks)  # type: ignore[arg-type]
+    qtbot.addWidget(tab)
+    tab.resize(1400, 200)
+    tab.show()
+    qtbot.waitExposed(tab)
+    tab.set_account(account(AccountTradeMode.DEMO))
+    QApplication.sendPostedEvents()
+    assert tab.footer.height() < 2 * tab.footer.fontMetrics().height()  # one line, not a wrapped column
+    assert tab.minimumSizeHint().width() < 400  # and it never makes the window wider than the screen

@@ -4,9 +4,12 @@ order is placed once, and an unknown outcome is said as such and never resent.""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QDate, QDateTime, QTime, QTimeZone
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.models import (
@@ -18,12 +21,14 @@ from app.models import (
     OrderValidationError,
     Quote,
     SymbolSpec,
+    TimeInForce,
 )
 from app.mt5.sim.clock import ManualClock
 from app.ui.tasks import TaskRunner
 from app.ui.ticket.dialog import OrderTicket
 from tests.support.sim_fixtures import WEDNESDAY, wait_until
 from tests.ui.conftest import SimServices
+from tests.ui.driving import click, type_text
 from tests.ui.test_pure_helpers import EURUSD
 
 pytestmark = pytest.mark.gui
@@ -71,7 +76,8 @@ async def test_bad_volume_and_bad_stops_are_shown_and_a_valid_order_is_placed(
     ticket.send()  # a double click: the second is ignored while the first is on its way
     assert not ticket.send_button.isEnabled()
     await wait_until(lambda: ticket.outcome_label.text().startswith("Done"), within_s=10)
-    assert len(ticket.submissions.client_ids) == 1 and ticket.send_button.isEnabled()
+    assert len(ticket.submissions.client_ids) == 1
+    await wait_until(ticket.send_button.isEnabled)  # judged afresh on the account as it is now
     await sim_services.account.refresh()
     mine = [p for p in sim_services.account.positions if p.symbol == "EURUSD"]
     assert len(mine) == 1 and mine[0].volume == pytest.approx(0.10)
@@ -131,7 +137,7 @@ async def test_an_unknown_outcome_is_said_and_never_resent(tasks: TaskRunner, qt
     trading = FakeTrading(AmbiguousOutcomeError("timed out during the send", client_id="will-be-checked"))
     ticket = OrderTicket(trading, FakeSymbols(), tasks, lambda: False, "EURUSD")
     qtbot.addWidget(ticket)
-    await wait_until(lambda: ticket.spec is not None)
+    await wait_until(ticket.send_button.isEnabled)  # the verdict: OK
     for _ in range(3):
         ticket.send_button.click()
     await asyncio.sleep(0.05)
@@ -150,7 +156,7 @@ async def test_a_validation_error_names_its_field(tasks: TaskRunner, qtbot: QtBo
     ticket = OrderTicket(trading, FakeSymbols(), tasks, lambda: False, "EURUSD")
     qtbot.addWidget(ticket)
     ticket.show()
-    await wait_until(lambda: ticket.spec is not None)
+    await wait_until(ticket.send_button.isEnabled)  # the verdict: OK
     ticket.send()
     await wait_until(lambda: ticket.field_error("tp") != "")
     assert (
@@ -165,9 +171,138 @@ async def test_a_real_account_asks_before_sending(tasks: TaskRunner, qtbot: QtBo
     ticket = OrderTicket(trading, FakeSymbols(), tasks, lambda: True, "EURUSD")
     qtbot.addWidget(ticket)
     ticket.show()
-    await wait_until(lambda: ticket.spec is not None)
+    await wait_until(ticket.send_button.isEnabled)  # the verdict: OK
     ticket.send()
     await asyncio.sleep(0.05)
     assert trading.placed == [] and "REAL account" in ticket.confirmation.text()
     ticket.confirmation.done(ticket.confirmation.StandardButton.Yes.value)
     await wait_until(lambda: len(trading.placed) == 1)
+
+
+# ---------------------------------------------------------------------------- another symbol
+@pytest.mark.slow
+async def test_another_symbol_starts_the_form_afresh(
+    sim_services: SimServices, tasks: TaskRunner, qtbot: QtBot
+) -> None:
+    ticket = ticket_on(sim_services, tasks, qtbot, order_type=OrderType.BUY_LIMIT)
+    await wait_until(lambda: ticket.spec is not None and ticket.check_label.text().startswith("Check:"))
+    eurusd = sim_services.market.quote("EURUSD")
+    assert eurusd is not None and ticket.price.text() == f"{eurusd.ask:.5f}"  # the market: moved below
+    await type_text(ticket.price, f"{eurusd.ask - 0.0050:.5f}")
+    await type_text(ticket.sl, f"{eurusd.ask - 0.0100:.5f}")
+    await type_text(ticket.volume, "0.37")
+    await wait_until(lambda: ticket.check_label.text() == "Check: OK" and ticket.send_button.isEnabled())
+
+    await type_text(ticket.symbol_box, "XAUUSD", enter=True)  # as a trader types it
+    assert not ticket.send_button.isEnabled() and ticket.margin_label.text() == "Margin: —"
+    await wait_until(lambda: ticket.spec is not None and ticket.spec.name == "XAUUSD")
+    gold = sim_services.market.quote("XAUUSD")
+    assert gold is not None
+    assert ticket.price.text() == f"{gold.ask:.2f}"  # its current price, with its digits
+    assert ticket.sl.text() == "—" and ticket.tp.text() == "—"
+    assert ticket.volume.text() == "0.10" and ticket.volume.singleStep() == pytest.approx(0.01)
+    await wait_until(lambda: ticket.field_error("price") != "")  # a buy limit at the market: refused
+    assert not ticket.send_button.isEnabled() and "XAUUSD" not in ticket.field_error("volume")
+    label = ticket.errors["price"]
+    QApplication.sendPostedEvents()
+    assert label.height() >= label.heightForWidth(label.width()), "a line of the message is cut"
+    await type_text(ticket.price, f"{gold.ask - 5:.2f}")
+    await wait_until(lambda: ticket.check_label.text() == "Check: OK" and ticket.send_button.isEnabled())
+    request = ticket.request()
+    assert request is not None and request.symbol == "XAUUSD" and request.price == pytest.approx(gold.ask - 5)
+    assert request.volume == pytest.approx(0.10) and request.sl == 0
+
+    # market orders: the margin shown is the new symbol's own
+    ticket.type_box.setCurrentIndex(ticket.type_box.findData(OrderType.BUY))
+    await wait_until(lambda: ticket.check_label.text() == "Check: OK" and ticket.send_button.isEnabled())
+    market = ticket.request()
+    assert market is not None
+    expected = await sim_services.trading.check(market)
+    assert ticket.margin_label.text().startswith(f"Margin: {expected.margin:,.2f}".replace(",", " "))
+
+
+@pytest.mark.slow
+async def test_an_unknown_symbol_and_a_long_refusal_are_said_plainly(
+    sim_services: SimServices, tasks: TaskRunner, qtbot: QtBot
+) -> None:
+    ticket = ticket_on(sim_services, tasks, qtbot)
+    await wait_until(lambda: ticket.check_label.text() == "Check: OK")
+    await type_text(ticket.symbol_box, "EURJ", enter=True)
+    await wait_until(lambda: ticket.field_error("symbol") != "")
+    assert ticket.field_error("symbol") == "“EURJ” is not a symbol of this terminal: pick one from the list"
+    assert not ticket.send_button.isEnabled()
+
+    await type_text(ticket.symbol_box, "XAUUSD", enter=True)
+    await wait_until(lambda: ticket.check_label.text() == "Check: OK")
+    assert ticket.field_error("symbol") == ""
+    field_width = ticket.volume.width()
+    dialog_width = ticket.width()
+    await type_text(ticket.volume, "5000")  # XAUUSD's maximum is 50 lots
+    await wait_until(lambda: ticket.field_error("volume") != "")
+    label = ticket.errors["volume"]
+    assert "maximum 50" in label.text() and label.isVisible()
+    assert ticket.volume.width() >= field_width and ticket.width() == dialog_width  # the field is not crushed
+    assert label.height() >= label.heightForWidth(label.width())  # every wrapped line shows
+    assert not ticket.send_button.isEnabled()  # the verdict refuses: nothing to send
+    await click(ticket.send_button)
+    await asyncio.sleep(0.1)
+    assert ticket.submissions.client_ids == []
+
+
+@pytest.mark.slow
+async def test_a_price_chosen_on_the_chart_fills_the_form_until_the_symbol_changes(
+    sim_services: SimServices, tasks: TaskRunner, qtbot: QtBot
+) -> None:
+    """The chart menu's "Buy Limit EURUSD at 1.05000": the ticket opens at that price, not the ask."""
+    quote = sim_services.market.quote("EURUSD")
+    assert quote is not None
+    wanted = round(quote.ask - 0.0042, 5)
+    ticket = ticket_on(sim_services, tasks, qtbot, order_type=OrderType.BUY_LIMIT, price=wanted)
+    await wait_until(lambda: ticket.check_label.text() == "Check: OK" and ticket.send_button.isEnabled())
+    assert ticket.price.text() == f"{wanted:.5f}"
+    await type_text(ticket.symbol_box, "XAUUSD", enter=True)
+    await wait_until(lambda: ticket.spec is not None and ticket.spec.name == "XAUUSD")
+    gold = sim_services.market.quote("XAUUSD")
+    assert gold is not None and ticket.price.text() == f"{gold.ask:.2f}"  # its own price, not the chart's
+
+
+@pytest.mark.slow
+async def test_volume_by_risk_and_a_pending_orders_expiry(
+    sim_services: SimServices, tasks: TaskRunner, qtbot: QtBot
+) -> None:
+    """1% of a 100 000 balance at a 200-point stop on EURUSD (1 USD a point per lot): 5 lots; a buy
+    limit good till a time given goes to the terminal with that expiry."""
+    account = await sim_services.pool.live.call("account")
+    ticket = OrderTicket(
+        sim_services.trading, sim_services.market, tasks, lambda: False, "EURUSD",
+        OrderType.BUY_LIMIT, account=lambda: account,
+    )  # fmt: skip
+    qtbot.addWidget(ticket)
+    ticket.show()
+    await wait_until(lambda: ticket.spec is not None and ticket.check_label.text().startswith("Check:"))
+    quote = sim_services.market.quote("EURUSD")
+    assert quote is not None
+    price = round(quote.ask - 0.0050, 5)
+    await type_text(ticket.price, f"{price:.5f}")
+    ticket.risk_mode.setCurrentIndex(ticket.risk_mode.findData("percent"))
+    assert ticket.volume.isReadOnly() and "stop loss" in ticket.risk_label.text()
+    await type_text(ticket.risk_value, "1")
+    await type_text(ticket.sl, f"{price - 0.0020:.5f}")
+    expected = account.balance * 0.01 / 200  # lots: 200 points at 1.0 a point per lot
+    await wait_until(lambda: ticket.volume.value() == pytest.approx(expected, abs=0.01))
+    assert ticket.risk_label.text().startswith(f"= {expected:.2f} lots")
+
+    ticket.expiry.setCurrentIndex(ticket.expiry.findData(TimeInForce.SPECIFIED))
+    assert ticket.expiry_time.isVisible()
+    until = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    ticket.expiry_time.setDateTime(QDateTime(QDate(2026, 11, 20), QTime(12, 0), QTimeZone.utc()))
+    await wait_until(lambda: ticket.check_label.text() == "Check: OK" and ticket.send_button.isEnabled())
+    request = ticket.request()
+    assert request is not None and request.time_in_force is TimeInForce.SPECIFIED
+    assert request.expiration == until and request.volume == pytest.approx(expected, abs=0.01)
+    ticket.send()
+    await wait_until(
+        lambda: ticket.outcome_label.text() != "" and "Sending" not in ticket.outcome_label.text()
+    )
+    (order,) = await sim_services.pool.live.call("orders")
+    assert order.time_expiration == until and order.volume_current == pytest.approx(expected, abs=0.01)

@@ -3,16 +3,21 @@ the context menu removes it, partial close and modify go through the service too
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
+from app.core.client_ids import tag_for
 from app.models import OrderRequest, OrderType, TradeAction
 from app.ui.bridge import HubBridge
 from app.ui.tasks import TaskRunner
-from app.ui.toolbox.trade_model import PROFIT_COLUMN, TradeTableModel
+from app.ui.toolbox.trade_model import CLOSE_COLUMN, PROFIT_COLUMN, TradeTableModel
 from app.ui.toolbox.trade_tab import TradeTab
 from tests.support.sim_fixtures import wait_until
 from tests.ui.conftest import SimServices
+from tests.ui.driving import click
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
@@ -52,6 +57,11 @@ async def test_closing_a_position_from_the_tab_removes_it(
         f"Close #{first.order}",
         "Partial close...",
         "Modify SL/TP...",
+        "",
+        "Close All Positions",
+        "Close Profitable",
+        "Close Losing",
+        "Close All EURUSD",
     ]
     menu.actions()[0].trigger()
     menu.actions()[0].trigger()  # a second click while the first close is on its way: ignored
@@ -90,5 +100,91 @@ async def test_partial_close_modify_and_cancel(
     assert tab.model.data(tab.model.index(1, 3)) == "buy limit"
     tab.cancel_order(order)
     await wait_until(lambda: tickets(tab) == [opened.order], within_s=10)
+    assert tasks.errors == []  # type: ignore[attr-defined]
+    bridge.stop()
+
+
+async def test_the_comment_column_shows_the_traders_comment_not_the_tag(
+    sim_services: SimServices, tasks: TaskRunner, qtbot: QtBot
+) -> None:
+    tab, bridge = build(sim_services, tasks, qtbot)
+    mine = OrderRequest(TradeAction.DEAL, "EURUSD", 0.01, OrderType.BUY, comment="breakout", client_id="c-1")
+    bare = OrderRequest(TradeAction.DEAL, "EURUSD", 0.01, OrderType.SELL, client_id="c-2")
+    first = await sim_services.trading.place(mine)
+    second = await sim_services.trading.place(bare)
+    await wait_until(lambda: set(tickets(tab)) >= {first.order, second.order})
+    comments = {
+        tab.model.item(r).ticket: tab.model.data(tab.model.index(r, 11)) for r in range(tab.model.rowCount())
+    }
+    assert comments[first.order] == "breakout" and comments[second.order] == ""
+    held = {p.ticket: p.comment for p in sim_services.account.positions}
+    assert held[first.order] == f"breakout {tag_for('c-1')}"  # the order keeps its tag (reconciliation)
+    assert held[second.order] == tag_for("c-2")
+    bridge.stop()
+
+
+async def test_the_close_cell_and_bulk_close_with_one_confirmation(
+    sim_services: SimServices, tasks: TaskRunner, qtbot: QtBot
+) -> None:
+    """× on a row closes it; Close Losing / All EURUSD ask once, listing exactly what will close."""
+    tab, bridge = build(sim_services, tasks, qtbot)
+    tab.resize(1400, 300)
+    placed = []
+    for symbol, side in (("EURUSD", OrderType.BUY), ("EURUSD", OrderType.SELL), ("USDJPY", OrderType.BUY)):
+        placed.append(
+            (await sim_services.trading.place(OrderRequest(TradeAction.DEAL, symbol, 0.1, side))).order
+        )
+    await wait_until(lambda: len(tickets(tab)) == 3)
+
+    row = tab.model.row_of(placed[2])
+    assert row is not None
+    cell = tab.model.index(row, CLOSE_COLUMN)
+    assert tab.model.data(cell) == "×"
+    tab.table.scrollTo(cell)
+    await click(tab.table.viewport(), tab.table.visualRect(cell).center())  # the × of the USDJPY row
+    await wait_until(lambda: placed[2] not in tickets(tab), within_s=10)
+
+    # the two EURUSD positions: a buy and a sell (both losing the spread at first)
+    eurusd = next(p for p in tab.model.positions if p.symbol == "EURUSD")
+    menu = tab.build_menu(eurusd)
+    next(a for a in menu.actions() if a.text() == "Close All EURUSD").trigger()
+    await wait_until(lambda: tab.confirmation is not None)
+    assert tab.confirmation is not None
+    text = tab.confirmation.text()
+    assert "close these 2 positions?" in text and f"#{placed[0]}" in text and f"#{placed[1]}" in text
+    tab.confirmation.button(QMessageBox.StandardButton.Cancel).click()
+    await asyncio.sleep(0.3)
+    assert len(tickets(tab)) == 2  # cancelled: nothing closed
+
+    next(a for a in tab.build_menu(None).actions() if a.text() == "Close All Positions").trigger()
+    await wait_until(lambda: tab.confirmation is not None)
+    assert tab.confirmation is not None
+    tab.confirmation.button(QMessageBox.StandardButton.Yes).click()
+    await wait_until(lambda: tab.last_bulk is not None, within_s=15)
+    assert tab.last_bulk is not None and sorted(tab.last_bulk.closed) == sorted(placed[:2])
+    assert tab.last_bulk.failed == []
+    await wait_until(lambda: tickets(tab) == [], within_s=10)
+    assert await sim_services.pool.live.call("positions") == [] and tasks.errors == []  # type: ignore[attr-defined]
+    bridge.stop()
+
+
+async def test_close_by_closes_two_opposite_positions_against_each_other(
+    sim_services: SimServices, tasks: TaskRunner, qtbot: QtBot
+) -> None:
+    tab, bridge = build(sim_services, tasks, qtbot)
+    long = (
+        await sim_services.trading.place(OrderRequest(TradeAction.DEAL, "EURUSD", 0.3, OrderType.BUY))
+    ).order
+    short = (
+        await sim_services.trading.place(OrderRequest(TradeAction.DEAL, "EURUSD", 0.1, OrderType.SELL))
+    ).order
+    await wait_until(lambda: len(tickets(tab)) == 2)
+    row = tab.model.row_of(long)
+    assert row is not None
+    menu = tab.build_menu(tab.model.item(row))
+    (close_by,) = [a for a in menu.actions() if a.text().startswith(f"Close #{long} by ")]
+    assert close_by.text() == f"Close #{long} by #{short} (sell 0.10)"
+    close_by.trigger()
+    await wait_until(lambda: tickets(tab) == [long] and tab.model.positions[0].volume == pytest.approx(0.2))
     assert tasks.errors == []  # type: ignore[attr-defined]
     bridge.stop()

@@ -398,9 +398,11 @@ class Carousel:
             if lanes:
                 await asyncio.gather(*(self._lane_loop(lane, queue, report, unavailable) for lane in lanes))
             self._last_cycle_s = report.duration_s = time.monotonic() - started
-            log.info(
-                "carousel cycle %d: %d visited, %d failed, %d account(s) in %.1f s",
-                report.cycle, len(report.visits), len(report.failures), report.accounts, report.duration_s,
+            # a cycle with nothing to do is routine (DEBUG); one that visited or failed is news
+            log.log(
+                logging.INFO if report.visits or report.failures else logging.DEBUG,
+                "carousel cycle %d done: %d account(s) visited, %d failed, in %.1f s",
+                report.cycle, len(report.visits), len(report.failures), report.duration_s,
             )  # fmt: skip
             self._publish()
             return report

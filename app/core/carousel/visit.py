@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.config import CarouselSettings
+from app.core.account_snapshot import snapshot_of
 from app.core.accounts import AccountRegistry
 from app.core.carousel.errors import TerminalUnavailable, VisitFailed
 from app.core.credentials import CredentialError, Secret
@@ -33,7 +33,6 @@ from app.models import (
     NotReadyError,
     Order,
     Position,
-    SnapshotPosition,
     TerminalError,
     WorkerCrashedError,
 )
@@ -173,24 +172,7 @@ class Visitor:
         info, positions, orders = await self._step(account, "snapshot", limit, read)
         if not same_account(info, account.login, account.server):
             raise VisitFailed(account.key, f"the terminal left the account during the snapshot ({info.key})")
-        held = tuple(
-            SnapshotPosition(p.symbol, p.side, p.volume, p.price_open, p.profit, p.swap, p.ticket)
-            for p in positions
-        )
-        return AccountSnapshot(
-            account_key=account.key,
-            taken_at=self._now(),
-            balance=info.balance,
-            equity=info.equity,
-            margin=info.margin,
-            margin_free=info.margin_free,
-            margin_level=info.margin_level,
-            currency=info.currency,
-            open_positions=len(held),
-            open_pl=math.fsum(p.floating for p in held),
-            pending_orders=len(orders),
-            positions=held,
-        )
+        return snapshot_of(account.key, info, positions, len(orders), self._now())
 
     async def _deals(
         self, terminal: TerminalClient, account: ManagedAccount, latest: LatestDeal

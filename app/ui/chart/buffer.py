@@ -79,6 +79,11 @@ class BarBuffer:
         self._n = n
         self.history_version += 1
 
+    def clear(self) -> None:
+        """No bars (the history of another timeframe is on its way)."""
+        self._n = 0
+        self.history_version += 1
+
     def prepend(self, series: BarSeries) -> int:
         """Put older bars in front; returns how many were added (indices shift right by that)."""
         first = self.last_time if self._n == 0 else int(self._time[0])

@@ -8,6 +8,8 @@ opaque cosmetic pen, which costs a fraction of a millisecond.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QPointF, QRectF
 from PySide6.QtGui import QPainter
@@ -17,9 +19,12 @@ GRID_COLOUR = "#1c2430"
 
 
 class Grid(pg.GraphicsObject):
-    def __init__(self, plot: pg.PlotItem) -> None:
+    def __init__(self, plot: pg.PlotItem, time_axis: Callable[[], pg.AxisItem] | None = None) -> None:
+        """``time_axis`` gives the axis whose ticks make the vertical lines (the plot's own bottom
+        axis when None; a chart's panes share the time axis under the last of them)."""
         super().__init__()
         self._plot = plot
+        self._time_axis = time_axis
         self._pen = pg.mkPen(GRID_COLOUR, width=1)
         self._lines: list[QLineF] = []
         self._for: tuple[float, ...] = ()
@@ -40,7 +45,7 @@ class Grid(pg.GraphicsObject):
         if view is None or view.width() <= 0 or view.height() <= 0:
             return
         (x0, x1), (y0, y1) = (view.left(), view.right()), (view.top(), view.bottom())
-        bottom = self._plot.getAxis("bottom")
+        bottom = self._time_axis() if self._time_axis is not None else self._plot.getAxis("bottom")
         right = self._plot.getAxis("right")
         width = max(1.0, bottom.geometry().width())
         height = max(1.0, right.geometry().height())

@@ -82,6 +82,12 @@ class IndicatorLayer:
                 curve.setData(x[first:], values[first:])
         self.last = outputs
 
+    def clear(self) -> None:
+        """No values (new history is on its way)."""
+        for curve in self.curves.values():
+            curve.setData([], [])
+        self.last = {}
+
     def value_range(self, x0: float, x1: float) -> tuple[float, float] | None:
         """Min and max of the outputs over the visible bars (the sub-pane's y auto-range)."""
         lo, hi = max(0, int(x0)), int(x1) + 1

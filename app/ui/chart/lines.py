@@ -6,12 +6,12 @@ twice a second costs no item churn. Labels carry the ticket so a line can be mat
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QStyleOptionGraphicsItem, QWidget
 
 from app.models import Order, Position, Side
@@ -21,7 +21,7 @@ from app.ui.theme import ACCENT_COLOUR, DOWN_COLOUR, UP_COLOUR
 BID_COLOUR = "#8b96a5"
 ASK_COLOUR = "#d4625f"
 ORDER_COLOUR = "#f0a04b"
-TAG_MARGIN_PX = 24
+TAG_MARGIN_PX = 40  # how far from its line a price tag may be drawn (kept inside the pane)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,6 @@ class LineSpec:
     colour: str
     dashed: bool = False
     position: float = 0.06  # along the line, 0 = left edge of the view
-    anchor: tuple[float, float] = (0.0, 1.0)  # which corner of the label sits on the line
 
 
 def trade_lines(
@@ -68,18 +67,42 @@ def trade_lines(
     return lines
 
 
-class PriceLines:
-    """Keeps the plot's horizontal lines equal to a set of :class:`LineSpec` by key."""
+LineCallback = Callable[[Hashable, float], None]
 
-    def __init__(self, plot: pg.PlotItem) -> None:
+
+class PriceLines:
+    """Keeps the plot's horizontal lines equal to a set of :class:`LineSpec` by key.
+
+    Lines whose key ``draggable`` accepts can be dragged with the mouse: ``on_drag`` hears each move,
+    ``on_drop`` the release (the owner then asks for the modify); the line stays where it was dropped
+    until the account shows the change, or :meth:`snap_back` puts it back.
+    """
+
+    def __init__(
+        self,
+        plot: pg.PlotItem,
+        draggable: Callable[[Hashable], bool] = lambda _key: False,
+        on_drag: LineCallback | None = None,
+        on_drop: LineCallback | None = None,
+    ) -> None:
         self._plot = plot
         self._lines: dict[Hashable, tuple[pg.InfiniteLine, LineSpec]] = {}
+        self._draggable = draggable
+        self._on_drag = on_drag
+        self._on_drop = on_drop
+        self._tagged: set[Hashable] = set()  # lines whose label shows a drag's tag
 
     def keys(self) -> list[Hashable]:
         return list(self._lines)
 
     def text(self, key: Hashable) -> str:
         return self._lines[key][1].text
+
+    def label(self, key: Hashable) -> pg.InfLineLabel:
+        return self._lines[key][0].label
+
+    def line(self, key: Hashable) -> pg.InfiniteLine:
+        return self._lines[key][0]
 
     def set(self, wanted: dict[Hashable, LineSpec]) -> None:
         for key in [k for k in self._lines if k not in wanted]:
@@ -88,34 +111,61 @@ class PriceLines:
         for key, spec in wanted.items():
             current = self._lines.get(key)
             if current is None:
-                line = self._make(spec)
+                line = self._make(key, spec)
                 self._plot.addItem(line, ignoreBounds=True)
                 self._lines[key] = (line, spec)
             elif current[1] != spec:
                 line = current[0]
-                if current[1].text != spec.text:
+                if current[1].text != spec.text or key in self._tagged:
+                    self._tagged.discard(key)
                     line.label.setFormat(spec.text)
                 line.setPos(spec.price)
                 self._lines[key] = (line, spec)
 
-    @staticmethod
-    def _make(spec: LineSpec) -> pg.InfiniteLine:
+    def show_tag(self, key: Hashable, text: str) -> None:
+        """While dragging: the line's label says what the drop would do."""
+        self._lines[key][0].label.setFormat(text)
+        self._tagged.add(key)
+
+    def snap_back(self, key: Hashable) -> None:
+        """The line back at its price with its own label (a drop cancelled or refused)."""
+        current = self._lines.get(key)
+        if current is not None:
+            line, spec = current
+            self._tagged.discard(key)
+            line.label.setFormat(spec.text)
+            line.setPos(spec.price)
+
+    def _make(self, key: Hashable, spec: LineSpec) -> pg.InfiniteLine:
         style = Qt.PenStyle.DashLine if spec.dashed else Qt.PenStyle.SolidLine
         pen = pg.mkPen(spec.colour, width=1, style=style)
+        movable = self._draggable(key)
         line = pg.InfiniteLine(
             pos=spec.price,
             angle=0,
             pen=pen,
-            movable=False,
+            movable=movable,
+            hoverPen=pg.mkPen(spec.colour, width=3, style=style) if movable else None,
             label=spec.text,
             labelOpts={
                 "position": spec.position,
                 "color": "#e6edf3",
                 "fill": pg.mkBrush(spec.colour + "cc"),
-                "anchors": [spec.anchor, spec.anchor],
+                # Which corner sits on the line: in the view's upper half the label hangs below the
+                # line, in the lower half it stands on it, so a line near an edge keeps its label
+                # inside the pane (pyqtgraph picks between the two as the view moves).
+                "anchors": [(0.0, 0.0), (0.0, 1.0)],
             },
         )
         line.setZValue(20)
+        if movable:
+            line.setCursor(Qt.CursorShape.SizeVerCursor)
+            if self._on_drag is not None:
+                on_drag = self._on_drag
+                line.sigDragged.connect(lambda item, k=key: on_drag(k, float(item.value())))
+            if self._on_drop is not None:
+                on_drop = self._on_drop
+                line.sigPositionChangeFinished.connect(lambda item, k=key: on_drop(k, float(item.value())))
         return line
 
 
@@ -137,6 +187,7 @@ class QuoteLines(pg.GraphicsObject):
         self._bid_fill = QColor(BID_COLOUR)
         self._ask_fill = QColor(ASK_COLOUR)
         self._text_pen = QPen(QColor("#0d1117"))
+        self.drawn_tags: list[tuple[str, QRectF]] = []  # the last paint's price tags (device pixels)
         self.setZValue(25)
         plot.addItem(self, ignoreBounds=True)
 
@@ -162,6 +213,32 @@ class QuoteLines(pg.GraphicsObject):
     def viewRangeChanged(self) -> None:  # noqa: N802 - pyqtgraph hook
         self.prepareGeometryChange()
 
+    def _tags(
+        self, metrics: QFontMetrics, height: float, right: float, ask_y: float, bid_y: float, pane: QRectF
+    ) -> tuple[QRectF | None, QRectF | None]:
+        """Where the ask tag (above its line) and the bid tag (below its line) go: inside the pane
+        when their line is in it (a tag at the pane's edge is moved in, never cut), apart from each
+        other; none for a line outside the pane."""
+
+        def tag(price: float, y: float, above: bool) -> QRectF | None:
+            if not pane.top() <= y <= pane.bottom():
+                return None
+            width = metrics.horizontalAdvance(formatting.price(price, self.digits)) + 8
+            rect = QRectF(right - width, y - height if above else y, width, height)
+            if rect.top() < pane.top():
+                rect.moveTop(pane.top())
+            if rect.bottom() > pane.bottom():
+                rect.moveBottom(pane.bottom())
+            return rect
+
+        ask, bid = tag(self.ask, ask_y, True), tag(self.bid, bid_y, False)
+        if ask is not None and bid is not None and ask.bottom() > bid.top():  # pushed together
+            if bid.top() - height >= pane.top():
+                ask.moveBottom(bid.top())
+            else:
+                bid.moveTop(ask.bottom())
+        return ask, bid
+
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
@@ -173,20 +250,25 @@ class QuoteLines(pg.GraphicsObject):
         painter.resetTransform()
         metrics = painter.fontMetrics()
         height = metrics.height() + 2
-        for price, pen, fill, above in (
-            (self.ask, self._ask_pen, self._ask_fill, True),
-            (self.bid, self._bid_pen, self._bid_fill, False),
+        pane = to_device.mapRect(view)
+        ask_y = to_device.map(QPointF(view.right(), self.ask)).y()
+        bid_y = to_device.map(QPointF(view.right(), self.bid)).y()
+        right_x = to_device.map(QPointF(view.right(), self.ask)).x()
+        ask_tag, bid_tag = self._tags(metrics, height, right_x, ask_y, bid_y, pane)
+        self.drawn_tags = []
+        for price, y, pen, fill, tag in (
+            (self.ask, ask_y, self._ask_pen, self._ask_fill, ask_tag),
+            (self.bid, bid_y, self._bid_pen, self._bid_fill, bid_tag),
         ):
-            left = to_device.map(QPointF(view.left(), price))
-            right = to_device.map(QPointF(view.right(), price))
             painter.setPen(pen)
-            painter.drawLine(left, right)
+            painter.drawLine(QPointF(pane.left(), y), QPointF(pane.right(), y))
+            if tag is None:
+                continue
             text = formatting.price(price, self.digits)
-            width = metrics.horizontalAdvance(text) + 8
-            tag = QRectF(right.x() - width, right.y() - height if above else right.y(), width, height)
             painter.fillRect(tag, fill)
             painter.setPen(self._text_pen)
             painter.drawText(tag, int(Qt.AlignmentFlag.AlignCenter), text)
+            self.drawn_tags.append((text, tag))
         painter.restore()
 
 

@@ -98,6 +98,7 @@ class ChartModel(QObject):
             return
         self.timeframe = timeframe
         self.loaded = False
+        self.buffer.clear()  # the old timeframe's bars must not show as the new one's
         self.timeframe_changed.emit()
 
     def add_indicator(self, spec: IndicatorSpec) -> None:

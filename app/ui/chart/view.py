@@ -2,7 +2,12 @@
 
 It draws a :class:`ChartModel` and reacts to its signals: a new live bar moves one candle, a new bar
 scrolls the view along when it was showing the newest bar (auto-scroll), panning near the oldest bar
-asks the model for older history, and the y range follows the visible bars.
+asks the model for older history, and the y range follows the visible bars. New history (another
+timeframe) shows the newest bars, following the live one, with the time axis and the readout of
+the new bars; while it loads the chart is empty rather than showing the old timeframe's bars.
+
+However small the chart (a tile), the price pane keeps at least half of the height the panes share
+(indicator panes give way first) and the title wraps instead of pushing the price axis out of view.
 """
 
 from __future__ import annotations
@@ -12,8 +17,8 @@ from collections.abc import Callable
 
 import pyqtgraph as pg
 import shiboken6
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QPaintEvent
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QMouseEvent, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
 from app.core.indicators import IndicatorSpec, Placement
@@ -22,8 +27,11 @@ from app.ui.chart.candles import CandleItem
 from app.ui.chart.crosshair import Crosshair, bar_readout
 from app.ui.chart.grid import Grid
 from app.ui.chart.indicator_layers import IndicatorLayer
+from app.ui.chart.levels import DRAGGABLE
 from app.ui.chart.lines import PriceLines, QuoteLines, trade_lines
+from app.ui.chart.measure import Measure
 from app.ui.chart.model import ChartModel
+from app.ui.chart.panes import PaneStack
 
 VISIBLE_BARS = 120
 RIGHT_MARGIN = 4
@@ -32,13 +40,19 @@ Y_PADDING = 0.06
 # Indicator values of the live bar and the title's readout are refreshed at 10 Hz, not every frame:
 # recomputing and re-pathing every series and laying out text would cost more than the candles.
 SLOW_REFRESH_MS = 100
-PANE_MIN_HEIGHT = 110  # an indicator pane stays readable however many there are
 
 FrameProbe = Callable[[float, int], None]  # (paint seconds, newest tick time shown in ms)
 
 
 class ChartView(pg.GraphicsLayoutWidget):
-    def __init__(self, model: ChartModel, parent: QWidget | None = None) -> None:
+    """``draggable``: the trade lines (SL, TP, pending prices, positions) can be dragged; the view
+    says where one is dragged (``level_dragging``) and dropped (``level_dropped``), its owner asks
+    for the modify."""
+
+    level_dragging = Signal(object, float)  # line key, price
+    level_dropped = Signal(object, float)
+
+    def __init__(self, model: ChartModel, parent: QWidget | None = None, *, draggable: bool = False) -> None:
         super().__init__(parent)
         self.setObjectName("ChartView")
         self.model = model
@@ -46,18 +60,29 @@ class ChartView(pg.GraphicsLayoutWidget):
         self._painted_tick = 0
         self.ci.setContentsMargins(2, 2, 2, 2)
         self.ci.setSpacing(0)
-        self.title = pg.LabelItem(justify="left", size="9pt", color="#9fb0c3")
-        self.addItem(self.title, row=0, col=0)
-        self.price_plot = self._add_pane(row=1)
+        self.stack = PaneStack(self.ci, model.buffer, model.timeframe)
+        self.title = self.stack.title
+        self.price_plot = self.stack.price
         self.price_plot.vb.sigXRangeChanged.connect(self._x_range_changed)
         self.candles = CandleItem(model.buffer)
         self.price_plot.addItem(self.candles)
         self.quote_lines = QuoteLines(self.price_plot)
-        self.trade_lines = PriceLines(self.price_plot)
-        self.crosshair = Crosshair(self.price_plot, model.buffer, lambda: model.digits, self._show_readout)
+        self.trade_lines = PriceLines(
+            self.price_plot,
+            draggable=lambda key: draggable and isinstance(key, tuple) and key[0] in DRAGGABLE,
+            on_drag=self.level_dragging.emit,
+            on_drop=self.level_dropped.emit,
+        )
+        self.crosshair = Crosshair(
+            self.price_plot, model.buffer, lambda: model.digits, self._show_readout, lambda: model.timeframe
+        )
         self.layers: list[IndicatorLayer] = []
-        self.panes: list[pg.PlotItem] = []
+        self.grid_visible = True
+        self.measure = Measure(self.price_plot)
         self.follow = True  # keep the newest bar in view as bars arrive
+        self.auto_scroll = True  # the chart menu's Auto Scroll: off, new bars never move the view
+        self._width = float(VISIBLE_BARS)  # how many bars the trader's zoom shows (kept across timeframes)
+        self._moving = False  # the view itself is moving the range (new history): not the trader
         self._status = ""
         self._readout = ""
         self._title_dirty = False
@@ -81,77 +106,137 @@ class ChartView(pg.GraphicsLayoutWidget):
             self._on_reset()
 
     # ------------------------------------------------------------------ panes
-    def _add_pane(self, row: int) -> pg.PlotItem:
-        axis = BarIndexAxis(self.model.buffer, self.model.timeframe)
-        plot = self.addPlot(row=row, col=0, axisItems={"bottom": axis})
-        plot.hideAxis("left")
-        plot.showAxis("right")
-        plot.getAxis("right").setWidth(72)
-        plot.addItem(Grid(plot), ignoreBounds=True)
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
-        plot.vb.setMouseEnabled(x=True, y=False)
-        plot.vb.enableAutoRange(x=False, y=False)
-        if row > 1:
-            plot.setXLink(self.price_plot)
-        return plot
+    @property
+    def panes(self) -> list[pg.PlotItem]:
+        """The indicator panes under the price pane, top to bottom."""
+        return self.stack.panes
+
+    @property
+    def time_axis(self) -> BarIndexAxis:
+        """The time axis as the trader sees it (under the last pane)."""
+        return self.stack.time_axis
+
+    def resizeEvent(self, event: QResizeEvent | None) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        stack: PaneStack | None = getattr(self, "stack", None)  # pyqtgraph resizes during __init__
+        if stack is not None:
+            stack.fit(self.viewport().height())
 
     def _build_indicators(self) -> None:
         for layer in self.layers:
             layer.remove()
         self.layers.clear()
-        for pane in self.panes:
-            self.removeItem(pane)
-        self.panes.clear()
+        self.stack.clear_panes()
         overlays = 0
         for spec in self.model.indicators:
             if spec.placement is Placement.OVERLAY:
                 self.layers.append(IndicatorLayer(spec, self.price_plot, overlays))
                 overlays += 1
             else:
-                pane = self._add_pane(row=2 + len(self.panes))
-                pane.setLabel("right", "")
-                self.panes.append(pane)
+                pane = self.stack.add_pane()
                 self.layers.append(IndicatorLayer(spec, pane))
                 pane.addItem(self.crosshair.follower(), ignoreBounds=True)  # the time line goes on down
-        layout = self.ci.layout
-        layout.setRowStretchFactor(1, 3 if len(self.panes) < 2 else 4)
-        for i, pane in enumerate(self.panes):
-            layout.setRowStretchFactor(2 + i, 1)
-            pane.setMinimumHeight(PANE_MIN_HEIGHT)
-        self._place_time_axis()
+        self.stack.fit(self.viewport().height())
+        self.set_grid(self.grid_visible)
         for layer in self.layers:
             layer.update(self.model.buffer)
         self._fit_y()
         self._fit_panes()
         self._update_title()
 
-    def _place_time_axis(self) -> None:
-        plots = [self.price_plot, *self.panes]
-        for plot in plots:
-            plot.showAxis("bottom", plot is plots[-1])
+    # ------------------------------------------------------------------ measure mode
+    def _measuring(self, event: QMouseEvent) -> bool:
+        return event.button() is Qt.MouseButton.MiddleButton or bool(
+            event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        )
+
+    def _view_point(self, event: QMouseEvent) -> QPointF | None:
+        scene = self.mapToScene(event.position().toPoint())
+        vb = self.price_plot.vb
+        if not vb.sceneBoundingRect().contains(scene):
+            return None
+        return vb.mapSceneToView(scene)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        point = self._view_point(event) if self._measuring(event) else None
+        if point is None:
+            super().mousePressEvent(event)
+            return
+        self.measure.begin(point.x(), point.y())
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        if self.measure.active:
+            point = self._view_point(event)
+            if point is not None:
+                self.measure.move(point.x(), point.y(), self.model.digits)
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        if self.measure.active:
+            self.measure.end()
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def set_grid(self, visible: bool) -> None:
+        """The grid lines on or off (the chart menu's Grid), in every pane."""
+        self.grid_visible = visible
+        for plot in self.stack.plots:
+            for item in plot.items:
+                if isinstance(item, Grid):
+                    item.setVisible(visible)
+
+    def price_at(self, pos: QPoint) -> float | None:
+        """The price under a point of the viewport (None: not over the price pane)."""
+        scene = self.mapToScene(pos)
+        vb = self.price_plot.vb
+        if not vb.sceneBoundingRect().contains(scene):
+            return None
+        return float(vb.mapSceneToView(scene).y())
 
     # ------------------------------------------------------------------ model changes
+    def _time_axes(self) -> list[BarIndexAxis]:
+        return self.stack.time_axes
+
     def _on_reset(self) -> None:
+        """New history (first load, another timeframe): the newest bars, following the live one."""
         self._y_range = None
-        for plot in (self.price_plot, *self.panes):
-            axis = plot.getAxis("bottom")
-            axis.timeframe = self.model.timeframe
+        for axis in self._time_axes():
+            axis.set_timeframe(self.model.timeframe)
         self.candles.reset_cache()
         for layer in self.layers:
             layer.update(self.model.buffer)
-        self.follow = True
-        self.show_latest()
-        self._update_limits()
+        self._moving = True
+        try:
+            self._update_limits()  # before moving: the old history's limits would hold the view back
+            self.go_to_end()
+        finally:
+            self._moving = False
         self._on_trades()
+        self._readout = self.crosshair.readout()
         self._update_title()
+        if self.price_plot.vb.viewRange()[0][0] < OLDER_THRESHOLD:
+            self.model.want_older()  # a short history: more of it at once
 
     def _on_timeframe(self) -> None:
+        """Another timeframe is loading: nothing of the old one stays on screen meanwhile."""
+        self._y_range = None
+        for axis in self._time_axes():
+            axis.set_timeframe(self.model.timeframe)
+        self.candles.reset_cache()
+        for layer in self.layers:
+            layer.clear()
+        self._readout = ""
         self._update_title()
 
     def _on_prepended(self, count: int) -> None:
         x0, x1 = self.price_plot.vb.viewRange()[0]
         self.candles.reset_cache()
+        for axis in self._time_axes():
+            axis.refresh()
         for layer in self.layers:
             layer.update(self.model.buffer)
         self._update_limits()
@@ -162,7 +247,7 @@ class ChartView(pg.GraphicsLayoutWidget):
         if appended:
             self._update_indicators()  # a new bar: at once, so the lines never lag a whole bar
             self._update_limits()
-            if self.follow:
+            if self.follow and self.auto_scroll:
                 x0, x1 = self.price_plot.vb.viewRange()[0]
                 self.price_plot.vb.setXRange(x0 + appended, x1 + appended, padding=0)
         else:
@@ -202,6 +287,26 @@ class ChartView(pg.GraphicsLayoutWidget):
         self._fit_y()
         self._fit_panes()
 
+    def visible_bars(self) -> float:
+        x0, x1 = self.price_plot.vb.viewRange()[0]
+        return x1 - x0 - RIGHT_MARGIN
+
+    def go_to_end(self) -> None:
+        """The live bar at the right edge, keeping the zoom, and auto-scroll on (MT5's End key)."""
+        self.show_latest(round(self._width))
+        self.follow = True
+        self.auto_scroll = True
+
+    def stop_following(self) -> None:
+        """Auto-scroll off: new bars come in on the right without moving the view."""
+        self.auto_scroll = False
+
+    def go_to_start(self) -> None:
+        """The oldest loaded bar at the left edge, keeping the zoom (MT5's Home key); panning there
+        loads older history, as dragging does."""
+        x0, x1 = self.price_plot.vb.viewRange()[0]
+        self.price_plot.vb.setXRange(-1, x1 - x0 - 1, padding=0)
+
     def zoom(self, factor: float) -> None:
         """Zoom the time axis by ``factor`` (< 1 zooms in), keeping the right edge in place."""
         x0, x1 = self.price_plot.vb.viewRange()[0]
@@ -218,6 +323,9 @@ class ChartView(pg.GraphicsLayoutWidget):
         self.follow = x1 >= n - 1
         self._fit_y()
         self._fit_panes()
+        if self._moving or not n:
+            return
+        self._width = max(8.0, x1 - x0 - RIGHT_MARGIN)
         if x0 < OLDER_THRESHOLD:
             self.model.want_older()
 
@@ -251,7 +359,9 @@ class ChartView(pg.GraphicsLayoutWidget):
         self._title_dirty = False
         model = self.model
         parts = [f"<b>{model.title}</b>"]
-        readout = self._readout or bar_readout(model.buffer, len(model.buffer) - 1, model.digits)
+        readout = self._readout or bar_readout(
+            model.buffer, len(model.buffer) - 1, model.digits, model.timeframe
+        )
         if readout:
             parts.append(readout)
         labels = "  ".join(spec.label for spec in model.indicators)

@@ -1,4 +1,10 @@
-"""The Market Watch table model: one row per symbol, the latest quote and which way it last moved."""
+"""The Market Watch table model: one row per symbol, the latest quote and which way it last moved.
+
+A symbol whose market is closed (a weekend, the daily break of a CFD) shows it, as MT5 does: its row
+is greyed and its tooltip says since when no quote came. The terminal's API does not give trading
+sessions, so a market counts as closed when its last quote is older than ``QUIET_S`` by the
+server's clock (a traded symbol quotes several times a second).
+"""
 
 from __future__ import annotations
 
@@ -26,6 +32,14 @@ class Column(IntEnum):
 
 
 HEADERS = ("Symbol", "Bid", "Ask", "Spread", "Daily Δ")
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # what a column sorts by: numbers as numbers
+QUIET_S = 60.0  # no quote for this long (server time): the market is closed
+CLOSED_COLOUR = "#5c6773"
+
+
+def market_closed(quote_msc: int, now_msc: int | None, quiet_s: float = QUIET_S) -> bool:
+    """Whether a symbol whose last quote is from ``quote_msc`` looks closed at ``now_msc``."""
+    return now_msc is not None and now_msc - quote_msc > quiet_s * 1000
 
 
 class QuoteTableModel(HeaderedTableModel):
@@ -41,6 +55,9 @@ class QuoteTableModel(HeaderedTableModel):
         self._direction: dict[str, int] = {}  # +1 up, -1 down, 0 unchanged (colour of bid/ask)
         self._up = QBrush(QColor(UP_COLOUR))
         self._down = QBrush(QColor(DOWN_COLOUR))
+        self._grey = QBrush(QColor(CLOSED_COLOUR))
+        self._now_msc: int | None = None
+        self._closed: set[str] = set()
         self.set_symbols(symbols)
 
     # ------------------------------------------------------------------ rows
@@ -52,6 +69,7 @@ class QuoteTableModel(HeaderedTableModel):
         self.beginResetModel()
         self._symbols = list(dict.fromkeys(symbols))
         self._row = {s: i for i, s in enumerate(self._symbols)}
+        self._closed &= set(self._symbols)
         self.endResetModel()
 
     def add_symbol(self, symbol: str) -> bool:
@@ -73,6 +91,7 @@ class QuoteTableModel(HeaderedTableModel):
         self._row = {s: i for i, s in enumerate(self._symbols)}
         self._quotes.pop(symbol, None)
         self._direction.pop(symbol, None)
+        self._closed.discard(symbol)
         self.endRemoveRows()
         return True
 
@@ -84,6 +103,22 @@ class QuoteTableModel(HeaderedTableModel):
 
     def direction(self, symbol: str) -> int:
         return self._direction.get(symbol, 0)
+
+    def is_closed(self, symbol: str) -> bool:
+        return symbol in self._closed
+
+    def set_server_time(self, now_msc: int | None) -> None:
+        """The server's clock moved on (once a second): grey the rows whose market went quiet."""
+        self._now_msc = now_msc
+        for symbol, row in self._row.items():
+            self._update_closed(symbol, row)
+
+    def _update_closed(self, symbol: str, row: int) -> None:
+        quote = self._quotes.get(symbol)
+        closed = quote is not None and market_closed(quote.time_msc, self._now_msc)
+        if closed != (symbol in self._closed):
+            (self._closed.add if closed else self._closed.discard)(symbol)
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
 
     # ------------------------------------------------------------------ updates
     def apply(self, quotes: Iterable[Quote]) -> None:
@@ -97,6 +132,8 @@ class QuoteTableModel(HeaderedTableModel):
                 self._direction[quote.symbol] = 1 if quote.bid > previous.bid else -1
             self._quotes[quote.symbol] = quote
             self.dataChanged.emit(self.index(row, Column.BID), self.index(row, Column.CHANGE))
+            if quote.symbol in self._closed:
+                self._update_closed(quote.symbol, row)  # quoting again: open
 
     # ------------------------------------------------------------------ Qt model
     def row_total(self) -> int:
@@ -110,8 +147,16 @@ class QuoteTableModel(HeaderedTableModel):
         quote = self._quotes.get(symbol)
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(symbol, column, quote)
+        if role == SORT_ROLE:
+            return self._sort_key(symbol, column, quote)
         if role == Qt.ItemDataRole.TextAlignmentRole and column is not Column.SYMBOL:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        closed = symbol in self._closed
+        if role == Qt.ItemDataRole.ForegroundRole and closed:
+            return self._grey
+        if role == Qt.ItemDataRole.ToolTipRole and closed and quote is not None:
+            since = formatting.epoch_time(quote.time_msc / 1000, with_seconds=True)
+            return f"{symbol}: market closed — no quote since {since} (server time)"
         if role == Qt.ItemDataRole.ForegroundRole and quote is not None:
             if column in (Column.BID, Column.ASK):
                 move = self._direction.get(symbol, 0)
@@ -121,6 +166,19 @@ class QuoteTableModel(HeaderedTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and quote is not None:
             return f"{symbol}  {formatting.epoch_time(quote.time_msc / 1000, with_seconds=True)}"
         return None
+
+    @staticmethod
+    def _sort_key(symbol: str, column: Column, quote: Quote | None) -> str | float:
+        if column is Column.SYMBOL:
+            return symbol
+        if quote is None:
+            return float("-inf")
+        return {
+            Column.BID: quote.bid,
+            Column.ASK: quote.ask,
+            Column.SPREAD: float(quote.spread_points),
+            Column.CHANGE: quote.change_pct if quote.day_open else float("-inf"),
+        }[column]
 
     @staticmethod
     def _display(symbol: str, column: Column, quote: Quote | None) -> str:

@@ -1,18 +1,22 @@
 """The Market Watch panel: the quote table, a searchable box to add symbols, and its context menu.
 
 The view shows a :class:`QuoteTableModel` and says what the trader asked for through signals (open a
-chart, open the order ticket, add or remove a symbol); the window decides how to do it.
+chart, open the order ticket, add or remove a symbol); the window decides how to do it. A click on a
+column's header sorts by it (a third click goes back to the trader's own order). In the search box,
+Enter takes the highlighted completion, or the only one, or the symbol typed in full; when several
+symbols match it says so instead of guessing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import QModelIndex, QPoint, QStringListModel, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPoint, QSortFilterProxyModel, QStringListModel, Qt, Signal
 from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import (
     QCompleter,
     QHeaderView,
+    QLabel,
     QLineEdit,
     QMenu,
     QVBoxLayout,
@@ -20,14 +24,18 @@ from PySide6.QtWidgets import (
 )
 
 from app.models import SymbolSpec
-from app.ui.market_watch.model import Column, QuoteTableModel
-from app.ui.table_view import data_table
+from app.ui.market_watch.model import SORT_ROLE, Column, QuoteTableModel
+from app.ui.table_view import data_table, fit_column
+
+SEARCH_HINT_LIMIT = 8  # names listed when a typed text matches several symbols
 
 
 class MarketWatch(QWidget):
     chart_requested = Signal(str)
     tick_chart_requested = Signal(str)
     order_requested = Signal(str)
+    depth_requested = Signal(str)
+    specification_requested = Signal(str)
     add_requested = Signal(str)
     remove_requested = Signal(str)
 
@@ -35,9 +43,16 @@ class MarketWatch(QWidget):
         super().__init__(parent)
         self.setObjectName("MarketWatch")
         self.model = model
-        self.table = data_table(model, parent=self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(model)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.proxy.setDynamicSortFilter(False)  # sorted when asked: rows do not jump at every tick
+        self.table = data_table(self.proxy, parent=self)
         self.table.setObjectName("MarketWatchTable")
         header = self.table.horizontalHeader()
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # the trader's order to begin with
+        header.setSortIndicatorClearable(True)
+        self.table.setSortingEnabled(True)
         header.setStretchLastSection(False)  # the price columns stretch instead
         header.setMinimumSectionSize(36)
         # prices share what is left; the other columns keep the width their contents need
@@ -49,8 +64,9 @@ class MarketWatch(QWidget):
             (Column.CHANGE, QHeaderView.ResizeMode.Interactive),
         ):
             header.setSectionResizeMode(column, mode)
-        for column, width in ((Column.SYMBOL, 70), (Column.SPREAD, 52), (Column.CHANGE, 66)):
-            self.table.setColumnWidth(column, width)
+        fit_column(self.table, Column.SYMBOL, "BTCUSD.")
+        fit_column(self.table, Column.SPREAD, "12345")
+        fit_column(self.table, Column.CHANGE, "+12.34%")
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
@@ -67,12 +83,19 @@ class MarketWatch(QWidget):
         self._completer.activated.connect(self._add_from_completion)
         self.search.setCompleter(self._completer)
         self.search.returnPressed.connect(self._add_typed)
+        self.hint = QLabel(self)
+        self.hint.setObjectName("SymbolSearchHint")
+        self.hint.setProperty("role", "error")
+        self.hint.setWordWrap(True)
+        self.hint.hide()
+        self.search.textEdited.connect(lambda _text: self.hint.hide())
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.table)
         layout.addWidget(self.search)
+        layout.addWidget(self.hint)
 
     def set_all_symbols(self, specs: Iterable[SymbolSpec]) -> None:
         """Every symbol the terminal offers, for the search box: "EURUSD — Euro vs US Dollar"."""
@@ -80,27 +103,62 @@ class MarketWatch(QWidget):
 
     def selected_symbol(self) -> str | None:
         rows = self.table.selectionModel().selectedRows()
-        return self.model.symbol_at(rows[0].row()) if rows else None
+        return self.symbol_of(rows[0]) if rows else None
+
+    def symbol_of(self, index: QModelIndex) -> str:
+        """The symbol of a row of the table as shown (sorted or not)."""
+        return self.model.symbol_at(self.proxy.mapToSource(index).row())
+
+    def shown_symbols(self) -> list[str]:
+        """The symbols in the order the table shows them."""
+        return [self.symbol_of(self.proxy.index(row, 0)) for row in range(self.proxy.rowCount())]
 
     # ------------------------------------------------------------------ interactions
     def _double_clicked(self, index: QModelIndex) -> None:
-        self.chart_requested.emit(self.model.symbol_at(index.row()))
+        self.chart_requested.emit(self.symbol_of(index))
 
     def _add_from_completion(self, text: str) -> None:
         self._request_add(text)
 
     def _add_typed(self) -> None:
-        self._request_add(self.search.text())
+        """Enter: the highlighted completion, the only one, or the symbol typed in full."""
+        typed = self.search.text().strip()
+        if not typed:
+            return
+        popup = self._completer.popup()
+        if popup is not None and popup.isVisible() and popup.currentIndex().isValid():
+            return  # the completer takes it (activated) and puts its text in the box
+        names = self._names.stringList()
+        if not names:
+            self._request_add(typed)  # the terminal's list is not there yet: it will say
+            return
+        symbol = typed.split("—", 1)[0].strip().upper()
+        exact = [n for n in names if n.split("—", 1)[0].strip().upper() == symbol]
+        matches = exact or [n for n in names if typed.casefold() in n.casefold()]
+        if len(matches) == 1:
+            self._request_add(matches[0])
+        elif not matches:
+            self._say(f"No symbol of this terminal matches “{typed}”.")
+        else:
+            shown = ", ".join(m.split("—", 1)[0].strip() for m in matches[:SEARCH_HINT_LIMIT])
+            more = "…" if len(matches) > SEARCH_HINT_LIMIT else ""
+            self._say(f"{len(matches)} symbols match “{typed}” ({shown}{more}): pick one from the list.")
+            self._completer.complete()
+
+    def _say(self, text: str) -> None:
+        self.hint.setText(text)
+        self.hint.show()
 
     def _request_add(self, text: str) -> None:
         symbol = text.split("—", 1)[0].strip().upper()
+        self.hint.hide()
         if symbol:
             self.add_requested.emit(symbol)
         self.search.clear()
 
     def _context_menu(self, pos: QPoint) -> None:
         index = self.table.indexAt(pos)
-        symbol = self.model.symbol_at(index.row()) if index.isValid() else None
+        symbol = self.symbol_of(index) if index.isValid() else None
         menu = self.build_menu(symbol)
         menu.popup(self.table.viewport().mapToGlobal(pos))
 
@@ -112,6 +170,8 @@ class MarketWatch(QWidget):
                 (f"New Order {symbol}...\tF9", self.order_requested),
                 (f"Chart Window {symbol}", self.chart_requested),
                 (f"Tick Chart {symbol}", self.tick_chart_requested),
+                (f"Depth of Market {symbol}\tAlt+B", self.depth_requested),
+                (f"Specification {symbol}...", self.specification_requested),
             ):
                 action = QAction(text, menu)
                 action.triggered.connect(lambda _=False, s=signal, sym=symbol: s.emit(sym))

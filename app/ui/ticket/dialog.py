@@ -2,22 +2,27 @@
 
 The form never decides whether an order is valid. While the trader types, it asks the trading
 service for ``check`` (debounced) and shows the required margin and the verdict; a refusal is shown
-next to the field it concerns. Send builds the request with a client id made once per submission
-and is disabled until the outcome is known, so a double click cannot send twice; a real account
-asks for confirmation first; an unknown outcome (timeout during the send) is said as such and the
-button stays disabled — the order is never resent from here.
+next to the field it concerns, and Send stays disabled until the verdict on what the form says now
+is OK. Another symbol starts the form afresh for it: its digits and volume step, its current price
+for a pending order, no SL/TP, and no verdict or margin of the previous symbol; a name the terminal
+does not know is said in plain words under the field. Send builds the request with a client id made
+once per submission and is disabled until the outcome is known, so a double click cannot send
+twice; a real account asks for confirmation first; an unknown outcome (timeout during the send) is
+said as such and the button stays disabled — the order is never resent from here.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Protocol, cast
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QDateTime, Qt, QTimer, QTimeZone, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDateTimeEdit,
     QDialog,
     QDoubleSpinBox,
     QFormLayout,
@@ -26,12 +31,15 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from app.core.levels import volume_for_risk
 from app.models import (
+    AccountInfo,
     AmbiguousOutcomeError,
     OrderCheck,
     OrderRequest,
@@ -41,6 +49,8 @@ from app.models import (
     Quote,
     Side,
     SymbolSpec,
+    TemporaryError,
+    TimeInForce,
 )
 from app.ui import formatting
 from app.ui.notifications import describe_error
@@ -51,6 +61,9 @@ from app.ui.ticket.submission import Submissions
 log = logging.getLogger(__name__)
 
 CHECK_DELAY_MS = 250
+SYMBOL_DELAY_MS = 200  # a symbol typed letter by letter is looked up once the typing pauses
+DEFAULT_VOLUME = 0.10  # lots, on the symbol's step and within its limits
+FIELD_MIN_WIDTH = 190  # a long message under a field wraps; the field keeps this width
 
 TYPE_TITLES = {
     OrderType.BUY: "Buy (market)",
@@ -96,9 +109,15 @@ class OrderTicket(QDialog):
         symbol: str = "",
         order_type: OrderType = OrderType.BUY,
         parent: QWidget | None = None,
+        price: float = 0.0,
+        account: Callable[[], AccountInfo | None] = lambda: None,
     ) -> None:
+        """``price``: a pending order's price chosen already (a chart's "Buy Limit at ..."), kept
+        while the symbol stays the one given."""
         super().__init__(parent)
         self.setObjectName("OrderTicket")
+        self._wanted_price = (symbol, price) if price else None
+        self._account = account  # its balance: volume by risk
         self.setWindowTitle("New order")
         self.setModal(False)
         self._trading = trading
@@ -108,17 +127,24 @@ class OrderTicket(QDialog):
         self.spec: SymbolSpec | None = None
         self._check_generation = 0
         self.last_check: OrderCheck | None = None
+        self.verdict_ok = False  # the trading service's verdict on what the form says now
+        self.away_reason = ""  # why orders wait (the live terminal visits another account), if they do
         self.submissions = Submissions()  # client ids, in flight, blocked after an unknown outcome
         self._check_timer = QTimer(self)
         self._check_timer.setSingleShot(True)
         self._check_timer.setInterval(CHECK_DELAY_MS)
         self._check_timer.timeout.connect(self.run_check)
+        self._symbol_timer = QTimer(self)
+        self._symbol_timer.setSingleShot(True)
+        self._symbol_timer.setInterval(SYMBOL_DELAY_MS)
+        self._symbol_timer.timeout.connect(self._load_spec)
         self._quote_timer = QTimer(self)
         self._quote_timer.setInterval(250)
         self._quote_timer.timeout.connect(self._show_quote)
         self._build(symbol, order_type)
         self._quote_timer.start()
         self._symbol_changed()
+        self._load_spec()
 
     # ------------------------------------------------------------------ form
     def _build(self, symbol: str, order_type: OrderType) -> None:
@@ -147,11 +173,48 @@ class OrderTicket(QDialog):
         self.deviation.setSuffix(" points")
         self.comment = QLineEdit()
         self.comment.setMaxLength(31)
+        self.risk_mode = QComboBox()
+        for title, mode in (("Lots", "lots"), ("% of balance", "percent"), ("Money", "money")):
+            self.risk_mode.addItem(title, mode)
+        self.risk_mode.setToolTip("Volume in lots, or the volume that risks this much at the SL")
+        self.risk_value = QDoubleSpinBox()
+        self.risk_value.setRange(0.0, 1_000_000_000.0)
+        self.risk_value.setDecimals(2)
+        self.risk_value.setValue(1.0)
+        self.risk_label = QLabel("")
+        self.risk_label.setObjectName("TicketRisk")
+        self.risk_label.setWordWrap(True)
+        self.risk_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.expiry = QComboBox()
+        for title, tif in (("Good till cancelled", TimeInForce.GTC), ("Today", TimeInForce.DAY),
+                           ("Specified", TimeInForce.SPECIFIED)):  # fmt: skip
+            self.expiry.addItem(title, tif)
+        self.expiry_time = QDateTimeEdit(QDateTime.currentDateTimeUtc().addDays(1))
+        self.expiry_time.setTimeZone(QTimeZone.utc())
+        self.expiry_time.setDisplayFormat("yyyy.MM.dd HH:mm 'UTC'")
+        self.expiry_time.setCalendarPopup(True)
         self.errors: dict[str, QLabel] = {}
+        for field in (
+            self.symbol_box,
+            self.volume,
+            self.price,
+            self.stoplimit,
+            self.sl,
+            self.tp,
+            self.comment,
+        ):
+            field.setMinimumWidth(FIELD_MIN_WIDTH)
 
         form = QFormLayout()
-        form.addRow("Symbol", self.symbol_box)
+        form.addRow("Symbol", self._with_error("symbol", self.symbol_box))
         form.addRow("Type", self.type_box)
+        risk_row = QWidget()
+        risk_layout = QHBoxLayout(risk_row)
+        risk_layout.setContentsMargins(0, 0, 0, 0)
+        risk_layout.addWidget(self.risk_mode)
+        risk_layout.addWidget(self.risk_value, 1)
+        form.addRow("Volume by", risk_row)
+        form.addRow("", self.risk_label)
         for name, title, widget in (
             ("volume", "Volume", self.volume),
             ("price", "Price", self.price),
@@ -161,6 +224,8 @@ class OrderTicket(QDialog):
         ):
             form.addRow(title, self._with_error(name, widget))
         form.addRow("", self.in_points)
+        form.addRow("Expiry", self.expiry)
+        form.addRow("", self.expiry_time)
         form.addRow("Deviation", self.deviation)
         form.addRow("Comment", self._with_error("comment", self.comment))
         self._form = form
@@ -170,7 +235,9 @@ class OrderTicket(QDialog):
         self.quote_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.margin_label = QLabel("Margin: —")
         self.check_label = QLabel("")
+        self.check_label.setObjectName("TicketVerdict")
         self.check_label.setWordWrap(True)
+        self.check_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.outcome_label = QLabel("")
         self.outcome_label.setObjectName("TicketOutcome")
         self.outcome_label.setWordWrap(True)
@@ -203,6 +270,11 @@ class OrderTicket(QDialog):
             box.valueChanged.connect(self._changed)
         self.deviation.valueChanged.connect(self._changed)
         self.comment.textChanged.connect(self._changed)
+        self.risk_mode.currentIndexChanged.connect(self._risk_mode_changed)
+        self.risk_value.valueChanged.connect(self._changed)
+        self.expiry.currentIndexChanged.connect(self._type_changed)
+        self.expiry_time.dateTimeChanged.connect(self._changed)
+        self._risk_mode_changed()
         self._type_changed()
 
     @staticmethod
@@ -223,6 +295,8 @@ class OrderTicket(QDialog):
         label.setObjectName(f"error_{name}")
         label.setProperty("role", "error")
         label.setWordWrap(True)
+        # a long message wraps under the field: it never asks the form for more width
+        label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
         label.hide()
         column.addWidget(label)
         self.errors[name] = label
@@ -246,6 +320,8 @@ class OrderTicket(QDialog):
             in_points=self.in_points.isChecked(),
             deviation=self.deviation.value(),
             comment=self.comment.text(),
+            time_in_force=TimeInForce(self.expiry.currentData()),
+            expiration=cast(datetime, self.expiry_time.dateTime().toPython()).replace(tzinfo=UTC),
         )
 
     def request(self, client_id: str = "") -> OrderRequest | None:
@@ -254,35 +330,93 @@ class OrderTicket(QDialog):
         return self.form().request(self.spec, self._symbols.quote(self.spec.name), client_id)
 
     # ------------------------------------------------------------------ reacting to input
+    @property
+    def symbol(self) -> str:
+        return self.symbol_box.currentText().strip().upper()
+
     def _symbol_changed(self) -> None:
-        symbol = self.symbol_box.currentText().strip().upper()
+        """Another symbol: nothing of the previous one may stay (its price, margin or verdict)."""
+        symbol = self.symbol
         self.spec = None
+        self._check_generation += 1  # a verdict on its way is about the previous symbol
+        self._check_timer.stop()
+        self.last_check = None
         self.setWindowTitle(f"New order — {symbol}" if symbol else "New order")
+        self._clear_errors()
+        self._set_verdict(False)
+        self.margin_label.setText("Margin: —")
+        self._say_check("", "")
+        for box in (self.price, self.stoplimit, self.sl, self.tp):
+            self._quietly(box, 0.0)
+        self._show_quote()
+        self._symbol_timer.start()
+
+    def _load_spec(self) -> None:
+        self._symbol_timer.stop()
+        symbol = self.symbol
         if not symbol:
+            self.set_field_error("symbol", "type a symbol, e.g. EURUSD")
             return
+
+        def failed(error: BaseException) -> bool:
+            if symbol == self.symbol:
+                self._symbol_failed(symbol, error)
+            return True
+
         self._tasks.run(
             self._symbols.spec(symbol),
             what=f"symbol {symbol}",
             owner=self,
             on_result=self._spec_loaded,
-            on_error=lambda exc: self._show_error("symbol", exc),
+            on_error=failed,
         )
 
+    def _symbol_failed(self, symbol: str, error: BaseException) -> None:
+        if isinstance(error, TemporaryError):
+            message = f"{symbol}: the terminal cannot say yet ({describe_error(error)}); pick it again"
+        else:
+            message = f"“{symbol}” is not a symbol of this terminal: pick one from the list"
+        self.set_field_error("symbol", message)
+        self._say_check("error", "Check: no symbol")
+
     def _spec_loaded(self, spec: SymbolSpec) -> None:
-        if spec.name != self.symbol_box.currentText().strip().upper():
+        if spec.name != self.symbol:
             return
         self.spec = spec
-        decimals = _decimals(spec.volume_step)
-        self.volume.setDecimals(max(decimals, 2))
+        self.volume.setDecimals(max(_decimals(spec.volume_step), 2))
         self.volume.setSingleStep(spec.volume_step)
-        if self.volume.value() < spec.volume_min:
-            self.volume.setValue(spec.volume_min)
-        for box in (self.price, self.stoplimit, self.sl, self.tp):
+        self.volume.setMinimum(0.0)
+        default = min(spec.volume_max, max(spec.volume_min, spec.floor_volume(DEFAULT_VOLUME)))
+        self._quietly(self.volume, default)
+        for box in (self.price, self.stoplimit):
             box.setDecimals(spec.digits)
             box.setSingleStep(spec.point * 10)
+        self._fill_price()
         self._points_toggled()
         self._show_quote()
         self._changed()
+
+    def _fill_price(self) -> None:
+        """A pending order starts at the current price (ask to buy, bid to sell), on the symbol's tick."""
+        order_type = self.order_type
+        quote = self._symbols.quote(self.symbol)
+        if not order_type.is_pending or self.spec is None:
+            return
+        wanted = self._wanted_price
+        if wanted is not None and wanted[0] == self.symbol:
+            self._quietly(self.price, self.spec.round_price(wanted[1]))
+            return
+        self._wanted_price = None  # another symbol: its own current price
+        if quote is None:
+            return
+        price = quote.ask if order_type.side is Side.BUY else quote.bid
+        self._quietly(self.price, self.spec.round_price(price))
+
+    @staticmethod
+    def _quietly(box: QDoubleSpinBox, value: float) -> None:
+        box.blockSignals(True)
+        box.setValue(value)
+        box.blockSignals(False)
 
     def _type_changed(self) -> None:
         order_type = self.order_type
@@ -292,6 +426,9 @@ class OrderTicket(QDialog):
         stop_limit = order_type in (OrderType.BUY_STOP_LIMIT, OrderType.SELL_STOP_LIMIT)
         self._form.setRowVisible(cast(QWidget, self.stoplimit.parentWidget()), stop_limit)
         self._form.setRowVisible(self.deviation, not pending)
+        self._form.setRowVisible(self.expiry, pending)
+        specified = TimeInForce(self.expiry.currentData()) is TimeInForce.SPECIFIED
+        self._form.setRowVisible(self.expiry_time, pending and specified)
         side = order_type.side
         verb = "Buy" if side is Side.BUY else "Sell"
         self.send_button.setText(f"{verb} by Market" if not pending else f"Place {TYPE_TITLES[order_type]}")
@@ -299,9 +436,7 @@ class OrderTicket(QDialog):
         self.send_button.style().unpolish(self.send_button)
         self.send_button.style().polish(self.send_button)
         if pending and not self.price.value():
-            quote = self._symbols.quote(self.symbol_box.currentText().strip().upper())
-            if quote is not None:
-                self.price.setValue(quote.ask if side is Side.BUY else quote.bid)
+            self._fill_price()
         self._changed()
 
     def _points_toggled(self) -> None:
@@ -325,12 +460,80 @@ class OrderTicket(QDialog):
             box.blockSignals(False)
         self._changed()
 
+    def _risk_mode_changed(self) -> None:
+        mode = self.risk_mode.currentData()
+        self.risk_value.setVisible(mode != "lots")
+        self._form.setRowVisible(self.risk_label, mode != "lots")
+        self.risk_value.setSuffix(" %" if mode == "percent" else "")
+        self.volume.setReadOnly(mode != "lots")
+        self._changed()
+
+    def _apply_risk(self) -> None:
+        """Volume by risk: the lots that lose the chosen % of the balance (or money) at the SL."""
+        mode = self.risk_mode.currentData()
+        if mode == "lots":
+            return
+        account = self._account()
+        if mode == "percent" and account is None:
+            self.risk_label.setText("the balance is not known yet")
+            return
+        risk = self.risk_value.value()
+        money = risk / 100 * account.balance if mode == "percent" and account is not None else risk
+        request = self.request()
+        if request is None or self.spec is None:
+            return
+        entry = entry_price(self.order_type, self._symbols.quote(self.spec.name), request.price)
+        if not request.sl or not entry:
+            self.risk_label.setText("set a stop loss: the risk is counted at its distance")
+            return
+        lots = volume_for_risk(money, entry, request.sl, self.spec)
+        self._quietly(self.volume, lots)
+        currency = account.currency if account is not None else ""
+        self.risk_label.setText(
+            f"= {formatting.volume(lots)} lots: {money:,.2f} {currency} at the SL".replace(",", " ")
+            if lots
+            else f"even {formatting.volume(self.spec.volume_min)} lots risk more than {money:,.2f}".replace(
+                ",", " "
+            )
+        )
+
     def _changed(self) -> None:
+        self._apply_risk()
         self._clear_errors()
+        self._set_verdict(False)  # until the service has judged what the form says now
         self._check_timer.start()
 
+    def _set_verdict(self, ok: bool) -> None:
+        self.verdict_ok = ok
+        self._update_send()
+
+    def _update_send(self) -> None:
+        self.send_button.setEnabled(self.verdict_ok and not self.away_reason and self.submissions.can_send)
+
+    def recheck(self) -> None:
+        """Judge the form again (the account changed: margin, limits and the verdict may differ)."""
+        self._changed()
+
+    def set_away(self, reason: str) -> None:
+        """Orders wait (``reason``: the live terminal visits another account), or go again (``""``)."""
+        if reason == self.away_reason:
+            return
+        self.away_reason = reason
+        if reason:
+            self._say_check("error", f"Orders wait: {reason}")
+        else:
+            self._changed()  # back: judge the form again
+        self._update_send()
+
+    def _say_check(self, role: str, text: str) -> None:
+        self.check_label.setProperty("role", role)
+        self.check_label.setText(text)
+        self._repolish(self.check_label)
+        if text:
+            self._fit_height()
+
     def _show_quote(self) -> None:
-        quote = self._symbols.quote(self.symbol_box.currentText().strip().upper())
+        quote = self._symbols.quote(self.symbol)
         if quote is None:
             self.quote_label.setText("")
             return
@@ -344,17 +547,17 @@ class OrderTicket(QDialog):
     # ------------------------------------------------------------------ the pre-check
     def run_check(self) -> None:
         request = self.request()
-        if request is None:
+        if request is None or self.away_reason:
             return
         self._check_generation += 1
         generation = self._check_generation
 
         def shown(check: OrderCheck) -> None:
-            if generation == self._check_generation:
+            if generation == self._check_generation and not self.away_reason:
                 self._show_check(check)
 
         def failed(error: BaseException) -> bool:
-            if generation == self._check_generation:
+            if generation == self._check_generation and not self.away_reason:
                 self._show_error("check", error)
             return True
 
@@ -369,20 +572,18 @@ class OrderTicket(QDialog):
             f"Free margin after: {formatting.money(check.margin_free)}"
         )
         if check.ok:
-            self.check_label.setProperty("role", "ok")
-            self.check_label.setText("Check: OK")
+            self._say_check("ok", "Check: OK")
         else:
-            self.check_label.setProperty("role", "error")
-            self.check_label.setText(f"Check: {check.retcode_name} {check.comment}".strip())
+            self._say_check("error", f"Check: {check.retcode_name} {check.comment}".strip())
             field = field_for_retcode(check.retcode_name)
             if field is not None:
                 self.set_field_error(field, check.comment or check.retcode_name)
-        self._repolish(self.check_label)
+        self._set_verdict(check.ok)
 
     # ------------------------------------------------------------------ sending
     def send(self) -> None:
-        if not self.submissions.can_send:
-            return
+        if not self.submissions.can_send or not self.send_button.isEnabled():
+            return  # no verdict, a refusal, orders waiting, or a send on its way
         request = self.request()
         if request is None:
             self.set_field_error("volume", "symbol details are still loading")
@@ -427,13 +628,13 @@ class OrderTicket(QDialog):
 
     def _sent(self, result: OrderResult) -> None:
         outcome = self.submissions.succeeded(result, self.spec.digits if self.spec else 5)
-        self.send_button.setEnabled(True)
         self._set_outcome(outcome.text, True)
+        self._changed()  # the account changed: a fresh verdict before the next send
         self.placed.emit(result)
 
     def _send_failed(self, error: BaseException) -> bool:
         outcome = self.submissions.failed(error)
-        self.send_button.setEnabled(self.submissions.can_send)
+        self._update_send()
         if isinstance(error, AmbiguousOutcomeError):
             log.warning("order %s: outcome unknown (%s)", error.client_id, error.message)
         if outcome.field is not None:
@@ -447,12 +648,21 @@ class OrderTicket(QDialog):
         have (the symbol, the filling) is said in the check line instead."""
         label = self.errors.get(field)
         if label is None:
-            self.check_label.setProperty("role", "error")
-            self.check_label.setText(f"{field}: {message}")
-            self._repolish(self.check_label)
+            self._say_check("error", f"{field}: {message}")
             return
         label.setText(message)
         label.show()
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Grow (never shrink, so typing does not make it jump) to show every line of a message."""
+        layout = self.layout()
+        if layout is None:
+            return
+        layout.activate()
+        needed = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() else 0
+        if needed > self.height():
+            self.resize(self.width(), needed)
 
     def field_error(self, field: str) -> str:
         label = self.errors[field]
@@ -464,16 +674,13 @@ class OrderTicket(QDialog):
             label.hide()
 
     def _show_error(self, field: str, error: BaseException) -> bool:
+        self._set_verdict(False)
         if isinstance(error, OrderValidationError):
-            self.margin_label.setText("")
-            self.check_label.setProperty("role", "error")
-            self.check_label.setText(f"Check: refused ({error.field})")
-            self._repolish(self.check_label)
+            self.margin_label.setText("Margin: —")
+            self._say_check("error", f"Check: refused ({error.field})")
             self.set_field_error(error.field, error.message)
         else:
-            self.check_label.setProperty("role", "error")
-            self.check_label.setText(describe_error(error))
-            self._repolish(self.check_label)
+            self._say_check("error", f"Check: {describe_error(error)}")
         return True
 
     def _set_outcome(self, text: str, ok: bool | None) -> None:

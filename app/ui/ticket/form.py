@@ -8,8 +8,9 @@ rounded to the symbol's tick, and the market/pending action follows from the ord
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from app.models import OrderRequest, OrderType, Quote, Side, SymbolSpec, TradeAction
+from app.models import OrderRequest, OrderType, Quote, Side, SymbolSpec, TimeInForce, TradeAction
 
 # A terminal's verdict names a retcode; this is the field a form shows it next to.
 RETCODE_FIELDS = {
@@ -61,6 +62,8 @@ class TicketForm:
     in_points: bool = False  # sl and tp are distances in points, not prices
     deviation: int = 10
     comment: str = ""
+    time_in_force: TimeInForce = TimeInForce.GTC  # a pending order's expiry
+    expiration: datetime | None = None  # with TimeInForce.SPECIFIED
 
     def request(self, spec: SymbolSpec, quote: Quote | None, client_id: str = "") -> OrderRequest:
         pending = self.type.is_pending
@@ -81,6 +84,8 @@ class TicketForm:
             sl=spec.round_price(sl) if sl else 0.0,
             tp=spec.round_price(tp) if tp else 0.0,
             deviation=self.deviation,
+            time_in_force=self.time_in_force if pending else TimeInForce.GTC,
+            expiration=self.expiration if pending and self.time_in_force is TimeInForce.SPECIFIED else None,
             comment=self.comment,
             client_id=client_id,
         )

@@ -1,12 +1,16 @@
-"""The History tab: the live account's deals over a period, and what they add up to."""
+"""The History tab: the live account's deals over a period, and what they add up to.
+
+New deals show without asking: when the account's positions or balance change (a deal was done:
+an order filled, a position closed, SL/TP hit, a deposit), the period is read again.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from PySide6.QtCore import QDateTime, QModelIndex, QPersistentModelIndex, Qt, QTimeZone
+from PySide6.QtCore import QDateTime, QModelIndex, QPersistentModelIndex, Qt, QTimer, QTimeZone
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -18,14 +22,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.models import Deal
+from app.core.client_ids import without_tag
+from app.core.times import EPOCH
+from app.models import AccountInfo, Deal, Position
 from app.ui import formatting
 from app.ui.table_model import HeaderedTableModel
-from app.ui.table_view import data_table
+from app.ui.table_view import data_table, fit_column
 from app.ui.tasks import TaskRunner
 from app.ui.theme import DOWN_COLOUR, UP_COLOUR
 
 Index = QModelIndex | QPersistentModelIndex
+NOW_SAMPLE = "2026.12.28 23:58:58"  # the widest time the Time column shows
 HEADERS = (
     "Time",
     "Deal",
@@ -40,14 +47,23 @@ HEADERS = (
     "Profit",
     "Comment",
 )
-PERIODS = ("Today", "Last week", "Last month", "Last 3 months", "Custom period")
+PERIODS = ("Today", "Last week", "Last month", "Last 3 months", "All history", "Custom period")
+TIME_FORMAT = "%Y.%m.%d %H:%M:%S"
+NEW_DEALS_DELAY_MS = 400  # after the account changed: the deal is in the terminal's history by then
 
 
 def period_range(name: str, now: datetime) -> tuple[datetime, datetime]:
     """[from, to] of a named period, in server time (days start at midnight)."""
+    if name == "All history":
+        return EPOCH, now + timedelta(days=1)
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     days = {"Today": 0, "Last week": 7, "Last month": 30, "Last 3 months": 90}[name]
     return midnight - timedelta(days=days), now + timedelta(days=1)
+
+
+def deals_fingerprint(positions: Iterable[Position], balance: float | None) -> tuple[object, ...]:
+    """What changes when a deal is done: the open positions (and their volumes) and the balance."""
+    return (frozenset((p.ticket, round(p.volume, 8)) for p in positions), balance)
 
 
 class DealSummary:
@@ -87,7 +103,7 @@ class DealTableModel(HeaderedTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             d = self._digits(deal.symbol) if deal.symbol else 2
             return (
-                deal.time.strftime("%Y.%m.%d %H:%M:%S"),
+                deal.time.strftime(TIME_FORMAT),
                 str(deal.ticket),
                 str(deal.order or ""),
                 deal.symbol,
@@ -98,7 +114,7 @@ class DealTableModel(HeaderedTableModel):
                 formatting.money(deal.commission),
                 formatting.money(deal.swap),
                 formatting.money(deal.profit),
-                deal.comment,
+                without_tag(deal.comment),  # the trader's comment; the deal keeps its client-id tag
             )[index.column()]
         if role == Qt.ItemDataRole.TextAlignmentRole and 6 <= index.column() <= 10:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -139,9 +155,11 @@ class HistoryTab(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         self.period.currentIndexChanged.connect(self._period_picked)
         self.table = data_table(self.model)
+        fit_column(self.table, 0, NOW_SAMPLE)
         self.summary = QLabel("")
         self.summary.setObjectName("HistorySummary")
         self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setWordWrap(True)  # a narrow window wraps it: it never sets the window width
         controls = QHBoxLayout()
         controls.setContentsMargins(4, 2, 4, 2)
         for widget in (
@@ -153,14 +171,42 @@ class HistoryTab(QWidget):
             self.refresh_button,
         ):
             controls.addWidget(widget)
-        controls.addStretch(1)
-        controls.addWidget(self.summary)
+        controls.addWidget(self.summary, 1)  # what is left of the row: it wraps only when narrow
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(controls)
         layout.addWidget(self.table)
         self._period_changed()
+        self._positions: tuple[Position, ...] = ()
+        self._balance: float | None = None
+        self._seen: tuple[object, ...] | None = None
+        self._loading = False
+        self._again = False
+        self._new_deals = QTimer(self)
+        self._new_deals.setSingleShot(True)
+        self._new_deals.setInterval(NEW_DEALS_DELAY_MS)
+        self._new_deals.timeout.connect(self.refresh)
+
+    # ------------------------------------------------------------------ the account as it changes
+    def observe_positions(self, positions: Iterable[Position]) -> None:
+        self._positions = tuple(positions)
+        self._observe()
+
+    def observe_account(self, account: AccountInfo) -> None:
+        self._balance = round(account.balance, 8)
+        self._observe()
+
+    def _observe(self) -> None:
+        seen = deals_fingerprint(self._positions, self._balance)
+        if self._seen is not None and seen != self._seen:
+            self._new_deals.start()  # a deal was done: read the period again (once, shortly)
+        self._seen = seen
+
+    def forget_account(self) -> None:
+        """Another account: what was seen of the previous one says nothing about new deals."""
+        self._seen = None
 
     def _period_picked(self) -> None:
         self._period_changed()
@@ -184,15 +230,26 @@ class HistoryTab(QWidget):
         return start, end
 
     def refresh(self) -> None:
+        if self._loading:
+            self._again = True  # one more read once this one is done (it may miss the newest deal)
+            return
+        self._loading = True
         start, end = self.range()
         self.refresh_button.setEnabled(False)
 
-        def shown(deals: list[Deal]) -> None:
+        def done() -> None:
+            self._loading = False
             self.refresh_button.setEnabled(True)
+            if self._again:
+                self._again = False
+                self.refresh()
+
+        def shown(deals: list[Deal]) -> None:
             self.show_deals(deals)
+            done()
 
         def failed(_error: BaseException) -> bool:
-            self.refresh_button.setEnabled(True)
+            done()
             return False
 
         self._tasks.run(

@@ -1,4 +1,8 @@
-"""The Journal tab: the app's log records (newest last), filtered by level; bounded in memory."""
+"""The Journal tab: the app's log records (newest last), filtered by level; bounded in memory.
+
+Each record is worded for a trader (:mod:`app.ui.toolbox.journal_text`): what part of the app it
+comes from in the Source column, the message without a module's name.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,8 @@ from PySide6.QtWidgets import (
 
 from app.logs import LogEntry
 from app.ui.table_model import HeaderedTableModel
-from app.ui.table_view import data_table
+from app.ui.table_view import data_table, fit_column
+from app.ui.toolbox.journal_text import journal_line
 
 Index = QModelIndex | QPersistentModelIndex
 HEADERS = ("Time", "Level", "Source", "Message")
@@ -65,12 +70,13 @@ class JournalModel(HeaderedTableModel):
             return None
         entry = self.entries[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return (
-                entry.time.strftime("%Y.%m.%d %H:%M:%S.%f")[:-3],
-                entry.level,
-                entry.module,
-                entry.message,
-            )[index.column()]
+            if index.column() == 0:
+                return entry.time.strftime("%Y.%m.%d %H:%M:%S.%f")[:-3]
+            if index.column() == 1:
+                return entry.level
+            return journal_line(entry)[index.column() - 2]
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 3:
+            return f"{entry.module}: {entry.message}"  # as the log file has it
         if role == Qt.ItemDataRole.ForegroundRole and entry.level in LEVEL_COLOURS:
             return QBrush(QColor(LEVEL_COLOURS[entry.level]))
         if role == LEVEL_ROLE:
@@ -106,8 +112,9 @@ class JournalTab(QWidget):
         self.level.currentTextChanged.connect(lambda text: self.proxy.set_min_level(LEVELS[text]))
         self.proxy.set_min_level(LEVELS[self.level.currentText()])
         self.table = data_table(self.proxy)
-        for column, width in enumerate((150, 70, 170)):
-            self.table.setColumnWidth(column, width)
+        fit_column(self.table, 0, "2026.12.28 23:58:58.888")
+        fit_column(self.table, 1, "CRITICAL")
+        fit_column(self.table, 2, "Terminal sim-10")
         controls = QHBoxLayout()
         controls.setContentsMargins(4, 2, 4, 2)
         controls.addWidget(QLabel("Show"))

@@ -1,4 +1,8 @@
-"""The toolbox: a tab widget others plug their tabs into with :meth:`Toolbox.add_tab`."""
+"""The toolbox: a tab widget others plug their tabs into with :meth:`Toolbox.add_tab`.
+
+A tab asked for before it exists (the layout names the Audit tab, which comes once the database is
+open) is shown as soon as it is added, unless the trader picked another tab meanwhile.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,11 @@ class Toolbox(QTabWidget):
         self.setObjectName("Toolbox")
         self.setDocumentMode(True)
         self.setTabPosition(QTabWidget.TabPosition.South)
+        self._wanted: str | None = None  # a tab asked for that is not there yet
+        self.tabBar().tabBarClicked.connect(self._picked)
+
+    def _picked(self, _index: int) -> None:
+        self._wanted = None  # the trader chose: a tab added later does not take over
 
     def add_tab(self, name: str, widget: QWidget) -> int:
         """Add (or replace) the tab called ``name``; returns its index. The seam for the Accounts,
@@ -18,9 +27,17 @@ class Toolbox(QTabWidget):
         widget.setObjectName(widget.objectName() or f"{name}Tab")
         existing = self.tab_index(name)
         if existing is not None:
+            current = self.currentIndex() == existing
             self.removeTab(existing)
-            return self.insertTab(existing, widget, name)
-        return self.addTab(widget, name)
+            index = self.insertTab(existing, widget, name)
+            if current:
+                self.setCurrentIndex(index)
+        else:
+            index = self.addTab(widget, name)
+        if name == self._wanted:
+            self._wanted = None
+            self.setCurrentIndex(index)
+        return index
 
     def tab_index(self, name: str) -> int | None:
         for index in range(self.count()):
@@ -29,6 +46,14 @@ class Toolbox(QTabWidget):
         return None
 
     def show_tab(self, name: str) -> None:
+        """Show the tab called ``name`` — now, or when it is added."""
         index = self.tab_index(name)
         if index is not None:
+            self._wanted = None
             self.setCurrentIndex(index)
+        else:
+            self._wanted = name
+
+    def current_name(self) -> str:
+        """The tab shown, or the one asked for that is still to come (what a layout should keep)."""
+        return self._wanted or self.tabText(self.currentIndex())

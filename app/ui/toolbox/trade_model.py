@@ -1,4 +1,8 @@
-"""The Trade tab's table: open positions, then pending orders, with live profit (a Qt model)."""
+"""The Trade tab's table: open positions, then pending orders, with live profit (a Qt model).
+
+The Comment column shows the trader's own comment: the client-id tag the trading service appends to
+every order (for finding it again after a lost answer) stays on the order, out of sight.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
+from app.core.client_ids import without_tag
 from app.models import Order, Position
 from app.ui import formatting
 from app.ui.table_model import HeaderedTableModel
@@ -27,8 +32,10 @@ HEADERS = (
     "Swap",
     "Profit",
     "Comment",
+    "",
 )
 PROFIT_COLUMN = 10
+CLOSE_COLUMN = 12  # "×": a click closes the position or cancels the order (MT5's)
 
 
 class TradeTableModel(HeaderedTableModel):
@@ -87,7 +94,11 @@ class TradeTableModel(HeaderedTableModel):
         item = self.item(index.row())
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._cells(item)[column]
+            return "×" if column == CLOSE_COLUMN else self._cells(item)[column]
+        if role == Qt.ItemDataRole.ToolTipRole and column == CLOSE_COLUMN:
+            return f"Close #{item.ticket}" if isinstance(item, Position) else f"Cancel #{item.ticket}"
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == CLOSE_COLUMN:
+            return int(Qt.AlignmentFlag.AlignCenter)
         if role == Qt.ItemDataRole.TextAlignmentRole and 4 <= column <= PROFIT_COLUMN:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and column == PROFIT_COLUMN and isinstance(item, Position):
@@ -112,7 +123,7 @@ class TradeTableModel(HeaderedTableModel):
                 p(item.price_current),
                 formatting.money(item.swap),
                 formatting.money(item.profit),
-                item.comment,
+                without_tag(item.comment),
             )
         volume = f"{formatting.volume(item.volume_initial)} / {formatting.volume(item.volume_current)}"
         return (
@@ -127,5 +138,5 @@ class TradeTableModel(HeaderedTableModel):
             p(item.price_current),
             "",
             "",
-            item.comment,
+            without_tag(item.comment),
         )

@@ -22,24 +22,30 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.bulk_close import BulkClose, CloseChoice, close_positions, positions_to_close
 from app.models import AccountInfo, Order, OrderResult, Position
 from app.ui import formatting
 from app.ui.table_view import data_table
 from app.ui.tasks import TaskRunner
 from app.ui.toolbox.dialogs import ModifyDialog, VolumeDialog
-from app.ui.toolbox.trade_model import TradeTableModel
+from app.ui.toolbox.trade_model import CLOSE_COLUMN, TradeTableModel
 
 log = logging.getLogger(__name__)
 
 
 class TradeActions(Protocol):
-    async def close_position(self, ticket: int, volume: float | None = None) -> OrderResult: ...
+    async def close_position(
+        self, ticket: int, volume: float | None = None, deviation: int | None = None, *, actor: str = ...,
+        note: str = ...,
+    ) -> OrderResult: ...  # fmt: skip
 
     async def modify_position(self, ticket: int, sl: float, tp: float) -> OrderResult: ...
 
     async def modify_order(self, ticket: int, price: float, sl: float, tp: float) -> OrderResult: ...
 
     async def cancel_order(self, ticket: int) -> OrderResult: ...
+
+    async def close_by(self, ticket: int, opposite: int) -> OrderResult: ...
 
 
 class TradeTab(QWidget):
@@ -63,16 +69,20 @@ class TradeTab(QWidget):
         self.table = data_table(model, parent=self)
         for column, width in enumerate((80, 80, 140, 80, 90, 80, 80, 80, 80, 70, 90)):
             self.table.setColumnWidth(column, width)
+        self.table.setColumnWidth(CLOSE_COLUMN, 28)
+        self.table.clicked.connect(self._clicked)
+        self.confirmation: QMessageBox | None = None  # the open question (tests answer it)
+        self.last_bulk: BulkClose | None = None
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.doubleClicked.connect(self._double_clicked)
         self.footer = QLabel("Balance: —")
         self.footer.setObjectName("AccountFooter")
         self.footer.setTextFormat(Qt.TextFormat.RichText)
+        self.footer.setWordWrap(True)  # a narrow window wraps it: it never sets the window width
         footer_row = QHBoxLayout()
         footer_row.setContentsMargins(6, 2, 6, 2)
-        footer_row.addWidget(self.footer)
-        footer_row.addStretch(1)
+        footer_row.addWidget(self.footer, 1)  # all the width: it wraps only when the window is narrow
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -106,7 +116,19 @@ class TradeTab(QWidget):
             index = rows[0]
         return self.model.item(index.row()) if index.isValid() else None
 
+    def _clicked(self, index: QModelIndex) -> None:
+        """The "×" cell: close the position or cancel the order (as its menu entry does)."""
+        if index.column() != CLOSE_COLUMN:
+            return
+        item = self._selected(index)
+        if isinstance(item, Position):
+            self.close_position(item)
+        elif isinstance(item, Order):
+            self.cancel_order(item)
+
     def _double_clicked(self, index: QModelIndex) -> None:
+        if index.column() == CLOSE_COLUMN:
+            return
         item = self._selected(index)
         if item is not None:
             self.modify(item)
@@ -125,22 +147,111 @@ class TradeTab(QWidget):
                 ("Partial close...", lambda: self.partial_close(item)),
                 ("Modify SL/TP...", lambda: self.modify(item)),
             ]
+
+            # Close By: against an opposite position of the same symbol (only a hedging account has one)
+            def closer(position: Position, opposite: Position) -> Callable[[], None]:
+                return lambda: self.close_by(position, opposite)
+
+            for other in self.model.positions:
+                if other.symbol == item.symbol and other.side is not item.side:
+                    lots = formatting.volume(other.volume)
+                    text = f"Close #{item.ticket} by #{other.ticket} ({other.side.value} {lots})"
+                    entries.append((text, closer(item, other)))
         elif isinstance(item, Order):
             entries = [
                 (f"Cancel #{item.ticket}", lambda: self.cancel_order(item)),
                 ("Modify order...", lambda: self.modify(item)),
             ]
+        if self.model.positions:
+            if entries:
+                entries.append(("", lambda: None))
+            entries += [
+                ("Close All Positions", lambda: self.bulk_close(CloseChoice.ALL)),
+                ("Close Profitable", lambda: self.bulk_close(CloseChoice.PROFITABLE)),
+                ("Close Losing", lambda: self.bulk_close(CloseChoice.LOSING)),
+            ]
+            if isinstance(item, Position):
+                entries.append(
+                    (f"Close All {item.symbol}", lambda: self.bulk_close(CloseChoice.SYMBOL, item.symbol))
+                )
         for text, slot in entries:
+            if not text:
+                menu.addSeparator()
+                continue
             action = QAction(text, menu)
             action.triggered.connect(slot)
             menu.addAction(action)
         return menu
+
+    def bulk_close(self, choice: CloseChoice, symbol: str = "") -> None:
+        """One confirmation listing every position that will close, then each is closed in turn."""
+        chosen = [
+            p for p in positions_to_close(self.model.positions, choice, symbol) if p.ticket not in self.busy
+        ]
+        if not chosen:
+            log.info("No %s positions to close", symbol if choice is CloseChoice.SYMBOL else choice.value)
+            return
+        lines = "\n".join(
+            f"#{p.ticket}  {p.symbol}  {p.side.value} {formatting.volume(p.volume)}  "
+            f"profit {formatting.money(p.profit + p.swap)}"
+            for p in chosen
+        )
+        real = "REAL account: " if self._is_real() else ""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Close positions",
+            f"{real}close these {len(chosen)} positions?\n\n{lines}",
+            parent=self,
+        )
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        self.confirmation = box
+
+        def answered(result: int) -> None:
+            self.confirmation = None
+            if result == QMessageBox.StandardButton.Yes:
+                self._close_many(chosen, choice)
+
+        box.finished.connect(answered)
+        box.open()
+
+    def _close_many(self, chosen: list[Position], choice: CloseChoice) -> None:
+        tickets = {p.ticket for p in chosen}
+        self.busy |= tickets
+
+        def done(outcome: BulkClose) -> None:
+            self.busy -= tickets
+            self.last_bulk = outcome
+            log.log(logging.WARNING if outcome.failed else logging.INFO, "Close %s: %s", choice.value,
+                    outcome.summary())  # fmt: skip
+
+        def failed(_error: BaseException) -> bool:
+            self.busy -= tickets
+            return False
+
+        self._tasks.run(
+            close_positions(self._trading, chosen, note=f"bulk close: {choice.value}"),
+            what=f"close {choice.value}",
+            owner=self,
+            on_result=done,
+            on_error=failed,
+        )
 
     def close_position(self, position: Position, volume: float | None = None) -> None:
         what = f"close #{position.ticket}" + (f" ({volume:g} lots)" if volume else "")
         self._confirmed(
             what,
             lambda: self._act(position.ticket, what, self._trading.close_position(position.ticket, volume)),
+        )
+
+    def close_by(self, position: Position, opposite: Position) -> None:
+        """MT5's Close By: the two opposite positions close against each other (one spread saved)."""
+        what = f"close #{position.ticket} by #{opposite.ticket}"
+        self._confirmed(
+            what,
+            lambda: self._act(
+                position.ticket, what, self._trading.close_by(position.ticket, opposite.ticket)
+            ),
         )
 
     def partial_close(self, position: Position) -> None:
