@@ -61,6 +61,7 @@ class AlertService:
         self.settings = settings
         self._clock = clock
         self._alerts: dict[int, Alert] = {}
+        self._watching: dict[str, list[int]] = {}  # symbol -> its active alerts' ids (the tick path)
         self._armed: dict[int, bool] = {}  # a repeating alert fires again once its condition was false
         self._last_fired_msc: dict[int, int] = {}
         self._subscription: Subscription | None = None
@@ -71,9 +72,10 @@ class AlertService:
     async def start(self) -> None:
         stored = await self._db.run(lambda tx: tx.alerts.all(), readonly=True)
         self._alerts = {a.id: a for a in stored}
+        self._reindex()
         self._subscription = self._hub.subscribe(Topic.TICKS, Delivery.ALL, maxlen=10_000)
         self._watcher = asyncio.create_task(self._watch(self._subscription), name="alerts-watch")
-        self._follow(sorted({a.symbol for a in stored if a.active}))
+        self._follow(sorted(self._watching))
 
     async def stop(self) -> None:
         if self._watcher is not None:
@@ -141,6 +143,7 @@ class AlertService:
             lambda tx: tx.alerts.insert(spec.name, condition, price, repeat, now, note=note, created_by=actor)
         )
         self._alerts[alert.id] = alert
+        self._reindex()
         log.info("alert #%d set: %s %s %s (%s)", alert.id, alert.symbol, condition.describe(),
                  _price(price, spec.digits), "every time" if repeat else "once")  # fmt: skip
         self._hub.publish(Topic.ALERTS, AlertEvent("created", alert), key=alert.id)
@@ -158,7 +161,7 @@ class AlertService:
         self._last_fired_msc.pop(alert_id, None)
         log.info("alert #%d deleted (%s %s)", alert_id, alert.symbol, alert.condition.describe())
         self._hub.publish(Topic.ALERTS, AlertEvent("deleted", alert), key=alert_id)
-        self._market.hold(HOLDER, {a.symbol for a in self._alerts.values() if a.active})
+        self._reindex()
         return True
 
     # ------------------------------------------------------------------ watching the ticks
@@ -174,7 +177,8 @@ class AlertService:
     def check(self, batch: TickBatch) -> list[Alert]:
         """Fire the alerts this batch of ticks meets; returns them as fired."""
         fired: list[Alert] = []
-        for alert in [a for a in self._alerts.values() if a.symbol == batch.symbol and a.active]:
+        for alert_id in self._watching.get(batch.symbol, ()):
+            alert = self._alerts[alert_id]
             hit = self._first_hit(alert, batch)
             if hit is not None:
                 fired.append(self._fire(alert, batch, hit))
@@ -214,7 +218,7 @@ class AlertService:
                     f": {alert.note}" if alert.note else "")  # fmt: skip
         self._hub.publish(Topic.ALERTS, AlertEvent("fired", fired), key=alert.id)
         if not fired.active:
-            self._market.hold(HOLDER, {a.symbol for a in self._alerts.values() if a.active})
+            self._reindex()
         return fired
 
     # ------------------------------------------------------------------ plumbing
@@ -229,9 +233,17 @@ class AlertService:
 
         self._spawn(write(), "alerts-write")
 
+    def _reindex(self) -> None:
+        """Which alerts each symbol's ticks are checked against, and the symbols kept in the stream."""
+        watching: dict[str, list[int]] = {}
+        for alert in self._alerts.values():
+            if alert.active:
+                watching.setdefault(alert.symbol, []).append(alert.id)
+        self._watching = watching
+        self._market.hold(HOLDER, watching)
+
     def _follow(self, symbols: list[str]) -> None:
-        """Keep the alerts' symbols in the quote stream, subscribing as soon as the terminal allows."""
-        self._market.hold(HOLDER, {a.symbol for a in self._alerts.values() if a.active})
+        """Subscribe the alerts' symbols as soon as the terminal allows."""
         if symbols:
             self._spawn(self._subscribe(symbols), "alerts-follow")
 

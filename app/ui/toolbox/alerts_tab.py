@@ -46,7 +46,7 @@ class AlertsModel(HeaderedTableModel):
     def __init__(self, digits: Callable[[str], int]) -> None:
         super().__init__()
         self.alerts: list[Alert] = []
-        self._digits = digits
+        self.digits = digits
 
     def set_alerts(self, alerts: Sequence[Alert]) -> None:
         self.beginResetModel()
@@ -61,7 +61,7 @@ class AlertsModel(HeaderedTableModel):
             return None
         alert = self.alerts[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            digits = self._digits(alert.symbol)
+            digits = self.digits(alert.symbol)
             fired = alert.fired_at.strftime("%Y.%m.%d %H:%M:%S") if alert.fired_at else ""
             return (
                 str(alert.id),
@@ -182,7 +182,7 @@ class AlertsTab(QWidget):
         self.price.setFocus()
 
     def _symbol_changed(self, symbol: str) -> None:
-        self.price.setDecimals(self.model._digits(symbol) if symbol else 5)  # noqa: SLF001 - same module
+        self.price.setDecimals(self.model.digits(symbol) if symbol else 5)
 
     def add(self) -> None:
         symbol = self.symbol.currentText().strip()
@@ -237,7 +237,7 @@ class AlertsTab(QWidget):
         self.refresh()
 
     def _announce(self, alert: Alert) -> None:
-        digits = self.model._digits(alert.symbol)  # noqa: SLF001 - same module
+        digits = self.model.digits(alert.symbol)
         price = f"{alert.fired_price:.{digits}f}" if alert.fired_price is not None else ""
         text = (f"Alert #{alert.id}: {alert.symbol} {alert.condition.side} {price} "
                 f"({CONDITIONS[alert.condition]} {alert.price:.{digits}f})")  # fmt: skip
