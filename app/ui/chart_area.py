@@ -241,9 +241,10 @@ class ChartArea(QMdiArea):
                 indicators = [IndicatorSpec.from_json(i) for i in item.get("indicators", [])]
                 one_click = item.get("one_click")
                 timeframe = Timeframe.parse(str(item.get("timeframe", "H1")))
-                self.open_chart(
+                window = self.open_chart(
                     symbol, timeframe, indicators, one_click if isinstance(one_click, bool) else None
                 )
+                window.model.restore_style(item)  # chart type and drawings
             except (KeyError, ValueError, TypeError) as exc:
                 log.warning("a saved chart was not restored (%s): %s", item, exc)
         subs = self.subWindowList()

@@ -1,4 +1,7 @@
-"""Candlesticks as one pyqtgraph GraphicsObject: finished bars cached, only the live bar redrawn.
+"""The bars as one pyqtgraph GraphicsObject: finished bars cached, only the live bar redrawn.
+
+It draws the chart type the trader picked: candlesticks, OHLC bars (high-low with the open ticked
+left and the close right) or a line through the closes.
 
 After vn.py's chart item. Finished bars are recorded into QPictures in chunks of ``CHUNK`` bars; a
 frame replays only the chunks that intersect the view and draws the live (last) bar directly, so a
@@ -8,25 +11,39 @@ on the left rebuilds the cache once. Pens are cosmetic and one pixel wide (the f
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QPointF, QRectF
-from PySide6.QtGui import QBrush, QColor, QPainter, QPicture
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPicture
 from PySide6.QtWidgets import QStyleOptionGraphicsItem, QWidget
 
+from app.core.drawings import ChartType
 from app.ui.chart.buffer import BarBuffer
 from app.ui.theme import DOWN_COLOUR, UP_COLOUR
 
 CHUNK = 256
 BODY_HALF_WIDTH = 0.34
+LINE_COLOUR = "#c9d1d9"  # the line chart's close line: neither up nor down
+
+
+@dataclass
+class Shapes:
+    """What one colour of a stretch of bars is drawn with (also what a test reads back)."""
+
+    lines: list[QLineF] = field(default_factory=list)
+    rects: list[QRectF] = field(default_factory=list)
+    polyline: list[QPointF] = field(default_factory=list)
 
 
 class CandleItem(pg.GraphicsObject):
     """Draws the bars of a :class:`BarBuffer` (x = bar index, y = price)."""
 
-    def __init__(self, buffer: BarBuffer) -> None:
+    def __init__(self, buffer: BarBuffer, chart_type: ChartType = ChartType.CANDLES) -> None:
         super().__init__()
         self.buffer = buffer
+        self.chart_type = chart_type
         self._chunks: dict[int, QPicture] = {}
         self._finished = 0
         self._bounds = QRectF()
@@ -34,6 +51,7 @@ class CandleItem(pg.GraphicsObject):
         self._down_pen = pg.mkPen(DOWN_COLOUR, width=1)
         self._up_brush = QBrush(QColor(UP_COLOUR))
         self._down_brush = QBrush(QColor(DOWN_COLOUR))
+        self._line_pen = pg.mkPen(LINE_COLOUR, width=1)
         self.paints = 0
         self.refresh()
 
@@ -56,14 +74,16 @@ class CandleItem(pg.GraphicsObject):
             self._bounds = bounds
             live_only = False
         if live_only:
-            # only the live candle moved: repaint its column, not the whole chart
-            self.update(
-                QRectF(
-                    finished - 0.5 - BODY_HALF_WIDTH, bounds.top(), 1 + 2 * BODY_HALF_WIDTH, bounds.height()
-                )
-            )
+            # only the live bar moved: repaint its column (and the line's last segment), not the chart
+            self.update(QRectF(finished - 1.5, bounds.top(), 2 + 2 * BODY_HALF_WIDTH, bounds.height()))
         else:
             self.update()
+
+    def set_chart_type(self, chart_type: ChartType) -> None:
+        """Draw the bars as ``chart_type`` from now on (the cached drawing is thrown away)."""
+        if chart_type is not self.chart_type:
+            self.chart_type = chart_type
+            self.reset_cache()
 
     def reset_cache(self) -> None:
         self._chunks.clear()
@@ -111,27 +131,44 @@ class CandleItem(pg.GraphicsObject):
         return picture
 
     def _draw(self, painter: QPainter, start: int, stop: int) -> None:
+        for pen, brush, shapes in self.shapes(start, stop):
+            painter.setPen(pen)
+            if shapes.polyline:
+                painter.drawPolyline(shapes.polyline)
+            if shapes.lines:
+                painter.drawLines(shapes.lines)
+            if shapes.rects:
+                painter.setBrush(brush)
+                painter.drawRects(shapes.rects)
+
+    def shapes(self, start: int, stop: int) -> list[tuple[QPen, QBrush, Shapes]]:
+        """How bars ``start`` to ``stop`` are drawn in the current chart type, by colour."""
         b = self.buffer
+        if self.chart_type is ChartType.LINE:
+            first = max(0, start - 1)  # the segment from the bar before joins this stretch on
+            closes = b.close[first:stop].tolist()
+            points = [QPointF(float(x), c) for x, c in zip(range(first, stop), closes, strict=True)]
+            return [(self._line_pen, QBrush(), Shapes(polyline=points))]
         o, h, low, c = b.open[start:stop], b.high[start:stop], b.low[start:stop], b.close[start:stop]
         xs = np.arange(start, stop, dtype=np.float64)
         up = c >= o
+        drawn = []
         for mask, pen, brush in ((up, self._up_pen, self._up_brush), (~up, self._down_pen, self._down_brush)):
             if not mask.any():
                 continue
-            painter.setPen(pen)
-            painter.setBrush(brush)
-            x, hi, lo, op, cl = xs[mask], h[mask], low[mask], o[mask], c[mask]
-            painter.drawLines(
-                [
-                    QLineF(QPointF(xi, a), QPointF(xi, z))
-                    for xi, a, z in zip(x.tolist(), lo.tolist(), hi.tolist(), strict=True)
-                ]
-            )
-            bottoms = np.minimum(op, cl)
-            heights = np.abs(cl - op)
-            painter.drawRects(
-                [
-                    QRectF(xi - BODY_HALF_WIDTH, bottom, 2 * BODY_HALF_WIDTH, height)
-                    for xi, bottom, height in zip(x.tolist(), bottoms.tolist(), heights.tolist(), strict=True)
-                ]
-            )
+            x, hi, lo, op, cl = xs[mask].tolist(), h[mask].tolist(), low[mask].tolist(), o[mask], c[mask]
+            lines = [QLineF(QPointF(xi, a), QPointF(xi, z)) for xi, a, z in zip(x, lo, hi, strict=True)]
+            if self.chart_type is ChartType.BARS:
+                w = BODY_HALF_WIDTH
+                lines += [QLineF(xi - w, y, xi, y) for xi, y in zip(x, op.tolist(), strict=True)]
+                lines += [QLineF(xi, y, xi + w, y) for xi, y in zip(x, cl.tolist(), strict=True)]
+                drawn.append((pen, brush, Shapes(lines=lines)))
+                continue
+            bottoms = np.minimum(op, cl).tolist()
+            heights = np.abs(cl - op).tolist()
+            rects = [
+                QRectF(xi - BODY_HALF_WIDTH, bottom, 2 * BODY_HALF_WIDTH, height)
+                for xi, bottom, height in zip(x, bottoms, heights, strict=True)
+            ]
+            drawn.append((pen, brush, Shapes(lines=lines, rects=rects)))
+        return drawn

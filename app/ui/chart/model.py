@@ -7,14 +7,19 @@ the view, with no terminal.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from app.core.drawings import ChartType, Drawing
 from app.core.indicators import IndicatorSpec
 from app.models import BarSeries, Order, Position, Quote, Timeframe
 from app.ui.bridge import BarBatch
 from app.ui.chart.buffer import BarBuffer
+
+log = logging.getLogger(__name__)
 
 
 class ChartModel(QObject):
@@ -27,6 +32,8 @@ class ChartModel(QObject):
     timeframe_changed = Signal()  # the feed reloads
     older_wanted = Signal()  # the view scrolled near the oldest bar
     status_changed = Signal(str)  # "loading ...", an error, or "" when fine
+    chart_type_changed = Signal()
+    drawings_changed = Signal()
 
     def __init__(
         self,
@@ -49,6 +56,8 @@ class ChartModel(QObject):
         self.loading_older = False
         self.history_exhausted = False
         self.loaded = False
+        self.chart_type = ChartType.CANDLES
+        self.drawings: list[Drawing] = []
 
     @property
     def title(self) -> str:
@@ -109,6 +118,50 @@ class ChartModel(QObject):
         del self.indicators[index]
         self.indicators_changed.emit()
 
+    def set_chart_type(self, chart_type: ChartType) -> None:
+        if chart_type is not self.chart_type:
+            self.chart_type = chart_type
+            self.chart_type_changed.emit()
+
+    def add_drawing(self, drawing: Drawing) -> None:
+        self.drawings.append(drawing)
+        self.drawings_changed.emit()
+
+    def replace_drawing(self, drawing: Drawing) -> None:
+        """``drawing`` in place of the one with its id (moved by the trader)."""
+        for i, old in enumerate(self.drawings):
+            if old.id == drawing.id:
+                if old != drawing:
+                    self.drawings[i] = drawing
+                    self.drawings_changed.emit()
+                return
+
+    def remove_drawing(self, drawing_id: str) -> None:
+        kept = [d for d in self.drawings if d.id != drawing_id]
+        if len(kept) != len(self.drawings):
+            self.drawings = kept
+            self.drawings_changed.emit()
+
+    def clear_drawings(self) -> None:
+        if self.drawings:
+            self.drawings = []
+            self.drawings_changed.emit()
+
+    def restore_style(self, saved: Mapping[str, Any]) -> None:
+        """The chart type and drawings of a saved chart (its layout entry). A drawing that cannot be
+        read is left out with a line in the log; the others and the chart still come back."""
+        try:
+            self.set_chart_type(ChartType(str(saved.get("chart_type", ChartType.CANDLES.value))))
+        except ValueError:
+            log.warning("chart %s: chart type %r unknown, candlesticks", self.symbol, saved["chart_type"])
+        drawings = saved.get("drawings", [])
+        for item in drawings if isinstance(drawings, list) else []:
+            try:
+                self.drawings.append(Drawing.from_json(item))
+            except (KeyError, ValueError, TypeError) as exc:
+                log.warning("chart %s: a saved drawing was left out (%s): %s", self.symbol, item, exc)
+        self.drawings_changed.emit()
+
     def want_older(self) -> None:
         if self.loaded and not self.loading_older and not self.history_exhausted and not self.buffer.full:
             self.loading_older = True
@@ -121,4 +174,6 @@ class ChartModel(QObject):
             "symbol": self.symbol,
             "timeframe": self.timeframe.name,
             "indicators": [spec.to_json() for spec in self.indicators],
+            "chart_type": self.chart_type.value,
+            "drawings": [drawing.to_json() for drawing in self.drawings],
         }

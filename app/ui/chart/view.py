@@ -18,13 +18,15 @@ from collections.abc import Callable
 import pyqtgraph as pg
 import shiboken6
 from PySide6.QtCore import QPoint, QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QMouseEvent, QPaintEvent, QResizeEvent
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
 from app.core.indicators import IndicatorSpec, Placement
 from app.ui.chart.axis import BarIndexAxis
 from app.ui.chart.candles import CandleItem
 from app.ui.chart.crosshair import Crosshair, bar_readout
+from app.ui.chart.drawing_editor import DrawingEditor
+from app.ui.chart.drawings_item import DrawingsItem
 from app.ui.chart.grid import Grid
 from app.ui.chart.indicator_layers import IndicatorLayer
 from app.ui.chart.levels import DRAGGABLE
@@ -64,8 +66,15 @@ class ChartView(pg.GraphicsLayoutWidget):
         self.title = self.stack.title
         self.price_plot = self.stack.price
         self.price_plot.vb.sigXRangeChanged.connect(self._x_range_changed)
-        self.candles = CandleItem(model.buffer)
+        self.candles = CandleItem(model.buffer, model.chart_type)
         self.price_plot.addItem(self.candles)
+        self.drawings = DrawingsItem(
+            self.price_plot,
+            lambda seconds: self.drawing_editor.x_of(seconds),
+            lambda: model.digits,
+        )
+        self.drawing_editor = DrawingEditor(model, self.drawings)
+        self.drawings.set_drawings(model.drawings)
         self.quote_lines = QuoteLines(self.price_plot)
         self.trade_lines = PriceLines(
             self.price_plot,
@@ -101,6 +110,8 @@ class ChartView(pg.GraphicsLayoutWidget):
         model.indicators_changed.connect(self._build_indicators)
         model.status_changed.connect(self._on_status)
         model.timeframe_changed.connect(self._on_timeframe)
+        model.chart_type_changed.connect(lambda: self.candles.set_chart_type(model.chart_type))
+        model.drawings_changed.connect(lambda: self.drawings.set_drawings(model.drawings))
         self._update_title()
         if model.loaded:
             self._on_reset()
@@ -159,17 +170,24 @@ class ChartView(pg.GraphicsLayoutWidget):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
         point = self._view_point(event) if self._measuring(event) else None
-        if point is None:
-            super().mousePressEvent(event)
+        if point is not None:
+            self.measure.begin(point.x(), point.y())
+            event.accept()
             return
-        self.measure.begin(point.x(), point.y())
-        event.accept()
+        left = event.button() is Qt.MouseButton.LeftButton
+        if left and self._to_drawings(event, self.drawing_editor.press):
+            return
+        super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
         if self.measure.active:
             point = self._view_point(event)
             if point is not None:
                 self.measure.move(point.x(), point.y(), self.model.digits)
+            event.accept()
+            return
+        if self.drawing_editor.busy:
+            self._to_drawings(event, self.drawing_editor.move)
             event.accept()
             return
         super().mouseMoveEvent(event)
@@ -179,7 +197,39 @@ class ChartView(pg.GraphicsLayoutWidget):
             self.measure.end()
             event.accept()
             return
+        if event.button() is Qt.MouseButton.LeftButton and self.drawing_editor.busy:
+            self._to_drawings(event, self.drawing_editor.release)
+            event.accept()
+            return
         super().mouseReleaseEvent(event)
+
+    def _to_drawings(self, event: QMouseEvent, gesture: Callable[[QPointF, QPointF], bool]) -> bool:
+        """Hands a mouse event over the price pane to the drawings; True: they took it."""
+        scene = self.mapToScene(event.position().toPoint())
+        vb = self.price_plot.vb
+        if not vb.sceneBoundingRect().contains(scene):
+            return False
+        if gesture(scene, vb.mapSceneToView(scene)):
+            event.accept()
+            return True
+        return False
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if event.key() == Qt.Key.Key_Escape and (
+            self.drawing_editor.placing or self.drawing_editor.busy or self.drawing_editor.selected
+        ):
+            self.drawing_editor.cancel()  # no trend line half placed, no line dragged or selected
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def chart_point_at(self, pos: QPoint) -> QPointF | None:
+        """The chart point (x = bar, y = price) under a point of the viewport (None: off the price pane)."""
+        scene = self.mapToScene(pos)
+        vb = self.price_plot.vb
+        if not vb.sceneBoundingRect().contains(scene):
+            return None
+        return vb.mapSceneToView(scene)
 
     def set_grid(self, visible: bool) -> None:
         """The grid lines on or off (the chart menu's Grid), in every pane."""
@@ -216,6 +266,7 @@ class ChartView(pg.GraphicsLayoutWidget):
         finally:
             self._moving = False
         self._on_trades()
+        self.drawings.update()  # the same times at this history's bars
         self._readout = self.crosshair.readout()
         self._update_title()
         if self.price_plot.vb.viewRange()[0][0] < OLDER_THRESHOLD:
@@ -241,12 +292,14 @@ class ChartView(pg.GraphicsLayoutWidget):
             layer.update(self.model.buffer)
         self._update_limits()
         self.price_plot.vb.setXRange(x0 + count, x1 + count, padding=0)
+        self.drawings.update()
 
     def _on_updated(self, appended: int) -> None:
         self.candles.refresh()
         if appended:
             self._update_indicators()  # a new bar: at once, so the lines never lag a whole bar
             self._update_limits()
+            self.drawings.update()
             if self.follow and self.auto_scroll:
                 x0, x1 = self.price_plot.vb.viewRange()[0]
                 self.price_plot.vb.setXRange(x0 + appended, x1 + appended, padding=0)

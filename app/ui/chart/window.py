@@ -1,7 +1,11 @@
 """A chart window: timeframe selector and indicator menu over a :class:`ChartView`.
 
 Its keys act on this chart while it has the focus (MT5's): End shows the live bar and turns
-auto-scroll on, Home goes to the oldest loaded bar.
+auto-scroll on, Home goes to the oldest loaded bar, Ctrl+1/2/3 draw bars, candlesticks or a line
+(MT5's Alt+1/2/3, which here pick the timeframe), Delete removes the selected drawing.
+
+Its menu draws horizontal, vertical and trend lines (anchored to time and price, kept with the
+layout); the toolbar's chart type button is MT5's Bar Chart / Candlesticks / Line Chart buttons.
 
 With a :class:`ChartTrading` it trades too: the One Click switch shows the one-click panel (after
 the one-time risk acknowledgement), and the trade lines can be dragged to modify SL, TP and pending
@@ -17,6 +21,7 @@ from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QMenu, QToolButton, QVBoxLayout, QWidget
 
+from app.core.drawings import ChartType, horizontal, vertical
 from app.core.indicators import IndicatorSpec
 from app.models import AlertCondition, OrderResult, OrderType, Side, Timeframe
 from app.ui import formatting
@@ -65,6 +70,13 @@ class ChartWindow(QWidget):
         self.indicator_menu = QMenu(self.indicator_button)
         self.indicator_menu.aboutToShow.connect(self._fill_indicator_menu)
         self.indicator_button.setMenu(self.indicator_menu)
+        self.chart_type_button = QToolButton()
+        self.chart_type_button.setObjectName("ChartTypeButton")
+        self.chart_type_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.chart_type_button.setToolTip("Chart type (Ctrl+1 bars, Ctrl+2 candlesticks, Ctrl+3 line)")
+        self.chart_type_menu = QMenu(self.chart_type_button)
+        self.chart_type_menu.aboutToShow.connect(lambda: self._fill_chart_types(self.chart_type_menu))
+        self.chart_type_button.setMenu(self.chart_type_menu)
         order = QToolButton()
         order.setText("New Order")
         order.clicked.connect(lambda: self.order_requested.emit(model.symbol))
@@ -72,6 +84,7 @@ class ChartWindow(QWidget):
         bar.setContentsMargins(4, 2, 4, 2)
         bar.addWidget(self.timeframe_box)
         bar.addWidget(self.indicator_button)
+        bar.addWidget(self.chart_type_button)
         bar.addWidget(order)
         self.one_click_button = QToolButton()
         self.one_click_button.setText("One Click")
@@ -93,6 +106,13 @@ class ChartWindow(QWidget):
         self.setFocusProxy(self.view)
         self.go_to_end = self._chart_key("Go to the live bar", "End", self.view.go_to_end)
         self.go_to_start = self._chart_key("Go to the oldest bar", "Home", self.view.go_to_start)
+        for digit, kind in enumerate((ChartType.BARS, ChartType.CANDLES, ChartType.LINE), start=1):
+            self._chart_key(kind.label, f"Ctrl+{digit}", lambda k=kind: model.set_chart_type(k))
+        self.delete_drawing = self._chart_key(
+            "Delete the selected drawing", "Delete", self.view.drawing_editor.delete_selected
+        )
+        model.chart_type_changed.connect(self._sync_chart_type)
+        self._sync_chart_type()
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self.show_menu)
         self.menu: QMenu | None = None
@@ -151,6 +171,8 @@ class ChartWindow(QWidget):
         for i, spec in enumerate(model.indicators):
             remove = indicators.addAction(f"Remove {spec.label}")
             remove.triggered.connect(lambda _=False, index=i: model.remove_indicator(index))
+        self._fill_chart_types(menu.addMenu("Chart Type"))
+        self._fill_draw(menu.addMenu("Draw"), pos)
         menu.addSeparator()
         grid = menu.addAction("Grid")
         grid.setCheckable(True)
@@ -163,6 +185,42 @@ class ChartWindow(QWidget):
         menu.addSeparator()
         menu.addAction("Save as Picture...").triggered.connect(self.ask_picture)
         return menu
+
+    def _fill_chart_types(self, menu: QMenu) -> None:
+        menu.clear()
+        for digit, kind in enumerate((ChartType.BARS, ChartType.CANDLES, ChartType.LINE), start=1):
+            action = menu.addAction(f"{kind.label}\tCtrl+{digit}")  # the key shown; the chart's binds it
+            action.setCheckable(True)
+            action.setChecked(kind is self.model.chart_type)
+            action.triggered.connect(lambda _=False, k=kind: self.model.set_chart_type(k))
+
+    def _sync_chart_type(self) -> None:
+        self.chart_type_button.setText(self.model.chart_type.label)
+
+    def _fill_draw(self, menu: QMenu, pos: QPoint) -> None:
+        """Horizontal line at the price under the mouse, vertical line at that bar's time, a trend
+        line by two clicks or a drag; delete the selected drawing or all of them."""
+        model, editor = self.model, self.view.drawing_editor
+        point = self.view.chart_point_at(pos)
+        anchor = editor.anchor_at(point) if point is not None else None
+        at = formatting.price(anchor.price, model.digits) if anchor is not None else ""
+        hline = menu.addAction(f"Horizontal Line at {at}" if anchor else "Horizontal Line")
+        vline = menu.addAction("Vertical Line")
+        hline.setEnabled(anchor is not None)
+        vline.setEnabled(anchor is not None)
+        if anchor is not None:
+            hline.triggered.connect(lambda: model.add_drawing(horizontal(anchor.time, anchor.price)))
+            vline.triggered.connect(lambda: model.add_drawing(vertical(anchor.time, anchor.price)))
+        trend = menu.addAction("Trend Line (click two points, or drag)")
+        trend.setEnabled(len(model.buffer) > 0)
+        trend.triggered.connect(editor.start_trend)
+        menu.addSeparator()
+        delete = menu.addAction("Delete Selected Drawing")
+        delete.setEnabled(editor.selected is not None)
+        delete.triggered.connect(editor.delete_selected)
+        clear = menu.addAction("Delete All Drawings")
+        clear.setEnabled(bool(model.drawings))
+        clear.triggered.connect(model.clear_drawings)
 
     def show_menu(self, pos: QPoint) -> None:
         self.menu = self.build_menu(pos)
