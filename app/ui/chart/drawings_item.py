@@ -124,7 +124,6 @@ class DrawingsItem(pg.GraphicsObject):
         to_device = painter.transform()
         painter.save()
         painter.resetTransform()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         pane = to_device.mapRect(view)
         painter.setClipRect(pane)
         for drawing in drawings:
@@ -132,6 +131,7 @@ class DrawingsItem(pg.GraphicsObject):
             if segment is None:
                 continue
             a, b = (to_device.map(from_scene.map(p)) for p in segment)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, drawing.kind is DrawingKind.TREND)
             selected = drawing.id == self.selected or drawing is self.preview
             painter.setPen(self._selected_pen if selected else self._pen)
             painter.drawLine(a, b)
