@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from app.core.drawings import Anchor, ChartType, horizontal, trend
 from app.core.indicators import IndicatorKind, IndicatorSpec
 from app.models import Timeframe
 from app.mt5.sim.admin import SimAdmin
@@ -83,8 +84,17 @@ async def test_shortcuts_toolbox_seam_and_tick_chart(
 
 async def test_layout_is_saved_and_restored(sim_services: SimServices, data_dir: Path, qtbot: QtBot) -> None:
     window = await window_on(sim_services, data_dir, qtbot)
-    window.charts.open_chart("USDJPY", Timeframe.M15, [IndicatorSpec(IndicatorKind.EMA, {"period": 30})])
+    usdjpy = window.charts.open_chart(
+        "USDJPY", Timeframe.M15, [IndicatorSpec(IndicatorKind.EMA, {"period": 30})]
+    )
     window.charts.open_chart("XAUUSD", Timeframe.D1, [IndicatorSpec(IndicatorKind.RSI)])
+    usdjpy.model.set_chart_type(ChartType.LINE)
+    drawings = [
+        horizontal(1_795_000_000, 155.25),
+        trend(Anchor(1_795_000_000, 154.0), Anchor(1_795_090_000, 156.5)),
+    ]
+    for drawing in drawings:
+        usdjpy.model.add_drawing(drawing)
     window.charts.tile()
     window.toolbox.show_tab("Journal")
     window.market_dock.hide()
@@ -103,6 +113,11 @@ async def test_layout_is_saved_and_restored(sim_services: SimServices, data_dir:
     ]
     assert described[1]["indicators"] == [{"kind": "ema", "params": {"period": 30.0}}]
     assert restored.charts.charts[2].view.panes  # the RSI pane is back
+    back = restored.charts.charts[1]
+    assert back.model.chart_type is ChartType.LINE and back.view.candles.chart_type is ChartType.LINE
+    assert [(d.kind, d.anchors) for d in back.model.drawings] == [(d.kind, d.anchors) for d in drawings]
+    assert back.view.drawings.drawings == back.model.drawings  # drawn
+    assert restored.charts.charts[0].model.chart_type is ChartType.CANDLES  # the default
     assert (
         not restored.charts.tabbed and restored.toolbox.tabText(restored.toolbox.currentIndex()) == "Journal"
     )

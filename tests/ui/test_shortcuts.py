@@ -9,11 +9,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from app.core.drawings import ChartType, horizontal
 from app.models import Timeframe
 from app.ui.chart.indicator_dialog import IndicatorDialog
 from app.ui.main_window import MainWindow
@@ -217,6 +218,30 @@ async def depth(window: MainWindow, key: str) -> None:
     await back_to(window)
 
 
+def chart_type(kind: ChartType) -> Check:
+    async def check(window: MainWindow, key: str) -> None:
+        chart = window.charts.current_chart()
+        assert chart is not None
+        await press(None, key)
+        assert chart.model.chart_type is kind and chart.view.candles.chart_type is kind
+
+    return check
+
+
+async def delete_drawing(window: MainWindow, key: str) -> None:
+    chart = window.charts.current_chart()
+    assert chart is not None
+    await wait_until(lambda: chart.model.loaded)
+    vb = chart.view.price_plot.vb
+    (x0, x1), (y0, y1) = vb.viewRange()
+    chart.model.add_drawing(horizontal(int(chart.model.buffer.time[-1]), (y0 + y1) / 2))
+    on_it = chart.view.mapFromScene(vb.mapViewToScene(QPointF((x0 + x1) / 2, (y0 + y1) / 2)))
+    await click(chart.view.viewport(), on_it)  # selects it
+    assert chart.view.drawing_editor.selected is not None
+    await press(None, key)
+    assert chart.model.drawings == []
+
+
 async def quit_(window: MainWindow, key: str) -> None:
     closed: list[bool] = []
     window.closed.connect(lambda: closed.append(True))
@@ -241,6 +266,10 @@ CHECKS: dict[str, Check] = {
     "full screen": full_screen,
     "one-click trading on or off": one_click,
     "depth of market": depth,
+    "bar chart": chart_type(ChartType.BARS),
+    "candlesticks": chart_type(ChartType.CANDLES),
+    "line chart": chart_type(ChartType.LINE),
+    "delete the selected drawing": delete_drawing,
     "quit": quit_,
 }
 
