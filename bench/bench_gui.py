@@ -2,7 +2,7 @@
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python bench/bench_gui.py \
         [--rounds 3] [--seconds 60] [--soak-minutes 30] [--storm 50] [--out results.json]
-        [--one-click] [--clicks 100]
+        [--one-click] [--clicks 100] [--dom [SYMBOL]]
 
 The app runs as in window mode (``Runtime`` + ``MainWindow`` on a qasync loop), on the simulator
 with its clock on a weekday so that every symbol ticks, logged in to the default demo account (it
@@ -18,6 +18,11 @@ Measured, per round of ``--seconds`` (medians over ``--rounds`` are printed):
 * tick-to-screen latency: when a chart view finishes painting, wall time minus the server time of
   the newest tick it shows (the server-to-wall clock offset is measured over 20 round trips);
 * RSS after warm-up, then sampled every minute of the soak (``--soak-minutes``) to its end.
+
+``--one-click`` shows the one-click panel on every chart; ``--dom`` opens a Depth of Market window
+(EURUSD unless a symbol is named) that reads the book at display rate throughout, so the figures are
+those of a window "with the one-click panel and a DOM window open" (its book reads per second are
+reported, to show it was live).
 """
 
 from __future__ import annotations
@@ -169,6 +174,28 @@ async def one_click_latency(window: MainWindow, clicks: int) -> dict[str, float]
     }
 
 
+async def open_dom(window: MainWindow, symbol: str, within_s: float = 60.0) -> list[int]:
+    """The symbol's Depth of Market window, open as a trader opens it (Alt+B's action), once it
+    shows a book; the list returned grows by one each time it shows one (how live it is)."""
+    depth = window.open_depth(symbol)
+    if depth is None:
+        raise RuntimeError(f"no Depth of Market window for {symbol}")
+    reads: list[int] = []
+    show_book = depth.show_book
+
+    def counted(book: Any) -> None:
+        reads.append(len(book.levels))
+        show_book(book)
+
+    depth.show_book = counted  # type: ignore[method-assign]  # observed, as the one-click callback is
+    deadline = time.monotonic() + within_s
+    while not reads:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the {symbol} Depth of Market window showed no book")
+        await asyncio.sleep(0.1)
+    return reads
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     data_dir = Path(tempfile.mkdtemp(prefix="bench-gui-"))
     settings = load_settings(
@@ -204,6 +231,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             raise RuntimeError("charts did not load")
         await asyncio.sleep(0.2)
     loaded = [len(c.model.buffer) for c in window.charts.charts]
+    dom_reads = await open_dom(window, args.dom) if args.dom else None
     result: dict[str, Any] = {
         "bars_per_chart": loaded,
         "storm_per_symbol": args.storm,
@@ -228,6 +256,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             chart.view.probe = recorder.painted
         gc.callbacks.append(recorder.gc_callback)
         ticks_before = runtime.market_data.ticks_received
+        dom_before = len(dom_reads) if dom_reads is not None else 0
         started = time.perf_counter()
         timer.start(10)
         await asyncio.sleep(args.seconds)
@@ -240,6 +269,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         summary = recorder.summary()
         summary["frames_per_s"] = len(recorder.frames) / elapsed
         summary["ticks_per_s"] = (runtime.market_data.ticks_received - ticks_before) / elapsed
+        summary["dom_books_per_s"] = (len(dom_reads) - dom_before) / elapsed if dom_reads is not None else 0.0
         rounds.append(summary)
         print("round:", json.dumps({k: round(v, 2) for k, v in summary.items()}), flush=True)
     result["rounds"] = rounds
@@ -275,6 +305,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--one-click", action="store_true", help="the one-click panel on every chart")
     parser.add_argument("--clicks", type=int, default=0, help="measure click -> order done, this many times")
+    parser.add_argument(
+        "--dom",
+        nargs="?",
+        const="EURUSD",
+        default=None,
+        metavar="SYMBOL",
+        help="a Depth of Market window open for SYMBOL (EURUSD) during the run",
+    )
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setQuitOnLastWindowClosed(False)
@@ -294,6 +332,7 @@ def main() -> None:
         f"at the end {result['rss_end_mb']:.1f} MB "
         f"(growth {result['rss_growth_mb']:+.1f} MB over {args.soak_minutes:g} min)\n"
         f"  load average before {result['load_before']}, after {result['load_after']}"
+        + (f"\n  Depth of Market {args.dom}: {median['dom_books_per_s']:.1f} books/s" if args.dom else "")
     )
     if args.out is not None:
         args.out.write_text(json.dumps(result, indent=1), encoding="utf-8")
