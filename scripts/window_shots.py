@@ -15,6 +15,8 @@ the window is driven by key presses as a person would drive it. Saved, each a gr
 * ``one_click_drag.png`` — a EURUSD M5 chart with the one-click panel, its new position's SL line
   being dragged by the mouse (the tag shows the new price and the P/L there);
 * ``one_click_dragged.png`` — the same after the drop was confirmed: the SL where it was dropped;
+* ``chart_drawings.png`` — that chart alone (the README's ``docs/chart-drawings.png``): the
+  one-click panel, a horizontal line from the chart's menu and a trend line placed by two clicks;
 * ``depth.png`` — the Depth of Market window (Alt+B) for EURUSD;
 * ``alerts.png`` — the Alerts tab with two alerts set from the chart's menu.
 """
@@ -43,6 +45,7 @@ from app.core.indicators import IndicatorKind, IndicatorSpec  # noqa: E402
 from app.logs import setup_logging  # noqa: E402
 from app.models import AlertCondition, OrderType, Timeframe  # noqa: E402
 from app.runtime import build_runtime  # noqa: E402
+from app.ui.chart.window import ChartWindow  # noqa: E402
 from app.ui.launch import _dock_alerts  # noqa: E402
 from app.ui.main_window import MainWindow, WindowServices  # noqa: E402
 from app.ui.theme import apply_theme  # noqa: E402
@@ -201,7 +204,8 @@ async def run(args: argparse.Namespace) -> None:
         main.view.crosshair.leave()
         grab(window, args.out / "readme.png")
 
-        await one_click_and_drag(window, runtime, args.out)
+        chart = await one_click_and_drag(window, runtime, args.out)
+        await drawings(chart, args.out)
         await depth_and_alerts(window, runtime, alerts, args.out)
     finally:
         window.close()
@@ -209,7 +213,7 @@ async def run(args: argparse.Namespace) -> None:
         await runtime.stop()
 
 
-async def one_click_and_drag(window: MainWindow, runtime: Any, out: Path) -> None:
+async def one_click_and_drag(window: MainWindow, runtime: Any, out: Path) -> ChartWindow:
     """One-click on (the risk accepted as a trader does), a buy from the panel, its SL dragged."""
     chart = window.charts.open_chart("EURUSD", Timeframe.M5)
     await until(lambda: chart.model.loaded)
@@ -259,6 +263,43 @@ async def one_click_and_drag(window: MainWindow, runtime: Any, out: Path) -> Non
     await outside(confirm.button(QMessageBox.StandardButton.Yes).click)
     await asyncio.sleep(2.0)
     grab(window, out / "one_click_dragged.png")
+    return chart
+
+
+async def drawings(chart: ChartWindow, out: Path) -> None:
+    """A horizontal line from the chart's menu at a price under the mouse, a trend line by two
+    clicks (Draw › Trend Line, then the two points), with the one-click panel on."""
+    view, viewport = chart.view, chart.view.viewport()
+    vb = view.price_plot.vb
+    (x0, x1), (y0, y1) = vb.viewRange()
+    buffer = chart.model.buffer
+
+    def at(x: float, price: float) -> QPoint:
+        return view.mapFromScene(vb.mapViewToScene(QPointF(x, price)))
+
+    def menu_item(pos: QPoint, text: str) -> Any:
+        menu = chart.build_menu(pos)
+        draw = next(a.menu() for a in menu.actions() if a.menu() is not None and a.text() == "Draw")
+        return next(a for a in draw.actions() if a.text().startswith(text))
+
+    level = y1 - (y1 - y0) * 0.22
+    await outside(menu_item(at(x0 + (x1 - x0) * 0.5, level), "Horizontal Line").trigger)
+    first, last = round(x0 + (x1 - x0) * 0.15), round(x0 + (x1 - x0) * 0.75)
+    low = float(buffer.low[max(first - 20, 0) : first + 20].min())
+    high = float(buffer.high[last - 20 : last + 20].max())
+    await outside(menu_item(at(first, low), "Trend Line").trigger)
+    none = Qt.KeyboardModifier.NoModifier
+    for x, price in ((first, low), (last, high)):
+        point = at(x, price)
+        await outside(lambda p=point: QTest.mouseClick(viewport, Qt.MouseButton.LeftButton, none, p))
+        await asyncio.sleep(0.2)
+    await outside(lambda: QTest.mouseMove(viewport, at(x0 + (x1 - x0) * 0.3, y0 + (y1 - y0) * 0.1)))
+    if len(chart.model.drawings) != 2:
+        raise RuntimeError(f"drawings: {chart.model.drawings}")
+    await asyncio.sleep(1.0)
+    path = out / "chart_drawings.png"
+    chart.grab().save(str(path))
+    print(f"saved {path}", flush=True)
 
 
 async def depth_and_alerts(window: MainWindow, runtime: Any, alerts: Any, out: Path) -> None:
