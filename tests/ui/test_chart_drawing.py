@@ -187,13 +187,18 @@ def test_a_trend_line_by_two_clicks_or_a_drag_then_moved_by_its_body_and_an_end(
     menu_action(menu, "Draw", "Trend Line").trigger()
     (xa, pa), (xb, pb) = chart_point(window, 0.2, 0.7), chart_point(window, 0.6, 0.3)
     xa, xb = round(xa), round(xb)
+    assert "click its first point" in view.title.plain_text
+    assert viewport.cursor().shape() is Qt.CursorShape.CrossCursor
     QTest.mouseClick(viewport, LEFT, NONE, pixel(window, xa, pa))
     assert model.drawings == []  # waiting for the second point
+    assert "click its second point" in view.title.plain_text
     QTest.mouseMove(viewport, pixel(window, xb, pb))
     assert view.drawings.preview is not None  # the line follows the mouse
     QTest.mouseClick(viewport, LEFT, NONE, pixel(window, xb, pb))
     (line,) = model.drawings
     assert line.kind is DrawingKind.TREND and view.drawings.preview is None
+    assert "Trend line" not in view.title.plain_text
+    assert viewport.cursor().shape() is not Qt.CursorShape.CrossCursor
     times = model.buffer.time
     assert (line.a.time, line.b.time) == (int(times[xa]), int(times[xb]))  # the bars clicked
     assert line.a.price == pytest.approx(pa, rel=1e-4) and line.b.price == pytest.approx(pb, rel=1e-4)

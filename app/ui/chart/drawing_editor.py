@@ -40,6 +40,15 @@ class DrawingEditor:
         return self.item.selected
 
     @property
+    def hint(self) -> str:
+        """What the chart's title tells the trader while a trend line is being placed."""
+        if self.placing:
+            return "Trend line: click its first point (or drag it out); Esc cancels"
+        if self._first is not None:
+            return "Trend line: click its second point; Esc cancels"
+        return ""
+
+    @property
     def busy(self) -> bool:
         """A gesture is in progress: the mouse belongs to the drawings, not to panning."""
         return self._drag is not None or self._first is not None

@@ -209,16 +209,33 @@ class ChartView(pg.GraphicsLayoutWidget):
         vb = self.price_plot.vb
         if not vb.sceneBoundingRect().contains(scene):
             return False
-        if gesture(scene, vb.mapSceneToView(scene)):
+        hint = self.drawing_editor.hint
+        taken = gesture(scene, vb.mapSceneToView(scene))
+        if self.drawing_editor.hint != hint:
+            self._drawing_mode_changed()
+        if taken:
             event.accept()
-            return True
-        return False
+        return taken
+
+    def start_trend(self) -> None:
+        """The chart menu's Draw › Trend Line: the next two clicks (or a drag) place it."""
+        self.drawing_editor.start_trend()
+        self._drawing_mode_changed()
+
+    def _drawing_mode_changed(self) -> None:
+        """The title's hint and a cross cursor while a trend line is being placed."""
+        if self.drawing_editor.hint:
+            self.viewport().setCursor(Qt.CursorShape.CrossCursor)
+        else:
+            self.viewport().unsetCursor()
+        self._update_title()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
         if event.key() == Qt.Key.Key_Escape and (
             self.drawing_editor.placing or self.drawing_editor.busy or self.drawing_editor.selected
         ):
             self.drawing_editor.cancel()  # no trend line half placed, no line dragged or selected
+            self._drawing_mode_changed()
             event.accept()
             return
         super().keyPressEvent(event)
@@ -422,6 +439,9 @@ class ChartView(pg.GraphicsLayoutWidget):
             parts.append(f"<span style='color:#6e7f93'>{labels}</span>")
         if self._status:
             parts.append(f"<span style='color:#f0a04b'>{self._status}</span>")
+        hint = self.drawing_editor.hint
+        if hint:
+            parts.append(f"<span style='color:#e3b341'>{hint}</span>")
         self.title.setText("&nbsp;&nbsp;&nbsp;".join(parts))
 
     # ------------------------------------------------------------------ frame measurement

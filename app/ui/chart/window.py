@@ -213,7 +213,7 @@ class ChartWindow(QWidget):
             vline.triggered.connect(lambda: model.add_drawing(vertical(anchor.time, anchor.price)))
         trend = menu.addAction("Trend Line (click two points, or drag)")
         trend.setEnabled(len(model.buffer) > 0)
-        trend.triggered.connect(editor.start_trend)
+        trend.triggered.connect(self.view.start_trend)
         menu.addSeparator()
         delete = menu.addAction("Delete Selected Drawing")
         delete.setEnabled(editor.selected is not None)
