@@ -158,6 +158,14 @@ def test_horizontal_and_vertical_lines_from_the_menu_are_dragged_and_deleted(qtb
     per_pixel = (y1 - y0) / view.price_plot.vb.height()
     assert moved.id == line.id and moved.a.price == pytest.approx(line.a.price - 60 * per_pixel, rel=1e-4)
 
+    start = pixel(window, chart_point(window, 0.2, 0.0)[0], moved.a.price)
+    over_the_axis = QPoint(view.viewport().width() - 8, start.y() - 30)
+    assert not view.price_plot.vb.sceneBoundingRect().contains(view.mapToScene(over_the_axis))
+    drag_mouse(window, start, over_the_axis)  # let go off the pane: the drag still ends
+    assert not view.drawing_editor.busy
+    assert model.drawings[0].a.price == pytest.approx(moved.a.price + 30 * per_pixel, rel=1e-4)
+    moved = model.drawings[0]
+
     vx = x_of_time(model.buffer, vline.a.time, 60)
     assert vx is not None
     grab = pixel(window, vx, (y0 + y1) / 2 + (y1 - y0) * 0.3)

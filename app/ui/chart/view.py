@@ -187,7 +187,7 @@ class ChartView(pg.GraphicsLayoutWidget):
             event.accept()
             return
         if self.drawing_editor.busy:
-            self._to_drawings(event, self.drawing_editor.move)
+            self._to_drawings(event, self.drawing_editor.move, anywhere=True)
             event.accept()
             return
         super().mouseMoveEvent(event)
@@ -198,16 +198,19 @@ class ChartView(pg.GraphicsLayoutWidget):
             event.accept()
             return
         if event.button() is Qt.MouseButton.LeftButton and self.drawing_editor.busy:
-            self._to_drawings(event, self.drawing_editor.release)
+            self._to_drawings(event, self.drawing_editor.release, anywhere=True)
             event.accept()
             return
         super().mouseReleaseEvent(event)
 
-    def _to_drawings(self, event: QMouseEvent, gesture: Callable[[QPointF, QPointF], bool]) -> bool:
-        """Hands a mouse event over the price pane to the drawings; True: they took it."""
+    def _to_drawings(
+        self, event: QMouseEvent, gesture: Callable[[QPointF, QPointF], bool], *, anywhere: bool = False
+    ) -> bool:
+        """Hands a mouse event to the drawings; True: they took it. A gesture starts over the price
+        pane only (``anywhere``: a drag in progress follows the mouse out of it, and ends there)."""
         scene = self.mapToScene(event.position().toPoint())
         vb = self.price_plot.vb
-        if not vb.sceneBoundingRect().contains(scene):
+        if not anywhere and not vb.sceneBoundingRect().contains(scene):
             return False
         hint = self.drawing_editor.hint
         taken = gesture(scene, vb.mapSceneToView(scene))
