@@ -314,3 +314,16 @@ def test_drawings_keep_their_time_and_price_across_timeframes_history_and_the_la
     start = again.view.price_plot.vb.mapSceneToView(trend_ends[0])
     assert round(start.x()) == a_bar and start.y() == pytest.approx(lo, rel=1e-4)
     assert made[2].b == Anchor(int(times[b_bar]), made[2].b.price)  # type: ignore[union-attr]
+
+
+def test_a_layout_from_before_chart_types_or_with_an_unknown_one_shows_candlesticks(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    old = ChartModel("EURUSD", Timeframe.H1)
+    old.restore_style({"kind": "bars", "symbol": "EURUSD", "timeframe": "H1", "indicators": []})
+    assert old.chart_type is ChartType.CANDLES and old.drawings == []
+    odd = ChartModel("EURUSD", Timeframe.H1)
+    with caplog.at_level(logging.WARNING):
+        odd.restore_style({"chart_type": "renko", "drawings": "not a list"})
+    assert odd.chart_type is ChartType.CANDLES and odd.drawings == []
+    assert "chart type 'renko' unknown" in caplog.text and "saved drawings not a list" in caplog.text

@@ -155,7 +155,10 @@ class ChartModel(QObject):
         except ValueError:
             log.warning("chart %s: chart type %r unknown, candlesticks", self.symbol, saved["chart_type"])
         drawings = saved.get("drawings", [])
-        for item in drawings if isinstance(drawings, list) else []:
+        if not isinstance(drawings, list):
+            log.warning("chart %s: saved drawings not a list, left out: %r", self.symbol, drawings)
+            drawings = []
+        for item in drawings:
             try:
                 self.drawings.append(Drawing.from_json(item))
             except (KeyError, ValueError, TypeError) as exc:
