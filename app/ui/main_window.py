@@ -22,6 +22,7 @@ from app import __version__
 from app.audit import AuditTrail
 from app.config import APP_NAME, Settings
 from app.core.account_state import AccountState
+from app.core.drawings import ChartType
 from app.core.hub import EventHub, Topic
 from app.core.market_data import MarketData
 from app.core.one_click import OneClickTrading
@@ -496,6 +497,11 @@ class MainWindow(QMainWindow):
         if chart is not None:
             chart.set_timeframe(timeframe)
 
+    def _set_chart_type(self, chart_type: ChartType) -> None:
+        chart = self.charts.current_chart()
+        if chart is not None:
+            chart.model.set_chart_type(chart_type)
+
     def _zoom(self, factor: float) -> None:
         chart = self.charts.current_chart()
         if chart is not None:
@@ -580,6 +586,10 @@ class MainWindow(QMainWindow):
                 lambda tf=timeframe: self._set_timeframe(tf),
                 f"Alt+{i}",
             )
+        charts.addSeparator()
+        for digit, kind in enumerate((ChartType.BARS, ChartType.CANDLES, ChartType.LINE), start=1):
+            # the key is the chart's own (Ctrl+digit while it has the focus): shown here, not bound twice
+            self._action(charts, f"{kind.label}\tCtrl+{digit}", lambda k=kind: self._set_chart_type(k))
         charts.addSeparator()
         self._action(charts, "Zoom In", lambda: self._zoom(0.7), "+")
         self._action(charts, "Zoom Out", lambda: self._zoom(1.4), "-")

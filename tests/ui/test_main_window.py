@@ -66,6 +66,8 @@ async def test_shortcuts_toolbox_seam_and_tick_chart(
     next(a for a in window.actions() if a.shortcut().toString() == "Alt+1").trigger()
     assert window.charts.current_chart() is not None
     assert window.charts.current_chart().model.timeframe is Timeframe.M1  # type: ignore[union-attr]
+    next(a for a in window.actions() if a.text().startswith("Line Chart")).trigger()  # Charts › Line Chart
+    assert window.charts.current_chart().model.chart_type is ChartType.LINE  # type: ignore[union-attr]
     next(a for a in window.actions() if a.shortcut().toString() == "Ctrl+N").trigger()
     assert len(window.charts.charts) == 2
     next(a for a in window.actions() if a.shortcut().toString() == "Ctrl+W").trigger()

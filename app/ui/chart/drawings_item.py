@@ -48,6 +48,7 @@ class DrawingsItem(pg.GraphicsObject):
         self._pen.setCosmetic(True)
         self._selected_pen = QPen(QColor(DRAWING_COLOUR), 2)
         self._selected_pen.setCosmetic(True)
+        self._tag_fill = QColor(13, 17, 23, 200)
         self.setZValue(22)
         plot.addItem(self, ignoreBounds=True)
 
@@ -135,9 +136,17 @@ class DrawingsItem(pg.GraphicsObject):
             selected = drawing.id == self.selected or drawing is self.preview
             painter.setPen(self._selected_pen if selected else self._pen)
             painter.drawLine(a, b)
-            if drawing.kind is DrawingKind.HORIZONTAL:
+            if drawing.kind is DrawingKind.HORIZONTAL:  # its price, on a dark tag over the bars
                 text = formatting.price(drawing.a.price, self._digits())
-                painter.drawText(QPointF(pane.left() + 4, a.y() - 3), text)
+                metrics = painter.fontMetrics()
+                tag = QRectF(
+                    pane.left() + 2,
+                    a.y() - metrics.height() - 1,
+                    metrics.horizontalAdvance(text) + 6,
+                    metrics.height(),
+                )
+                painter.fillRect(tag, self._tag_fill)
+                painter.drawText(tag, int(Qt.AlignmentFlag.AlignCenter), text)
             if selected and drawing.kind is DrawingKind.TREND:
                 painter.setBrush(QColor(DRAWING_COLOUR))
                 for end in (a, b):
