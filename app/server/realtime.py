@@ -144,6 +144,8 @@ class Client:
     queue: deque[tuple[str, Any]] = field(default_factory=lambda: deque(maxlen=MAX_QUEUED_PER_CLIENT))
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     dropped: int = 0
+    frames_direct: int = 0  # packets written straight to its WebSocket (ws_direct) ...
+    packets_queued: int = 0  # ... and through its Engine.IO queue
     ending: bool = False  # told it is disconnected: gets nothing more
     sender: asyncio.Task[None] | None = None
     expiry: asyncio.TimerHandle | None = None
@@ -359,7 +361,9 @@ class RealtimeGateway:
                 write = connection.transport.write
                 for _, encoded in items:
                     write(frame_of(encoded))
+                client.frames_direct += len(items)
                 continue
+            client.packets_queued += len(items)
             for _, encoded in items:
                 await eio.send(client.eio_sid, encoded)
 

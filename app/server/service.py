@@ -264,6 +264,7 @@ class ApiServer:
             ssl_keyfile=str(options.tls_key) if options.tls_key else None,
             ws=BatchedWebSocketProtocol,  # uvicorn's own, writing each connection's frames once a loop turn
             ws_max_size=options.max_body_bytes,
+            ws_per_message_deflate=options.ws_compression,
             timeout_graceful_shutdown=int(options.shutdown_timeout_s),
             timeout_keep_alive=30,
         )
