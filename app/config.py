@@ -118,6 +118,9 @@ class ServerSettings(_Section):
     candle_interval_s: float = Field(0.1, ge=0.01, le=10)  # a live bar at most this often per key (10/s)
     book_interval_s: float = Field(0.5, ge=0.05, le=60)  # depth read this often while someone follows it
     market_summary_s: float = Field(2.0, ge=0.2, le=300)  # market_summary every this many seconds
+    # permessage-deflate on WebSockets: off, each live event's frame is built once for every client; on,
+    # each client's frames are compressed for it (less traffic on a slow link, far more server CPU)
+    ws_compression: bool = False
 
     @model_validator(mode="after")
     def _tls_pair(self) -> ServerSettings:

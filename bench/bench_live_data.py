@@ -214,6 +214,8 @@ async def one_round(running: Any, token: str, args: argparse.Namespace) -> dict[
         "candle_p99_ms": percentile(candles, 99),
         "event_p99_ms": percentile(ticks + candles, 99),
         "server_cpu_pct": cpu / wall * 100,
+        # the primary figure on a shared machine: server CPU per event delivered (µs)
+        "server_cpu_us_per_event": cpu / max(1, len(ticks) + len(candles)) * 1e6,
     }
 
 

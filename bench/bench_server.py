@@ -183,11 +183,14 @@ async def publish_quotes(hub: Any, rate: float, stop: asyncio.Event) -> int:
 async def fanout(running: Any, token: str, clients: int, rate: float, seconds: float) -> dict[str, Any]:
     stop = asyncio.Event()
     publisher = asyncio.create_task(publish_quotes(running.runtime.hub, rate, stop))
+    cpu = time.process_time()
     try:
         result = await load(running.url, token, "socketio", clients, seconds)
     finally:
         stop.set()
         await publisher
+    cpu = time.process_time() - cpu  # connecting the clients included: a figure to compare, not absolute
+    result["server_cpu_us_per_msg"] = cpu / max(1, result["received"]) * 1e6
     expected = clients * rate * seconds
     result["delivered_ratio"] = result["received"] / expected if expected else 0.0
     result["rate"] = rate

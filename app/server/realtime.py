@@ -67,6 +67,7 @@ from app.server.schemas import (
     quote_json,
 )
 from app.server.sio_guard import GuardedServer
+from app.server.ws_direct import EventPacket, direct_connection, frame_of, link_websockets
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +144,8 @@ class Client:
     queue: deque[tuple[str, Any]] = field(default_factory=lambda: deque(maxlen=MAX_QUEUED_PER_CLIENT))
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     dropped: int = 0
+    frames_direct: int = 0  # packets written straight to its WebSocket (ws_direct) ...
+    packets_queued: int = 0  # ... and through its Engine.IO queue
     ending: bool = False  # told it is disconnected: gets nothing more
     sender: asyncio.Task[None] | None = None
     expiry: asyncio.TimerHandle | None = None
@@ -214,6 +217,7 @@ class RealtimeGateway:
             engineio_logger=False,
             noise=self.noise,
         )
+        link_websockets(self.sio.eio)  # live data can then go straight to a WebSocket (ws_direct)
         self.clients: dict[str, Client] = {}
         self.rooms: dict[str, set[Client]] = {name: set() for name in CHANNELS}
         self._pumps: list[asyncio.Task[None]] = []
@@ -343,15 +347,33 @@ class RealtimeGateway:
     async def _send_loop(self, client: Client) -> None:
         """Deliver the client's outbox; wait while its transport is backed up (the outbox conflates).
 
-        Payloads arrive encoded once (a Socket.IO event packet, shared by every client that gets it)
-        and go straight to the client's Engine.IO session."""
+        Payloads arrive encoded once (a Socket.IO event packet, shared by every client that gets it).
+        When nothing else is on its way to the client, they go out as WebSocket frames built once for
+        every client (:mod:`app.server.ws_direct`); otherwise through its Engine.IO session in order."""
         eio = self.sio.eio
         while True:
             await client.ready.wait()
-            while self._backlog(client.sid) > MAX_TRANSPORT_BACKLOG:  # noqa: ASYNC110 - polls a queue we don't own
+            while self._backed_up(client):  # noqa: ASYNC110 - polls a queue we don't own
                 await asyncio.sleep(BACKLOG_POLL_S)
-            for _, encoded in client.drain():
+            items = client.drain()
+            connection = direct_connection(eio.sockets.get(client.eio_sid))
+            if connection is not None:  # no await from the check to the last frame: nothing overtakes
+                write = connection.transport.write
+                for _, encoded in items:
+                    write(frame_of(encoded))
+                client.frames_direct += len(items)
+                continue
+            client.packets_queued += len(items)
+            for _, encoded in items:
                 await eio.send(client.eio_sid, encoded)
+
+    def _backed_up(self, client: Client) -> bool:
+        """Packets waiting in the client's Engine.IO queue, or its connection's buffer over the mark."""
+        if self._backlog(client.sid) > MAX_TRANSPORT_BACKLOG:
+            return True
+        ws = getattr(self.sio.eio.sockets.get(client.eio_sid), "linked_ws", None)
+        protocol = ws.protocol if ws is not None else None
+        return protocol is not None and not protocol.writable.is_set() and not protocol.disconnected
 
     def _backlog(self, sid: str) -> int:
         """Packets queued in the client's Engine.IO transport (0 if that cannot be seen)."""
@@ -710,7 +732,7 @@ def _refusal(message: str, code: str) -> socketio.exceptions.ConnectionRefusedEr
 
 def encode_event(event: str, data: Any) -> str:
     """A Socket.IO EVENT packet for the default namespace, encoded once for every client that gets it."""
-    return str(sio_packet.Packet(sio_packet.EVENT, data=[event, data]).encode())
+    return EventPacket(sio_packet.Packet(sio_packet.EVENT, data=[event, data]).encode())
 
 
 def _widened(client: Client, symbols: set[str] | None) -> set[str] | None:

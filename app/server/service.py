@@ -247,6 +247,7 @@ class ApiServer:
         import uvicorn
 
         from app.server.app import create_app
+        from app.server.ws_batching import BatchedWebSocketProtocol
 
         options = self.services.settings.server
         ctx = await self._context()
@@ -261,7 +262,9 @@ class ApiServer:
             proxy_headers=False,
             ssl_certfile=str(options.tls_cert) if options.tls_cert else None,
             ssl_keyfile=str(options.tls_key) if options.tls_key else None,
+            ws=BatchedWebSocketProtocol,  # uvicorn's own, writing each connection's frames once a loop turn
             ws_max_size=options.max_body_bytes,
+            ws_per_message_deflate=options.ws_compression,
             timeout_graceful_shutdown=int(options.shutdown_timeout_s),
             timeout_keep_alive=30,
         )
