@@ -27,6 +27,7 @@ from app.core.market_data import MarketData
 from app.core.one_click import OneClickTrading
 from app.core.risk import RiskState
 from app.core.trading import TradingService
+from app.core.trailing import TrailingService
 from app.core.users import UserDirectory
 from app.logs import LogBus
 from app.models import (
@@ -85,6 +86,7 @@ class WindowServices:
     audit: AuditTrail | None = None  # setting changes made in the window are recorded here
     users: UserDirectory | None = None  # the server's users and API keys (the settings' Users page)
     live_terminal: str = ""  # the terminal the window trades on (the carousel may borrow it)
+    trailing: TrailingService | None = None  # client-side trailing stops (the Trade tab's menu)
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> WindowServices:
@@ -99,6 +101,7 @@ class WindowServices:
             runtime.audit,
             runtime.server.users,
             runtime.pool.live.terminal_id,
+            runtime.trailing,
         )
 
 
@@ -159,8 +162,11 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.charts)
         self.quotes_model = QuoteTableModel(services.settings.market.symbols)
         self.market_watch = MarketWatch(self.quotes_model)
-        self.trade_model = TradeTableModel(self.digits)
-        self.trade_tab = TradeTab(self.trade_model, services.trading, self.tasks, self.is_real, self.digits)
+        trailing = services.trailing
+        self.trade_model = TradeTableModel(self.digits, trailing.distance if trailing is not None else None)
+        self.trade_tab = TradeTab(
+            self.trade_model, services.trading, self.tasks, self.is_real, self.digits, trailing=trailing
+        )
         self.status = StatusBar(services.plan.kind, live_terminal=services.live_terminal)
         self.setStatusBar(self.status)
         self.history_tab = HistoryTab(
