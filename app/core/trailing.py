@@ -22,7 +22,7 @@ from app.core.market_data import MarketData
 from app.core.storage import Database
 from app.core.times import utc_now
 from app.core.trailing_rule import MAX_TRAILING_POINTS, tighter, trailed_stop
-from app.models import OrderResult, OrderValidationError, Position, TemporaryError, TerminalError, TickBatch
+from app.models import OrderResult, Position, TemporaryError, TerminalError, TickBatch
 
 log = logging.getLogger(__name__)
 
@@ -210,20 +210,28 @@ class TrailingService:
             await self._trading.modify_position(
                 ticket, sl, position.tp, actor="trailing", note=f"trailing stop {points} points"
             )
-        except (TerminalError, OrderValidationError) as exc:
-            failures = self._failures.get(ticket, 0) + 1
-            self._failures[ticket] = failures
-            delay = min(self.retry_max_s, self.retry_initial_s * 2 ** (failures - 1))
-            self._retry_at_msc[ticket] = now_msc + int(delay * 1000)
+        except TerminalError as exc:
+            delay = self._back_off(ticket, now_msc)
             level = logging.INFO if isinstance(exc, TemporaryError) else logging.WARNING
             log.log(level, "Trailing stop on #%d: moving the SL to %s was refused (%s); trying again in "
-                    "%.0f s at the earliest", ticket, sl, getattr(exc, "message", exc), delay)  # fmt: skip
+                    "%.0f s at the earliest", ticket, sl, exc.message, delay)  # fmt: skip
+        except Exception:  # a bug must not end trailing for good, nor go unheard
+            delay = self._back_off(ticket, now_msc)
+            log.exception("Trailing stop on #%d: moving the SL failed; trying again in %.0f s", ticket, delay)
         else:
             self._sent[ticket] = sl
             self._failures.pop(ticket, None)
             self._retry_at_msc.pop(ticket, None)
         finally:
             self.in_flight.discard(ticket)
+
+    def _back_off(self, ticket: int, now_msc: int) -> float:
+        """The next attempt for ``ticket`` waits, doubling with each failure in a row (tick time)."""
+        failures = self._failures.get(ticket, 0) + 1
+        self._failures[ticket] = failures
+        delay = min(self.retry_max_s, self.retry_initial_s * 2 ** (failures - 1))
+        self._retry_at_msc[ticket] = now_msc + int(delay * 1000)
+        return delay
 
     # ------------------------------------------------------------------ plumbing
     def _position(self, ticket: int) -> Position | None:

@@ -199,10 +199,17 @@ async def test_a_refused_modify_is_logged_and_retried_after_a_backoff_not_on_eve
     for second in range(1, 20):  # ticks for 19 s, inside the 20 s backoff: no new attempt
         await _feed(services, trailing, _tick(position, 30 + second % 3, at + second * 1000))
     assert trading.attempts == {ticket: 1} and _sl(services, ticket) == 0.0
-    admin.clear_faults("t1")
-    await _feed(services, trailing, _tick(position, 31, at + 20_500))  # the backoff is over
+    await _feed(services, trailing, _tick(position, 31, at + 20_500))  # the backoff is over: again
+    assert trading.attempts == {ticket: 2}  # refused again: the next wait doubles, to 40 s
+    for second in range(25, 60, 5):
+        await _feed(services, trailing, _tick(position, 31, at + second * 1000))
     assert trading.attempts == {ticket: 2}
+    admin.clear_faults("t1")
+    await _feed(services, trailing, _tick(position, 31, at + 61_000))
+    assert trading.attempts == {ticket: 3}
     assert _sl(services, ticket) == pytest.approx(round(position.price_open + position.side.sign * 11e-5, 5))
+    await _feed(services, trailing, _tick(position, 32, at + 62_000))  # after a success: at once again
+    assert trading.attempts == {ticket: 4}
 
 
 @pytest.mark.asyncio
