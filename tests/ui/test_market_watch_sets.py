@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QApplication, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from app.config import AlertsSettings
@@ -62,6 +62,15 @@ async def test_the_headers_menu_shows_high_low_time_and_last(qtbot: QtBot) -> No
     row = [model.data(model.index(0, c)) for c in (Column.HIGH, Column.LOW, Column.TIME, Column.LAST)]
     assert row == ["1.10250", "1.09870", "12:00:05", "1.10015"]
     assert model.headerData(Column.TIME, Qt.Orientation.Horizontal) == "Time"
+
+    view.resize(380, 300)  # as narrow as the dock starts: the prices keep their width, it scrolls
+    QApplication.sendPostedEvents()
+    for column in Column:
+        if not header.isSectionHidden(column):
+            text = str(model.data(model.index(0, column)))
+            needed = view.table.fontMetrics().horizontalAdvance(text) + 8
+            assert view.table.columnWidth(column) >= needed, text
+    assert view.table.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAsNeeded
 
 
 @pytest.mark.slow

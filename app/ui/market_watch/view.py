@@ -16,7 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import QModelIndex, QPoint, QSortFilterProxyModel, QStringListModel, Qt, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPoint,
+    QSortFilterProxyModel,
+    QStringListModel,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import (
     QCompleter,
@@ -84,10 +93,11 @@ class MarketWatch(QWidget):
         fit_column(self.table, Column.TIME, "23:59:59")
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._header_menu)
+        self._price_width = self.table.fontMetrics().horizontalAdvance("104350.72") + 16
+        self.table.viewport().installEventFilter(self)  # a narrower table: do the prices still fit?
         self.set_visible_columns(DEFAULT_COLUMNS)
         self.symbol_sets: dict[str, list[str]] = {}  # name -> symbols in order (kept in the layout)
         self.set_name_dialog: QInputDialog | None = None  # "Save as..." while it asks (tests answer it)
-        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.doubleClicked.connect(self._double_clicked)
@@ -128,6 +138,32 @@ class MarketWatch(QWidget):
         header = self.table.horizontalHeader()
         for column, name in COLUMN_NAMES.items():
             header.setSectionHidden(column, name not in wanted)
+        self._fit_prices()
+
+    def _fit_prices(self) -> None:
+        """Bid and ask share the width the other columns leave; when more columns show than fit (High,
+        Low, Time, Last in a narrow dock), they keep a price's width and the table scrolls sideways."""
+        header = self.table.horizontalHeader()
+        others = sum(
+            header.sectionSize(c)
+            for c in Column
+            if c not in (Column.BID, Column.ASK) and not header.isSectionHidden(c)
+        )
+        fits = others + 2 * self._price_width <= self.table.viewport().width()
+        mode = QHeaderView.ResizeMode.Stretch if fits else QHeaderView.ResizeMode.Interactive
+        for column in (Column.BID, Column.ASK):
+            if header.sectionResizeMode(column) != mode:
+                header.setSectionResizeMode(column, mode)
+            if not fits:
+                header.resizeSection(column, self._price_width)
+        self.table.setHorizontalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAlwaysOff if fits else Qt.ScrollBarPolicy.ScrollBarAsNeeded
+        )
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_prices()
+        return super().eventFilter(watched, event)
 
     def _header_menu(self, pos: QPoint) -> None:
         header = self.table.horizontalHeader()
@@ -142,9 +178,13 @@ class MarketWatch(QWidget):
             action = QAction(HEADERS[column], menu)
             action.setCheckable(True)
             action.setChecked(not header.isSectionHidden(column))
-            action.toggled.connect(lambda on, c=column: header.setSectionHidden(c, not on))
+            action.toggled.connect(lambda on, c=column: self._show_column(c, on))
             menu.addAction(action)
         return menu
+
+    def _show_column(self, column: Column, on: bool) -> None:
+        self.table.horizontalHeader().setSectionHidden(column, not on)
+        self._fit_prices()
 
     # ------------------------------------------------------------------ symbol sets
     def sets_menu(self, parent: QMenu) -> QMenu:
