@@ -146,8 +146,10 @@ class Runtime:
         self.alerts = AlertService(self.storage.db, self.hub, self.market_data, settings.alerts)
         # client-side trailing stops (as MT5's terminal runs them): they move SLs only while we run
         self.trailing = TrailingService(
-            self.storage.db, self.hub, self.market_data, self.trading, self.account_state
-        )
+            self.storage.db, self.hub, self.market_data, self.trading, self.account_state,
+            retry_initial_s=settings.trading.trailing_retry_s,
+            retry_max_s=max(settings.trading.trailing_retry_max_s, settings.trading.trailing_retry_s),
+        )  # fmt: skip
         self.carousel: Carousel | DistributedCarousel
         if settings.distributed.enabled and settings.storage.url:
             # The nodes' carousel (mt5-console node on each machine): this app shows and drives it.
