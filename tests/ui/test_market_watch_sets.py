@@ -4,6 +4,7 @@ from a row — driven with real right-clicks, kept in the window layout across a
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from app.config import AlertsSettings
 from app.core.alerts import AlertService
 from app.models import AlertCondition, Quote
-from app.ui.layout import load_layout, save_layout
+from app.ui.layout import WindowLayout, load_layout, save_layout
 from app.ui.market_watch import MarketWatch, QuoteTableModel
 from app.ui.market_watch.model import Column
 from app.ui.toolbox.alerts_tab import AlertsTab
@@ -152,3 +153,31 @@ async def test_symbol_sets_columns_and_alert_from_the_row_menu_survive_a_restart
     assert restored.market_watch.symbol_sets == {"majors": ["EURUSD", "USDJPY", "XAUUSD"]}
     assert restored.market_watch.shown_symbols() == ["EURUSD", "USDJPY", "XAUUSD"]
     await restored.shutdown()
+
+
+def test_a_hand_edited_layout_keeps_the_good_sets_and_columns_and_drops_the_rest(tmp_path: Path) -> None:
+    """A layout file with a set that is no list of names, an empty one, and columns of another version:
+    what can be read is used, the rest left out (the window still starts)."""
+    path = tmp_path / "ui" / "layout.json"
+    save_layout(path, WindowLayout(symbols=["EURUSD"], market_columns=["bid", "high"],
+                                   symbol_sets={"majors": ["EURUSD", "USDJPY"]}))  # fmt: skip
+    assert load_layout(path) == WindowLayout(
+        symbols=["EURUSD"], market_columns=["bid", "high"], symbol_sets={"majors": ["EURUSD", "USDJPY"]}
+    )
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["symbol_sets"] = {"majors": [" eurusd ", 7, "USDJPY"], "empty": [], "bad": "EURUSD", "": ["X"]}
+    data["market_columns"] = ["bid", 3, "volume"]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    layout = load_layout(path)
+    assert layout is not None and layout.symbol_sets == {"majors": ["EURUSD", "USDJPY"]}
+    assert layout.market_columns == ["bid", "volume"]
+    model = QuoteTableModel(["EURUSD"])
+    view = MarketWatch(model)
+    view.set_visible_columns(layout.market_columns)  # an unknown name is ignored
+    assert view.visible_columns() == ["bid"]
+    view.deleteLater()
+    data["symbol_sets"] = ["not", "a", "mapping"]
+    data.pop("market_columns")
+    path.write_text(json.dumps(data), encoding="utf-8")
+    layout = load_layout(path)
+    assert layout is not None and layout.symbol_sets == {} and layout.market_columns is None
