@@ -76,6 +76,7 @@ class TrailingService:
         self._clock = clock
         self._stops: dict[tuple[str, int], int] = {}  # (account, ticket) -> points
         self._positions: dict[int, Position] = {}  # the live account's, by ticket
+        self._by_symbol: dict[str, list[Position]] = {}  # the trailed ones per symbol (the tick path)
         self._sent: dict[int, float] = {}  # the last SL sent per ticket (the terminal may not show it yet)
         self.in_flight: set[int] = set()
         self._failures: dict[int, int] = {}
@@ -126,6 +127,8 @@ class TrailingService:
         now = self._clock()
         await self._db.run(lambda tx: tx.trailing.put(account, ticket, points, now, created_by=actor))
         self._stops[(account, ticket)] = points
+        self._positions.setdefault(ticket, position)
+        self._reindex()
         self._failures.pop(ticket, None)
         self._retry_at_msc.pop(ticket, None)
         log.info("Trailing stop on #%d (%s): %d points, client-side: it runs while this app runs",
@@ -166,7 +169,8 @@ class TrailingService:
             log.info("Trailing stop on #%d ended: the position is closed", ticket)
         if gone:
             self._spawn(self._remove_rows(account, gone), "trailing-remove")
-        symbols = {p.symbol for p in self._trailed()}
+        self._reindex()
+        symbols = set(self._by_symbol)
         self._market.hold(HOLDER, symbols)
         missing = sorted(symbols - set(self._market.subscribed) - self._following)
         if missing:  # kept from before a restart, on a symbol Market Watch does not show
@@ -177,15 +181,20 @@ class TrailingService:
         if not len(batch):
             return []
         bid, ask, now_msc = float(batch.bid[-1]), float(batch.ask[-1]), int(batch.time_msc[-1])
-        moved: list[int] = []
-        for position in self._trailed():
-            if position.symbol == batch.symbol and self._consider(position, bid, ask, now_msc):
-                moved.append(position.ticket)
-        return moved
+        return [
+            p.ticket for p in self._by_symbol.get(batch.symbol, ()) if self._consider(p, bid, ask, now_msc)
+        ]
 
     def _trailed(self) -> list[Position]:
         account = self._account()
         return [p for t, p in self._positions.items() if (account, t) in self._stops]
+
+    def _reindex(self) -> None:
+        """Which trailed positions each symbol's ticks are checked against."""
+        by_symbol: dict[str, list[Position]] = {}
+        for position in self._trailed():
+            by_symbol.setdefault(position.symbol, []).append(position)
+        self._by_symbol = by_symbol
 
     def _consider(self, position: Position, bid: float, ask: float, now_msc: int) -> bool:
         ticket = position.ticket
@@ -242,6 +251,7 @@ class TrailingService:
 
     def _forget(self, account: str, ticket: int) -> None:
         self._stops.pop((account, ticket), None)
+        self._reindex()
         self._sent.pop(ticket, None)
         self._failures.pop(ticket, None)
         self._retry_at_msc.pop(ticket, None)
