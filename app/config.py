@@ -340,6 +340,10 @@ class TradingSettings(_Section):
     one_click: bool = False
     # Dragging an SL, TP or pending-price line on a chart asks before sending the modify.
     confirm_drag: bool = True
+    # Client-side trailing stops (app.core.trailing): a refused SL move is tried again after
+    # ``trailing_retry_s``, the wait doubling with each refusal in a row up to ``trailing_retry_max_s``.
+    trailing_retry_s: float = Field(2.0, gt=0, le=3600)
+    trailing_retry_max_s: float = Field(60.0, gt=0, le=86_400)
 
     def limits_for(self, account_key: str) -> RiskLimits:
         return self.account_limits.get(account_key, self.limits)

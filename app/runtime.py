@@ -27,6 +27,7 @@ from app.core.signals.service import SignalService
 from app.core.signals.strategy_runner import StrategyBook, StrategyRunner
 from app.core.storage import StorageService
 from app.core.trading import TradingService
+from app.core.trailing import TrailingService
 from app.distributed.console import DistributedCarousel
 from app.logs import LogBus, LogEntry
 from app.models import TerminalState
@@ -143,6 +144,12 @@ class Runtime:
             self.market_data.server_time,
         )
         self.alerts = AlertService(self.storage.db, self.hub, self.market_data, settings.alerts)
+        # client-side trailing stops (as MT5's terminal runs them): they move SLs only while we run
+        self.trailing = TrailingService(
+            self.storage.db, self.hub, self.market_data, self.trading, self.account_state,
+            retry_initial_s=settings.trading.trailing_retry_s,
+            retry_max_s=max(settings.trading.trailing_retry_max_s, settings.trading.trailing_retry_s),
+        )  # fmt: skip
         self.carousel: Carousel | DistributedCarousel
         if settings.distributed.enabled and settings.storage.url:
             # The nodes' carousel (mt5-console node on each machine): this app shows and drives it.
@@ -188,6 +195,7 @@ class Runtime:
             self.trading,
             risk_monitor,
             self.alerts,
+            self.trailing,
             self.carousel,
         ]
         if self.signals is not None and self.strategies is not None:  # after trading, before the carousel

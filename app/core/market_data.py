@@ -154,6 +154,8 @@ class MarketData:
             digits=spec.digits,
             day_open=daily.current.open if daily.current else 0.0,
             last=tick.last,
+            day_high=daily.current.high if daily.current else 0.0,
+            day_low=daily.current.low if daily.current else 0.0,
         )
 
     def hold(self, holder: str, symbols: Iterable[str]) -> None:

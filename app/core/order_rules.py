@@ -87,6 +87,12 @@ def _price(field: str, value: float, spec: SymbolSpec, required: bool) -> float:
     return spec.round_price(value)
 
 
+def fill_choices(spec: SymbolSpec) -> tuple[FillPolicy, ...]:
+    """The fill policies this app can ask for on ``spec``, the one :func:`choose_filling` picks first
+    (a ticket offers a choice only when there are several)."""
+    return tuple(f for f in FILLING_PREFERENCE if f in spec.filling_modes)
+
+
 def choose_filling(requested: FillPolicy | None, spec: SymbolSpec) -> FillPolicy:
     if requested is not None:
         if requested not in spec.filling_modes:

@@ -49,6 +49,8 @@ class Quote:
     digits: int
     day_open: float = 0.0
     last: float = 0.0
+    day_high: float = 0.0  # the day's high and low of the bid (0 when not known yet)
+    day_low: float = 0.0
 
     @property
     def change_pct(self) -> float:

@@ -1,5 +1,5 @@
-"""The window layout file: dock positions, window geometry, the open charts, the Market Watch symbols
-and the Toolbox tab that was open (Qt-free I/O).
+"""The window layout file: dock positions, window geometry, the open charts, the Market Watch symbols,
+columns and named symbol sets, and the Toolbox tab that was open (Qt-free I/O).
 
 Saved to ``<data dir>/ui/layout.json`` when the window closes and read at start, both off the GUI
 thread. A missing or unreadable file means the default layout (and a line in the log), never a
@@ -29,6 +29,8 @@ class WindowLayout:
     tabbed: bool = True
     toolbox_tab: str = "Trade"
     symbols: list[str] | None = None  # Market Watch's rows in order (None: the settings' symbols)
+    market_columns: list[str] | None = None  # Market Watch's visible columns (None: the default ones)
+    symbol_sets: dict[str, list[str]] = field(default_factory=dict)  # Market Watch › Sets
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -40,6 +42,8 @@ class WindowLayout:
             "tabbed": self.tabbed,
             "toolbox_tab": self.toolbox_tab,
             "symbols": self.symbols,
+            "market_columns": self.market_columns,
+            "symbol_sets": self.symbol_sets,
         }
 
     @classmethod
@@ -52,6 +56,8 @@ class WindowLayout:
             tabbed=bool(data.get("tabbed", True)),
             toolbox_tab=str(data.get("toolbox_tab", "Trade")),
             symbols=_symbols(data.get("symbols")),
+            market_columns=_names(data.get("market_columns")),
+            symbol_sets=_sets(data.get("symbol_sets")),
         )
 
 
@@ -59,6 +65,20 @@ def _symbols(value: Any) -> list[str] | None:
     if not isinstance(value, list):
         return None
     return [str(s).strip().upper() for s in value if isinstance(s, str) and s.strip()]
+
+
+def _names(value: Any) -> list[str] | None:
+    if not isinstance(value, list):
+        return None
+    return [s for s in value if isinstance(s, str)]
+
+
+def _sets(value: Any) -> dict[str, list[str]]:
+    """Named symbol sets; a set that is not a list of names (a hand-edited file) is left out."""
+    if not isinstance(value, dict):
+        return {}
+    sets = {str(name).strip(): _symbols(symbols) for name, symbols in value.items()}
+    return {name: symbols for name, symbols in sets.items() if name and symbols}
 
 
 def layout_path(data_dir: Path) -> Path:

@@ -28,10 +28,12 @@ from app.core.market_data import MarketData
 from app.core.one_click import OneClickTrading
 from app.core.risk import RiskState
 from app.core.trading import TradingService
+from app.core.trailing import TrailingService
 from app.core.users import UserDirectory
 from app.logs import LogBus
 from app.models import (
     AccountInfo,
+    AlertCondition,
     NotConnectedError,
     OrderType,
     SymbolSpec,
@@ -86,6 +88,7 @@ class WindowServices:
     audit: AuditTrail | None = None  # setting changes made in the window are recorded here
     users: UserDirectory | None = None  # the server's users and API keys (the settings' Users page)
     live_terminal: str = ""  # the terminal the window trades on (the carousel may borrow it)
+    trailing: TrailingService | None = None  # client-side trailing stops (the Trade tab's menu)
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> WindowServices:
@@ -100,6 +103,7 @@ class WindowServices:
             runtime.audit,
             runtime.server.users,
             runtime.pool.live.terminal_id,
+            runtime.trailing,
         )
 
 
@@ -160,8 +164,11 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.charts)
         self.quotes_model = QuoteTableModel(services.settings.market.symbols)
         self.market_watch = MarketWatch(self.quotes_model)
-        self.trade_model = TradeTableModel(self.digits)
-        self.trade_tab = TradeTab(self.trade_model, services.trading, self.tasks, self.is_real, self.digits)
+        trailing = services.trailing
+        self.trade_model = TradeTableModel(self.digits, trailing.distance if trailing is not None else None)
+        self.trade_tab = TradeTab(
+            self.trade_model, services.trading, self.tasks, self.is_real, self.digits, trailing=trailing
+        )
         self.status = StatusBar(services.plan.kind, live_terminal=services.live_terminal)
         self.setStatusBar(self.status)
         self.history_tab = HistoryTab(
@@ -230,6 +237,8 @@ class MainWindow(QMainWindow):
         mw.specification_requested.connect(self.open_specification)
         mw.add_requested.connect(self.add_symbol)
         mw.remove_requested.connect(self.remove_symbol)
+        mw.alert_requested.connect(self.alert_from_market_watch)
+        mw.symbol_set_requested.connect(self.show_symbols)
         self.charts.order_requested.connect(self.open_ticket)
         self.charts.order_at_price.connect(self.open_ticket)
         self.charts.alert_at_price.connect(self.alert_at)
@@ -417,6 +426,27 @@ class MainWindow(QMainWindow):
                 log.warning("Market Watch: %s is not a symbol of this terminal any more; left out", symbol)
                 self.quotes_model.remove_symbol(symbol)
 
+    def show_symbols(self, symbols: list[str]) -> None:
+        """A symbol set chosen in Market Watch: exactly these rows, in this order (the others hidden,
+        the new ones subscribed; one the terminal does not know is left out with a line in the log)."""
+        for symbol in [s for s in self.quotes_model.symbols if s not in symbols]:
+            self.remove_symbol(symbol)
+        self.quotes_model.set_symbols(symbols)
+        missing = [s for s in symbols if s not in self.services.market_data.subscribed]
+        if missing:
+            self.tasks.run(
+                self._subscribe_when_ready(missing),
+                what="symbol set",
+                owner=self,
+                on_result=lambda subscribed: self._keep_known(missing, subscribed),
+            )
+
+    def _keep_known(self, wanted: list[str], subscribed: list[str]) -> None:
+        for symbol in wanted:
+            if symbol not in subscribed:
+                log.warning("Market Watch: %s is not a symbol of this terminal; left out", symbol)
+                self.quotes_model.remove_symbol(symbol)
+
     def remove_symbol(self, symbol: str) -> None:
         self.quotes_model.remove_symbol(symbol)
         if symbol in self.charts.symbols_in_use():
@@ -471,6 +501,11 @@ class MainWindow(QMainWindow):
             self.toolbox_dock.show()
             self.toolbox.show_tab("Alerts")
             prefill(symbol, condition, price)
+
+    def alert_from_market_watch(self, symbol: str) -> None:
+        """Market Watch › Alert...: the Alerts tab's form for the symbol at its current bid."""
+        quote = self.quotes_model.quote(symbol)
+        self.alert_at(symbol, AlertCondition.BID_ABOVE, quote.bid if quote is not None else 0.0)
 
     def toggle_one_click(self) -> None:
         """Alt+T: one-click trading on or off on the current chart."""
@@ -631,6 +666,8 @@ class MainWindow(QMainWindow):
             tabbed=self.charts.tabbed,
             toolbox_tab=self.toolbox.current_name(),
             symbols=self.quotes_model.symbols,
+            market_columns=self.market_watch.visible_columns(),
+            symbol_sets=dict(self.market_watch.symbol_sets),
         )
 
     def restore_layout(self, layout: WindowLayout | None) -> None:
@@ -650,6 +687,9 @@ class MainWindow(QMainWindow):
             return
         if layout.symbols is not None:
             self._restore_symbols(layout.symbols)
+        if layout.market_columns is not None:
+            self.market_watch.set_visible_columns(layout.market_columns)
+        self.market_watch.set_symbol_sets(layout.symbol_sets)
         if layout.geometry:
             self.restoreGeometry(QByteArray(layout.geometry))
         if layout.state:

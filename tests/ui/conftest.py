@@ -17,6 +17,7 @@ from app.config import load_settings
 from app.core.account_state import AccountState
 from app.core.hub import EventHub
 from app.core.market_data import MarketData
+from app.core.storage import Database
 from app.core.trading import TradingService
 from app.logs import LogBus
 from app.mt5.backend import TerminalPlan
@@ -59,6 +60,7 @@ class SimServices:
     account: AccountState
     trading: TradingService
     address: str
+    db: Database | None = None  # the services' database (the trailing stops keep their rows there)
 
     def window_services(self, data_dir: Any) -> WindowServices:
         settings = load_settings(
@@ -84,7 +86,9 @@ async def sim_services(client_factory: Any, sim_server: Any, tmp_path: Any) -> A
     await client.login(*TEST_ACCOUNT)
     wired = await Services(client, tmp_path / "services").start()
     await wired.market.subscribe(["EURUSD", "USDJPY", "XAUUSD"])
-    yield SimServices(wired.hub, wired.pool, wired.market, wired.account, wired.trading, sim_server.address)
+    yield SimServices(
+        wired.hub, wired.pool, wired.market, wired.account, wired.trading, sim_server.address, wired.db
+    )
     await wired.stop()
 
 

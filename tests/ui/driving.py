@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QAction, QContextMenuEvent, QKeySequence
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
 
 async def _outside_the_task(action: Callable[[], None]) -> None:
@@ -103,3 +103,37 @@ async def activate(window: QWidget, within_s: float = 10.0) -> None:
 OFFSCREEN_LIMITS = pytest.mark.qt_log_ignore(
     "This plugin does not support raise()", "This plugin does not support grabbing the keyboard"
 )
+
+
+async def context_menu(widget: QWidget, pos: QPoint) -> QMenu:
+    """Right-click ``widget`` at ``pos`` as a mouse does and return the menu that pops up."""
+    before = QApplication.activePopupWidget()
+
+    def go() -> None:
+        QTest.mouseClick(widget, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, pos)
+        if QApplication.activePopupWidget() in (None, before):  # a platform that shows menus on press
+            event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos, widget.mapToGlobal(pos))
+            QApplication.sendEvent(widget, event)
+
+    await _outside_the_task(go)
+    for _ in range(100):
+        popup = QApplication.activePopupWidget()
+        if isinstance(popup, QMenu) and popup is not before:
+            return popup
+        await asyncio.sleep(0.02)
+    raise AssertionError("no context menu popped up")
+
+
+def menu_action(menu: QMenu, *path: str) -> QAction:
+    """The action at ``path`` ("Trailing Stop", "20 points") in ``menu`` and its submenus."""
+    actions = menu.actions()
+    for depth, text in enumerate(path):
+        found = next((a for a in actions if a.text().split("\t")[0] == text), None)
+        if found is None:
+            raise AssertionError(f"no {text!r} in the menu: {[a.text() for a in actions]}")
+        if depth == len(path) - 1:
+            return found
+        submenu = found.menu()
+        assert isinstance(submenu, QMenu), f"{text!r} is not a submenu"
+        actions = submenu.actions()
+    raise AssertionError("an empty path")

@@ -9,17 +9,19 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QDate, QDateTime, QTime, QTimeZone
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.models import (
     AmbiguousOutcomeError,
+    FillPolicy,
     OrderCheck,
     OrderRequest,
     OrderResult,
     OrderType,
     OrderValidationError,
     Quote,
+    Side,
     SymbolSpec,
     TimeInForce,
 )
@@ -28,7 +30,7 @@ from app.ui.tasks import TaskRunner
 from app.ui.ticket.dialog import OrderTicket
 from tests.support.sim_fixtures import WEDNESDAY, wait_until
 from tests.ui.conftest import SimServices
-from tests.ui.driving import click, type_text
+from tests.ui.driving import click, double_click, type_text
 from tests.ui.test_pure_helpers import EURUSD
 
 pytestmark = pytest.mark.gui
@@ -306,3 +308,91 @@ async def test_volume_by_risk_and_a_pending_orders_expiry(
     )
     (order,) = await sim_services.pool.live.call("orders")
     assert order.time_expiration == until and order.volume_current == pytest.approx(expected, abs=0.01)
+
+
+# ---------------------------------------------------------------------------- Sell | Buy, fill policy
+@pytest.mark.slow
+async def test_sell_and_buy_side_by_side_with_a_chosen_fill_policy_reaching_the_terminal(
+    sim_services: SimServices, tasks: TaskRunner, qtbot: QtBot
+) -> None:
+    """MT5's F9: Sell shows the bid, Buy the ask; a click sells (or buys) with the fill policy picked,
+    which is what the simulator's order carries."""
+    ticket = ticket_on(sim_services, tasks, qtbot)
+    await wait_until(lambda: ticket.check_label.text() == "Check: OK" and ticket.sell_button.isEnabled())
+    quote = sim_services.market.quote("EURUSD")
+    assert quote is not None
+    assert ticket.sell_button.isVisible() and ticket.buy_button.isVisible()
+    assert not ticket.send_button.isVisible()
+    assert ticket.sell_button.text() == f"Sell by Market\n{quote.bid:.5f}"
+    assert ticket.buy_button.text() == f"Buy by Market\n{quote.ask:.5f}"
+    assert ticket.sell_button.x() < ticket.buy_button.x()  # side by side, Sell on the left
+
+    # EURUSD (instant execution, FOK and IOC flags) allows three: the service's own pick first
+    assert ticket.filling.isVisible()
+    assert [ticket.filling.itemData(i) for i in range(ticket.filling.count())] == [
+        FillPolicy.FOK,
+        FillPolicy.IOC,
+        FillPolicy.RETURN,
+    ]
+    assert ticket.chosen_filling is FillPolicy.FOK
+    ticket.filling.setCurrentIndex(ticket.filling.findData(FillPolicy.IOC))
+    await wait_until(lambda: ticket.check_label.text() == "Check: OK" and ticket.sell_button.isEnabled())
+    await click(ticket.sell_button)
+    await wait_until(lambda: ticket.outcome_label.text().startswith("Done"), within_s=10)
+    assert len(ticket.submissions.client_ids) == 1
+    await sim_services.account.refresh()
+    (position,) = sim_services.account.positions
+    assert position.side is Side.SELL
+    orders = await sim_services.pool.live.call(
+        "history_orders", datetime(2020, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC)
+    )
+    (sent,) = [o for o in orders if o.position_id == position.ticket]
+    assert sent.filling is FillPolicy.IOC  # what the simulator's order carries
+
+    await wait_until(lambda: ticket.buy_button.isEnabled())
+    await click(ticket.buy_button)  # the other side, from the same form
+    await wait_until(
+        lambda: len(ticket.submissions.client_ids) == 2 and "Done" in ticket.outcome_label.text()
+    )
+    await sim_services.account.refresh()
+    assert sorted(p.side.value for p in sim_services.account.positions) == ["buy", "sell"]
+
+
+@pytest.mark.slow
+async def test_a_symbol_with_one_fill_policy_shows_no_choice(
+    sim_services: SimServices, tasks: TaskRunner, qtbot: QtBot
+) -> None:
+    ticket = ticket_on(sim_services, tasks, qtbot)
+    await wait_until(lambda: ticket.spec is not None and ticket.filling.isVisible())
+    await type_text(ticket.symbol_box, "US500", enter=True)  # market execution, IOC only
+    await wait_until(lambda: ticket.spec is not None and ticket.spec.name == "US500")
+    assert not ticket.filling.isVisible() and ticket.chosen_filling is None
+    request = ticket.request()
+    assert request is not None and request.filling is None  # the trading service picks IOC
+
+
+async def test_a_double_click_on_buy_sends_one_order(tasks: TaskRunner, qtbot: QtBot) -> None:
+    trading = FakeTrading(OrderValidationError("volume", "no"))
+    ticket = OrderTicket(trading, FakeSymbols(), tasks, lambda: False, "EURUSD")
+    qtbot.addWidget(ticket)
+    ticket.show()
+    await wait_until(ticket.buy_button.isEnabled)  # the verdict: OK
+    await _outside_the_task_double_click(ticket.buy_button)
+    await asyncio.sleep(0.05)
+    assert len(trading.placed) == 1 and trading.placed[0].type is OrderType.BUY
+    assert not ticket.buy_button.isEnabled() and not ticket.sell_button.isEnabled()
+    trading.release.set()
+    await wait_until(ticket.buy_button.isEnabled)
+    assert len(trading.placed) == 1
+
+
+async def _outside_the_task_double_click(button: QWidget) -> None:
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def go() -> None:
+        double_click(button, button.rect().center())
+        done.set_result(None)
+
+    loop.call_soon(go)
+    await done

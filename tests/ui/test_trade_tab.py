@@ -6,18 +6,20 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMenu, QMessageBox, QSpinBox
 from pytestqt.qtbot import QtBot
 
 from app.core.client_ids import tag_for
+from app.core.trailing import TrailingService
 from app.models import OrderRequest, OrderType, TradeAction
 from app.ui.bridge import HubBridge
 from app.ui.tasks import TaskRunner
-from app.ui.toolbox.trade_model import CLOSE_COLUMN, PROFIT_COLUMN, TradeTableModel
-from app.ui.toolbox.trade_tab import TradeTab
+from app.ui.toolbox.trade_model import CLOSE_COLUMN, PROFIT_COLUMN, SL_COLUMN, TradeTableModel
+from app.ui.toolbox.trade_tab import CLIENT_SIDE_NOTE, TradeTab
 from tests.support.sim_fixtures import wait_until
 from tests.ui.conftest import SimServices
-from tests.ui.driving import click
+from tests.ui.driving import OFFSCREEN_LIMITS, click, context_menu, menu_action, type_text
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
@@ -188,3 +190,66 @@ async def test_close_by_closes_two_opposite_positions_against_each_other(
     await wait_until(lambda: tickets(tab) == [long] and tab.model.positions[0].volume == pytest.approx(0.2))
     assert tasks.errors == []  # type: ignore[attr-defined]
     bridge.stop()
+
+
+@OFFSCREEN_LIMITS  # a popup menu asks for what the offscreen platform cannot do
+async def test_a_trailing_stop_from_the_row_menu_is_kept_shown_and_said_to_be_client_side(
+    sim_services: SimServices, tasks: TaskRunner, qtbot: QtBot
+) -> None:
+    assert sim_services.db is not None
+    trailing = TrailingService(
+        sim_services.db, sim_services.hub, sim_services.market, sim_services.trading, sim_services.account
+    )
+    await trailing.start()
+    try:
+        model = TradeTableModel(lambda _symbol: 5, trailing.distance)
+        tab = TradeTab(model, sim_services.trading, tasks, trailing=trailing)
+        qtbot.addWidget(tab)
+        tab.show()
+        bridge = HubBridge(sim_services.hub)
+        bridge.positions.connect(model.set_positions)
+        bridge.start()
+        placed = await sim_services.trading.place(
+            OrderRequest(TradeAction.DEAL, "EURUSD", 0.1, OrderType.BUY)
+        )
+        await wait_until(lambda: tickets(tab) == [placed.order])
+        cell = tab.table.visualRect(model.index(0, SL_COLUMN)).center()
+
+        menu = await context_menu(tab.table.viewport(), cell)
+        submenu = menu_action(menu, "Trailing Stop").menu()
+        assert isinstance(submenu, QMenu)
+        assert [a.text() for a in submenu.actions()] == [
+            CLIENT_SIDE_NOTE, "", "None", "10 points", "15 points", "20 points", "30 points", "50 points",
+            "100 points", "Custom...",
+        ]  # fmt: skip
+        assert menu_action(menu, "Trailing Stop", "None").isChecked()
+        assert "only while it is running" in menu_action(menu, "Trailing Stop").toolTip()
+        menu_action(menu, "Trailing Stop", "20 points").trigger()
+        menu.close()
+        await wait_until(lambda: trailing.distance(placed.order) == 20)
+        await wait_until(lambda: str(model.data(model.index(0, SL_COLUMN))).endswith("⇡20"))
+        tooltip = model.data(model.index(0, SL_COLUMN), Qt.ItemDataRole.ToolTipRole)
+        assert "20 points" in tooltip and "Client-side" in tooltip and "only while it is running" in tooltip
+        stored = await sim_services.db.run(lambda tx: tx.trailing.all(), readonly=True)
+        assert list(stored.values()) == [20]
+
+        menu = await context_menu(tab.table.viewport(), cell)
+        assert menu_action(menu, "Trailing Stop", "20 points").isChecked()
+        menu_action(menu, "Trailing Stop", "Custom...").trigger()
+        menu.close()
+        dialog = tab.custom_trailing
+        assert dialog is not None and "while it is running" in dialog.labelText()
+        await type_text(dialog.findChild(QSpinBox), "35", enter=True)
+        await wait_until(lambda: trailing.distance(placed.order) == 35)
+        await wait_until(lambda: str(model.data(model.index(0, SL_COLUMN))).endswith("⇡35"))
+
+        menu = await context_menu(tab.table.viewport(), cell)
+        assert menu_action(menu, "Trailing Stop", "35 points").isChecked()
+        menu_action(menu, "Trailing Stop", "None").trigger()
+        menu.close()
+        await wait_until(lambda: trailing.distance(placed.order) is None)
+        await wait_until(lambda: "⇡" not in str(model.data(model.index(0, SL_COLUMN))))
+        assert await sim_services.db.run(lambda tx: tx.trailing.all(), readonly=True) == {}
+        bridge.stop()
+    finally:
+        await trailing.stop()

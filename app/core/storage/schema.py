@@ -370,3 +370,19 @@ visit_retries = Table(
     Column("retry_at_ms", Int64, nullable=False),
     sqlite_strict=True,
 )
+
+# Client-side trailing stops (app/core/trailing.py): the distance a position's SL trails the price by,
+# kept while the position is open so a restart goes on trailing it.
+trailing_stops = Table(
+    "trailing_stops",
+    metadata,
+    Column("account", CaseInsensitiveText, nullable=False),  # login@server
+    Column("ticket", Int64, nullable=False),
+    Column("points", Integer, nullable=False),
+    Column("created_by", Text, nullable=False, server_default=""),
+    Column("updated_ms", Int64, nullable=False),
+    CheckConstraint("points > 0", name="points"),
+    PrimaryKeyConstraint("account", "ticket"),
+    sqlite_strict=True,
+    sqlite_with_rowid=False,
+)

@@ -22,6 +22,7 @@ from app.core.storage.deals import DealRows, UpsertResult
 from app.core.storage.nodes import NodeRows
 from app.core.storage.signals import SignalRows, StrategyRows, WebhookRows
 from app.core.storage.snapshots import SnapshotRows
+from app.core.storage.trailing import TrailingRows
 from app.core.storage.users import ApiKeyRows, UserRows
 from app.core.times import utc_now
 from app.models import AccountSnapshot, Deal, ManagedAccount
@@ -56,6 +57,7 @@ class Tx:
         self.webhooks = WebhookRows(conn)
         self.strategies = StrategyRows(conn)
         self.alerts = AlertRows(conn)
+        self.trailing = TrailingRows(conn)  # client-side trailing stops (app/core/trailing.py)
 
     def record_visit(
         self,

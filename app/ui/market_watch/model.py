@@ -29,9 +29,19 @@ class Column(IntEnum):
     ASK = 2
     SPREAD = 3
     CHANGE = 4
+    HIGH = 5
+    LOW = 6
+    TIME = 7
+    LAST = 8
 
 
-HEADERS = ("Symbol", "Bid", "Ask", "Spread", "Daily Δ")
+HEADERS = ("Symbol", "Bid", "Ask", "Spread", "Daily Δ", "High", "Low", "Time", "Last")
+# the columns a right-click on the header shows or hides (the symbol always shows), and the first start's
+COLUMN_NAMES = {
+    Column.BID: "bid", Column.ASK: "ask", Column.SPREAD: "spread", Column.CHANGE: "change",
+    Column.HIGH: "high", Column.LOW: "low", Column.TIME: "time", Column.LAST: "last",
+}  # fmt: skip
+DEFAULT_COLUMNS = ("bid", "ask", "spread", "change")
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # what a column sorts by: numbers as numbers
 QUIET_S = 60.0  # no quote for this long (server time): the market is closed
 CLOSED_COLOUR = "#5c6773"
@@ -131,7 +141,7 @@ class QuoteTableModel(HeaderedTableModel):
             if previous is not None and quote.bid != previous.bid:
                 self._direction[quote.symbol] = 1 if quote.bid > previous.bid else -1
             self._quotes[quote.symbol] = quote
-            self.dataChanged.emit(self.index(row, Column.BID), self.index(row, Column.CHANGE))
+            self.dataChanged.emit(self.index(row, Column.BID), self.index(row, len(HEADERS) - 1))
             if quote.symbol in self._closed:
                 self._update_closed(quote.symbol, row)  # quoting again: open
 
@@ -178,6 +188,10 @@ class QuoteTableModel(HeaderedTableModel):
             Column.ASK: quote.ask,
             Column.SPREAD: float(quote.spread_points),
             Column.CHANGE: quote.change_pct if quote.day_open else float("-inf"),
+            Column.HIGH: quote.day_high,
+            Column.LOW: quote.day_low,
+            Column.TIME: float(quote.time_msc),
+            Column.LAST: quote.last,
         }[column]
 
     @staticmethod
@@ -192,4 +206,12 @@ class QuoteTableModel(HeaderedTableModel):
             return formatting.price(quote.ask, quote.digits)
         if column is Column.SPREAD:
             return str(quote.spread_points)
+        if column is Column.HIGH:
+            return formatting.price(quote.day_high, quote.digits)
+        if column is Column.LOW:
+            return formatting.price(quote.day_low, quote.digits)
+        if column is Column.TIME:
+            return formatting.epoch_time(quote.time_msc / 1000, with_seconds=True).split(" ")[-1]
+        if column is Column.LAST:
+            return formatting.price(quote.last, quote.digits)  # empty where the symbol has no last price
         return formatting.percent(quote.change_pct) if quote.day_open else ""

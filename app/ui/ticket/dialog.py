@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Protocol, cast
 
@@ -38,9 +39,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.levels import volume_for_risk
+from app.core.order_rules import fill_choices
 from app.models import (
     AccountInfo,
     AmbiguousOutcomeError,
+    FillPolicy,
     OrderCheck,
     OrderRequest,
     OrderResult,
@@ -65,6 +68,11 @@ SYMBOL_DELAY_MS = 200  # a symbol typed letter by letter is looked up once the t
 DEFAULT_VOLUME = 0.10  # lots, on the symbol's step and within its limits
 FIELD_MIN_WIDTH = 190  # a long message under a field wraps; the field keeps this width
 
+FILL_TITLES = {
+    FillPolicy.FOK: "Fill or Kill",
+    FillPolicy.IOC: "Immediate or Cancel",
+    FillPolicy.RETURN: "Return",
+}
 TYPE_TITLES = {
     OrderType.BUY: "Buy (market)",
     OrderType.SELL: "Sell (market)",
@@ -129,6 +137,7 @@ class OrderTicket(QDialog):
         self.last_check: OrderCheck | None = None
         self.verdict_ok = False  # the trading service's verdict on what the form says now
         self.away_reason = ""  # why orders wait (the live terminal visits another account), if they do
+        self.confirmation: QMessageBox | None = None  # a real account's question, while open
         self.submissions = Submissions()  # client ids, in flight, blocked after an unknown outcome
         self._check_timer = QTimer(self)
         self._check_timer.setSingleShot(True)
@@ -193,6 +202,12 @@ class OrderTicket(QDialog):
         self.expiry_time.setTimeZone(QTimeZone.utc())
         self.expiry_time.setDisplayFormat("yyyy.MM.dd HH:mm 'UTC'")
         self.expiry_time.setCalendarPopup(True)
+        self.filling = QComboBox()
+        self.filling.setObjectName("TicketFilling")
+        self.filling.setToolTip(
+            "How the order fills: all at once or not at all (FOK), what can fill now (IOC), or the rest "
+            "left as an order (Return)"
+        )
         self.errors: dict[str, QLabel] = {}
         for field in (
             self.symbol_box,
@@ -227,6 +242,7 @@ class OrderTicket(QDialog):
         form.addRow("Expiry", self.expiry)
         form.addRow("", self.expiry_time)
         form.addRow("Deviation", self.deviation)
+        form.addRow("Fill policy", self._with_error("filling", self.filling))
         form.addRow("Comment", self._with_error("comment", self.comment))
         self._form = form
 
@@ -247,12 +263,17 @@ class OrderTicket(QDialog):
         self.send_button.setDefault(False)
         self.send_button.setAutoDefault(False)
         self.send_button.clicked.connect(self.send)
+        # MT5's F9 dialog: a market order is sold at the bid or bought at the ask, side by side
+        self.sell_button = self._market_button("SellButton", "sell", Side.SELL)
+        self.buy_button = self._market_button("BuyButton", "buy", Side.BUY)
         close = QPushButton("Close")
         close.setAutoDefault(False)
         close.clicked.connect(self.close)
         buttons = QHBoxLayout()
         buttons.addWidget(close)
         buttons.addStretch(1)
+        buttons.addWidget(self.sell_button)
+        buttons.addWidget(self.buy_button)
         buttons.addWidget(self.send_button)
 
         layout = QVBoxLayout(self)
@@ -276,6 +297,15 @@ class OrderTicket(QDialog):
         self.expiry_time.dateTimeChanged.connect(self._changed)
         self._risk_mode_changed()
         self._type_changed()
+
+    def _market_button(self, name: str, role: str, side: Side) -> QPushButton:
+        button = QPushButton()
+        button.setObjectName(name)
+        button.setProperty("role", role)
+        button.setAutoDefault(False)
+        button.setMinimumWidth(130)
+        button.clicked.connect(lambda: self.send(side))
+        return button
 
     @staticmethod
     def _price_box() -> QDoubleSpinBox:
@@ -322,7 +352,15 @@ class OrderTicket(QDialog):
             comment=self.comment.text(),
             time_in_force=TimeInForce(self.expiry.currentData()),
             expiration=cast(datetime, self.expiry_time.dateTime().toPython()).replace(tzinfo=UTC),
+            filling=self.chosen_filling,
         )
+
+    @property
+    def chosen_filling(self) -> FillPolicy | None:
+        """The fill policy picked in the ticket; None when the symbol allows only one (the service's)."""
+        if self.filling.count() < 2:
+            return None
+        return FillPolicy(self.filling.currentData())
 
     def request(self, client_id: str = "") -> OrderRequest | None:
         if self.spec is None or self.spec.name != self.form().symbol:
@@ -348,6 +386,8 @@ class OrderTicket(QDialog):
         self._say_check("", "")
         for box in (self.price, self.stoplimit, self.sl, self.tp):
             self._quietly(box, 0.0)
+        self.filling.clear()
+        self._form.setRowVisible(cast(QWidget, self.filling.parentWidget()), False)
         self._show_quote()
         self._symbol_timer.start()
 
@@ -391,10 +431,21 @@ class OrderTicket(QDialog):
         for box in (self.price, self.stoplimit):
             box.setDecimals(spec.digits)
             box.setSingleStep(spec.point * 10)
+        self._fill_choices(spec)
         self._fill_price()
         self._points_toggled()
         self._show_quote()
         self._changed()
+
+    def _fill_choices(self, spec: SymbolSpec) -> None:
+        """The symbol's fill policies, the service's own pick first; the row shows only for a choice."""
+        choices = fill_choices(spec)
+        self.filling.blockSignals(True)
+        self.filling.clear()
+        for policy in choices:
+            self.filling.addItem(FILL_TITLES.get(policy, policy.value.upper()), policy)
+        self.filling.blockSignals(False)
+        self._form.setRowVisible(cast(QWidget, self.filling.parentWidget()), len(choices) > 1)
 
     def _fill_price(self) -> None:
         """A pending order starts at the current price (ask to buy, bid to sell), on the symbol's tick."""
@@ -435,6 +486,9 @@ class OrderTicket(QDialog):
         self.send_button.setProperty("role", "buy" if side is Side.BUY else "sell")
         self.send_button.style().unpolish(self.send_button)
         self.send_button.style().polish(self.send_button)
+        self.send_button.setVisible(pending)
+        self.sell_button.setVisible(not pending)
+        self.buy_button.setVisible(not pending)
         if pending and not self.price.value():
             self._fill_price()
         self._changed()
@@ -508,7 +562,9 @@ class OrderTicket(QDialog):
         self._update_send()
 
     def _update_send(self) -> None:
-        self.send_button.setEnabled(self.verdict_ok and not self.away_reason and self.submissions.can_send)
+        ready = self.verdict_ok and not self.away_reason and self.submissions.can_send
+        for button in (self.send_button, self.sell_button, self.buy_button):
+            button.setEnabled(ready)
 
     def recheck(self) -> None:
         """Judge the form again (the account changed: margin, limits and the verdict may differ)."""
@@ -534,6 +590,11 @@ class OrderTicket(QDialog):
 
     def _show_quote(self) -> None:
         quote = self._symbols.quote(self.symbol)
+        bid = ask = "—"
+        if quote is not None:
+            bid, ask = formatting.price(quote.bid, quote.digits), formatting.price(quote.ask, quote.digits)
+        self.sell_button.setText(f"Sell by Market\n{bid}")
+        self.buy_button.setText(f"Buy by Market\n{ask}")
         if quote is None:
             self.quote_label.setText("")
             return
@@ -581,17 +642,28 @@ class OrderTicket(QDialog):
         self._set_verdict(check.ok)
 
     # ------------------------------------------------------------------ sending
-    def send(self) -> None:
+    def send(self, side: Side | None = None) -> None:
+        """Send what the form says; ``side`` (the Sell or Buy button) for a market order, else the
+        type's own side. Each click is one submission: the buttons are off until its outcome."""
         if not self.submissions.can_send or not self.send_button.isEnabled():
             return  # no verdict, a refusal, orders waiting, or a send on its way
+        if self.confirmation is not None and self.confirmation.isVisible():
+            return  # a real account's question is open: the second click of a double click
         request = self.request()
         if request is None:
             self.set_field_error("volume", "symbol details are still loading")
             return
+        if side is not None and self.spec is not None and not request.type.is_pending:
+            request = self._market_order(side, self.spec)
         if self._is_real():
             self._confirm_real(request)
         else:
             self._submit(request)
+
+    def _market_order(self, side: Side, spec: SymbolSpec) -> OrderRequest:
+        """The form's market order on ``side`` (SL/TP in points count from that side's price)."""
+        form = replace(self.form(), type=OrderType.BUY if side is Side.BUY else OrderType.SELL)
+        return form.request(spec, self._symbols.quote(spec.name))
 
     def _confirm_real(self, request: OrderRequest) -> None:
         box = QMessageBox(self)
@@ -615,7 +687,7 @@ class OrderTicket(QDialog):
         stamped = self.submissions.begin(request)
         if stamped is None:
             return  # a send is on its way (a double click), or the last outcome is unknown
-        self.send_button.setEnabled(False)
+        self._update_send()  # every send button is off until the outcome is known
         self._clear_errors()
         self._set_outcome("Sending ...", None)
         self._tasks.run(
@@ -645,7 +717,7 @@ class OrderTicket(QDialog):
     # ------------------------------------------------------------------ messages
     def set_field_error(self, field: str, message: str) -> None:
         """Show ``message`` under the field it names (tp, volume, ...); a field the form does not
-        have (the symbol, the filling) is said in the check line instead."""
+        have (the symbol) is said in the check line instead."""
         label = self.errors.get(field)
         if label is None:
             self._say_check("error", f"{field}: {message}")

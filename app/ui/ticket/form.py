@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.models import OrderRequest, OrderType, Quote, Side, SymbolSpec, TimeInForce, TradeAction
+from app.models import FillPolicy, OrderRequest, OrderType, Quote, Side, SymbolSpec, TimeInForce, TradeAction
 
 # A terminal's verdict names a retcode; this is the field a form shows it next to.
 RETCODE_FIELDS = {
@@ -64,6 +64,7 @@ class TicketForm:
     comment: str = ""
     time_in_force: TimeInForce = TimeInForce.GTC  # a pending order's expiry
     expiration: datetime | None = None  # with TimeInForce.SPECIFIED
+    filling: FillPolicy | None = None  # None: the trading service picks (app.core.order_rules)
 
     def request(self, spec: SymbolSpec, quote: Quote | None, client_id: str = "") -> OrderRequest:
         pending = self.type.is_pending
@@ -88,4 +89,5 @@ class TicketForm:
             expiration=self.expiration if pending and self.time_in_force is TimeInForce.SPECIFIED else None,
             comment=self.comment,
             client_id=client_id,
+            filling=self.filling,
         )

@@ -1,5 +1,8 @@
 """The Trade tab's table: open positions, then pending orders, with live profit (a Qt model).
 
+A position trailed by the app's client-side trailing stop shows its distance next to the SL
+("1.08450 ⇡20"), with a tooltip saying it only moves while this app runs.
+
 The Comment column shows the trader's own comment: the client-id tag the trading service appends to
 every order (for finding it again after a lost answer) stays on the order, out of sight.
 """
@@ -34,6 +37,7 @@ HEADERS = (
     "Comment",
     "",
 )
+SL_COLUMN = 6
 PROFIT_COLUMN = 10
 CLOSE_COLUMN = 12  # "×": a click closes the position or cancels the order (MT5's)
 
@@ -43,9 +47,15 @@ class TradeTableModel(HeaderedTableModel):
 
     HEADERS = HEADERS
 
-    def __init__(self, digits: Callable[[str], int] = lambda _symbol: 5) -> None:
+    def __init__(
+        self,
+        digits: Callable[[str], int] = lambda _symbol: 5,
+        trailing: Callable[[int], int | None] | None = None,
+    ) -> None:
+        """``trailing(ticket)``: the position's client-side trailing distance in points, or None."""
         super().__init__()
         self._digits = digits
+        self._trailing = trailing
         self.positions: tuple[Position, ...] = ()
         self.orders: tuple[Order, ...] = ()
         self._up = QBrush(QColor(UP_COLOUR))
@@ -73,6 +83,16 @@ class TradeTableModel(HeaderedTableModel):
         self.positions, self.orders = positions, orders
         self.endResetModel()
 
+    def trailing_changed(self) -> None:
+        """A trailing stop was set or switched off: the S / L cells say so."""
+        if self.positions:
+            self.dataChanged.emit(self.index(0, SL_COLUMN), self.index(len(self.positions) - 1, SL_COLUMN))
+
+    def trailing_of(self, item: Position | Order) -> int | None:
+        if self._trailing is None or not isinstance(item, Position):
+            return None
+        return self._trailing(item.ticket)
+
     def item(self, row: int) -> Position | Order:
         if row < len(self.positions):
             return self.positions[row]
@@ -95,6 +115,13 @@ class TradeTableModel(HeaderedTableModel):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return "×" if column == CLOSE_COLUMN else self._cells(item)[column]
+        if role == Qt.ItemDataRole.ToolTipRole and column == SL_COLUMN:
+            points = self.trailing_of(item)
+            if points is not None:
+                return (
+                    f"Trailing stop: {points} points behind the price. Client-side: this app moves the "
+                    "SL, only while it is running"
+                )
         if role == Qt.ItemDataRole.ToolTipRole and column == CLOSE_COLUMN:
             return f"Close #{item.ticket}" if isinstance(item, Position) else f"Cancel #{item.ticket}"
         if role == Qt.ItemDataRole.TextAlignmentRole and column == CLOSE_COLUMN:
@@ -118,7 +145,7 @@ class TradeTableModel(HeaderedTableModel):
                 item.side.value,
                 formatting.volume(item.volume),
                 p(item.price_open),
-                p(item.sl),
+                self._sl_text(item, p(item.sl)),
                 p(item.tp),
                 p(item.price_current),
                 formatting.money(item.swap),
@@ -140,3 +167,7 @@ class TradeTableModel(HeaderedTableModel):
             "",
             without_tag(item.comment),
         )
+
+    def _sl_text(self, position: Position, sl: str) -> str:
+        points = self.trailing_of(position)
+        return sl if points is None else f"{sl} ⇡{points}"

@@ -1,6 +1,9 @@
 """The Trade tab: positions and pending orders with live profit, the account's totals underneath,
 and close / partial close / modify / cancel from the context menu (double-click modifies).
 
+"Trailing Stop ▸" in a position's menu sets the app's client-side trailing stop (app.core.trailing):
+it moves the SL only while this app runs, as MT5's terminal does, and the menu says so.
+
 Every action goes through the trading service on the window's task runner; a ticket already being
 closed is not closed again by a second click, and the outcome shows in the notification area.
 """
@@ -15,6 +18,7 @@ from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QMenu,
     QMessageBox,
@@ -23,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.bulk_close import BulkClose, CloseChoice, close_positions, positions_to_close
+from app.core.trailing_rule import MAX_TRAILING_POINTS, TRAILING_CHOICES
 from app.models import AccountInfo, Order, OrderResult, Position
 from app.ui import formatting
 from app.ui.table_view import data_table
@@ -48,6 +53,19 @@ class TradeActions(Protocol):
     async def close_by(self, ticket: int, opposite: int) -> OrderResult: ...
 
 
+class Trailing(Protocol):
+    """The client-side trailing stops (app.core.trailing.TrailingService)."""
+
+    def distance(self, ticket: int) -> int | None: ...
+
+    async def set(self, ticket: int, points: int, *, actor: str = ...) -> None: ...
+
+    async def clear(self, ticket: int, *, actor: str = ...) -> bool: ...
+
+
+CLIENT_SIDE_NOTE = "Client-side: runs in this app, only while it is running"
+
+
 class TradeTab(QWidget):
     def __init__(
         self,
@@ -57,9 +75,13 @@ class TradeTab(QWidget):
         is_real: Callable[[], bool] = lambda: False,
         digits: Callable[[str], int] = lambda _s: 5,
         parent: QWidget | None = None,
+        *,
+        trailing: Trailing | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("TradeTab")
+        self.trailing = trailing
+        self.custom_trailing: QInputDialog | None = None  # the open "Custom..." question (tests answer it)
         self.model = model
         self._trading = trading
         self._tasks = tasks
@@ -181,7 +203,74 @@ class TradeTab(QWidget):
             action = QAction(text, menu)
             action.triggered.connect(slot)
             menu.addAction(action)
+            if text == "Modify SL/TP..." and isinstance(item, Position) and self.trailing is not None:
+                menu.addMenu(self.trailing_menu(item, menu))
         return menu
+
+    def trailing_menu(self, position: Position, parent: QMenu) -> QMenu:
+        """MT5's "Trailing Stop ▸ None / 10 ... 100 points / Custom...", the current one checked."""
+        assert self.trailing is not None  # noqa: S101 - only built with a trailing service
+        menu = QMenu("Trailing Stop", parent)
+        menu.setObjectName("TrailingMenu")
+        menu.setToolTipsVisible(True)
+        menu.menuAction().setToolTip(CLIENT_SIDE_NOTE)
+        note = QAction(CLIENT_SIDE_NOTE, menu)
+        note.setEnabled(False)
+        menu.addAction(note)
+        menu.addSeparator()
+        current = self.trailing.distance(position.ticket)
+        choices: list[tuple[str, int | None]] = [("None", None)]
+        choices += [(f"{points} points", points) for points in TRAILING_CHOICES]
+        if current is not None and current not in TRAILING_CHOICES:
+            choices.append((f"{current} points", current))
+        for text, points in choices:
+            action = QAction(text, menu)
+            action.setCheckable(True)
+            action.setChecked(points == current)
+            action.setToolTip(CLIENT_SIDE_NOTE)
+            action.triggered.connect(lambda _=False, p=points: self.set_trailing(position, p))
+            menu.addAction(action)
+        custom = QAction("Custom...", menu)
+        custom.triggered.connect(lambda: self.ask_trailing(position))
+        menu.addAction(custom)
+        return menu
+
+    def ask_trailing(self, position: Position) -> None:
+        """Custom...: a distance in points of the trader's own (asked without blocking the loop)."""
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Trailing Stop")
+        dialog.setLabelText(
+            f"Trailing stop for #{position.ticket} {position.symbol}, in points\n({CLIENT_SIDE_NOTE.lower()})"
+        )
+        dialog.setInputMode(QInputDialog.InputMode.IntInput)
+        dialog.setIntRange(1, MAX_TRAILING_POINTS)
+        current = self.trailing.distance(position.ticket) if self.trailing is not None else None
+        dialog.setIntValue(current or 25)
+        self.custom_trailing = dialog
+
+        def answered(result: int) -> None:
+            self.custom_trailing = None
+            if result == QInputDialog.DialogCode.Accepted:
+                self.set_trailing(position, dialog.intValue())
+
+        dialog.finished.connect(answered)
+        dialog.open()
+
+    def set_trailing(self, position: Position, points: int | None) -> None:
+        """Trail ``position`` by ``points`` (None: off); the service keeps it and moves the SL."""
+        if self.trailing is None:
+            return
+        coro = (
+            self.trailing.clear(position.ticket)
+            if points is None
+            else self.trailing.set(position.ticket, points)
+        )
+        self._tasks.run(
+            coro,
+            what=f"trailing stop #{position.ticket}",
+            owner=self,
+            on_result=lambda _result: self.model.trailing_changed(),
+        )
 
     def bulk_close(self, choice: CloseChoice, symbol: str = "") -> None:
         """One confirmation listing every position that will close, then each is closed in turn."""

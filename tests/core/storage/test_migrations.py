@@ -202,6 +202,16 @@ def _seed_signals(conn: Connection, at: str) -> None:
     )
 
 
+def _seed_trailing_stops(conn: Connection, at: str) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO trailing_stops (account, ticket, points, created_by, updated_ms) "
+            "VALUES ('5001@Broker-Demo', 77, 20, 'gui', :ms)"
+        ),
+        {"ms": MS},
+    )
+
+
 # One entry per revision: rows that exercise what it added, given the revision the database is at.
 # A new migration needs one here.
 SEEDS: dict[str, Callable[[Connection, str], None]] = {
@@ -215,6 +225,7 @@ SEEDS: dict[str, Callable[[Connection, str], None]] = {
     "0008": _seed_signals,
     "0009": _seed_users,
     "0010": _seed_nodes_and_cycles,
+    "0011": _seed_trailing_stops,
 }
 REVISIONS = list(SEEDS)
 
@@ -312,6 +323,8 @@ def _check_rows(database: Database, seeded: int) -> None:
     else:
         assert people == [] and keys == []
     _check_signal_rows(database, seeded > REVISIONS.index("0008"))
+    trailing = database.call(lambda tx: tx.trailing.all())
+    assert trailing == ({("5001@Broker-Demo", 77): 20} if seeded > REVISIONS.index("0011") else {})
 
 
 def _check_signal_rows(database: Database, seeded: bool) -> None:
