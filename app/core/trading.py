@@ -37,6 +37,7 @@ import asyncio
 import logging
 import math
 import time
+from collections.abc import Awaitable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -123,6 +124,7 @@ class _Context:
     spec: SymbolSpec | None
     market: Market | None
     server_time: datetime | None  # the terminal's clock (its latest tick): history is searched by it
+    positions: list[Position] | None = None  # the open positions, when asked with the rest
 
 
 class TradingService:
@@ -189,7 +191,10 @@ class TradingService:
         return request.with_changes(**changes)
 
     # ------------------------------------------------------------------ can we trade?
-    async def _context(self, symbol: str) -> _Context:
+    async def _context(self, symbol: str, *, positions: bool = False) -> _Context:
+        """The terminal's own state, asked fresh in ONE round trip (``trade_context``: health, account,
+        and the symbol's spec and tick, the positions when a new exposure is judged) — never the app's
+        copies, which may be a refresh behind."""
         if not self._accepting:
             raise NotReadyError("trading is not available yet: the app is starting (or stopping)")
         if self._pool.live_lent_to is not None:
@@ -198,24 +203,26 @@ class TradingService:
                 "orders are refused until it is back — try again in a moment"
             )
         terminal = self._pool.live
-        health = await terminal.call("health")
+        facts = await terminal.call("trade_context", symbol, positions=positions)
+        health = facts["health"]
         home = terminal.home_account
         if home is not None and health.get("login") != home[0]:
             raise TradingDisabledError(
                 f"the live terminal is logged in to {health.get('login')}@{health.get('server')}, "
                 f"not the live account {home[0]}@{home[1]}: order refused"
             )
-        account: AccountInfo = await terminal.call("account")
+        account: AccountInfo = facts["account"]
         if account.is_real and not self.settings.real_trading_enabled(account.key):
             raise TradingDisabledError(
                 f"{account.key} is a REAL account and trading on it is off: enable it in the settings "
                 f'([trading] real_enabled = ["{account.key}"])'
             )
+        held: list[Position] | None = facts.get("positions")
         if not symbol:
-            return _Context(terminal, account, None, None, None)
-        spec: SymbolSpec = await terminal.call("symbol", symbol)
-        tick = await terminal.call("tick", symbol)
-        return _Context(terminal, account, spec, Market(tick.bid, tick.ask), tick.time)
+            return _Context(terminal, account, None, None, None, held)
+        spec: SymbolSpec = facts["spec"]
+        tick = facts["tick"]
+        return _Context(terminal, account, spec, Market(tick.bid, tick.ask), tick.time, held)
 
     def _exclusive(self, client_id: str) -> AbstractAsyncContextManager[None]:
         """One command per client id at a time (the lock is dropped when no one holds or waits)."""
@@ -247,7 +254,9 @@ class TradingService:
         """Limits on new exposure; with a daily-loss limit, today's P/L is evaluated afresh first."""
         if not opens_exposure(request):
             return
-        positions: list[Position] = await ctx.terminal.call("positions")
+        positions = ctx.positions
+        if positions is None:
+            positions = await ctx.terminal.call("positions")
         if self.settings.limits_for(ctx.account.key).max_daily_loss:
             await self.risk.evaluate(ctx.account, positions, self._account_state.deals, ctx.server_time)
         self.risk.check_new_order(ctx.account, request, len(positions))
@@ -256,7 +265,7 @@ class TradingService:
         """The dry run: everything up to and including ``order_check``; nothing is sent."""
         request = self._with_client_id(request)
         async with self._pool.using_live():  # the carousel cannot switch accounts meanwhile
-            ctx = await self._context(request.symbol)
+            ctx = await self._context(request.symbol, positions=opens_exposure(request))
             prepared = await self._validated(request, ctx)
             await self._check_risk(prepared, ctx)
             result: OrderCheck = await ctx.terminal.call("order_check", prepared)
@@ -295,7 +304,7 @@ class TradingService:
             # From the checks to the send (and any reconciliation) the live terminal stays on the live
             # account: a carousel visit asked for meanwhile waits, and none may be under way.
             async with self._pool.using_live():
-                ctx = await self._context(request.symbol)
+                ctx = await self._context(request.symbol, positions=opens_exposure(request))
                 prepared = await self._validated(request, ctx)
                 await self._check_risk(prepared, ctx)
                 result = await self._send_recorded(prepared, ctx, actor, note, subject, opposite)
@@ -316,10 +325,17 @@ class TradingService:
         audit = OrderAudit(
             self._audit, actor, ctx.account.key, request.client_id, subject_fields(request, subject)
         )
-        await audit.intent(intent_action(request), **intent_payload(request, note, subject, opposite))
         now = utc_now()
-        await self._db.run(
-            lambda tx: tx.client_orders.start(request.client_id, ctx.account.key, tag, request, now)
+        # The intent (audit trail, fsynced) and the id's reservation (database, committed) go to disk
+        # side by side — two files, two threads, one wait. Neither lets anything reach the terminal
+        # until both are durable; a reservation whose intent failed is released (never sent).
+        await self._durably(
+            request.client_id,
+            audit.intent(intent_action(request), **intent_payload(request, note, subject, opposite)),
+            self._db.run(
+                lambda tx: tx.client_orders.start(request.client_id, ctx.account.key, tag, request, now)
+            ),
+            new_row=True,
         )
         sent_at = ctx.server_time or now
         try:
@@ -336,17 +352,29 @@ class TradingService:
                                message=str(exc))  # fmt: skip
             raise
         money = ctx.account.currency_digits  # amounts enter the trail in the account currency's digits
-        await audit.check(retcode=check.retcode, margin=rounded(check.margin, money),
-                          margin_free=rounded(check.margin_free, money), comment=check.comment)  # fmt: skip
-        if not check.ok:
+        checked = audit.check(
+            retcode=check.retcode,
+            margin=rounded(check.margin, money),
+            margin_free=rounded(check.margin_free, money),
+            comment=check.comment,
+        )
+        if check.ok:
+            self.risk.note_sent(ctx.account.key)
+            # From here a crash leaves an order that may have left: reconciliation must ask the terminal.
+            # The check's entry and the "handed to order_send" mark are written side by side, one wait.
+            await self._durably(
+                request.client_id,
+                checked,
+                self._db.run(lambda tx: tx.client_orders.mark_sent(request.client_id, utc_now())),
+                new_row=False,
+            )
+        else:
+            await checked
             message = f"{check.retcode_name}: {check.comment}"
             await self._settle(request.client_id, "rejected", message=message, code=check.retcode)
             await audit.result(retcode=check.retcode, ticket=None, latency_ms=0.0, outcome="refused_by_check",
                                message=message)  # fmt: skip
             raise RejectedError(message, check.retcode)
-        self.risk.note_sent(ctx.account.key)
-        # From here a crash leaves an order that may have left: reconciliation must ask the terminal.
-        await self._db.run(lambda tx: tx.client_orders.mark_sent(request.client_id, utc_now()))
         started = time.perf_counter()
         try:
             result: OrderResult = await ctx.terminal.call("order_send", request)
@@ -376,6 +404,24 @@ class TradingService:
                            deal=result.deal, volume=result.volume, price=price,
                            outcome="done" if result.ok else "refused", message=result.comment)  # fmt: skip
         return await self._finish(request, result)
+
+    async def _durably(
+        self, client_id: str, record: Awaitable[object], row: Awaitable[object], *, new_row: bool
+    ) -> None:
+        """Wait for an audit ``record`` and a database write on the id's ``row``, made side by side (two
+        files on two threads: one wait instead of two). If either failed, nothing has been sent: the id
+        is released when its row is ours (reserved here, or ``new_row=False``), so a new attempt may use
+        it, and the first error is raised — the order never goes ahead on a record not on disk."""
+        noted, stored = await asyncio.gather(record, row, return_exceptions=True)
+        failed = [o for o in (noted, stored) if isinstance(o, BaseException)]
+        if not failed:
+            return
+        if not (new_row and isinstance(stored, BaseException)):  # a row that is not ours stays as it is
+            try:
+                await self._release(client_id, f"not recorded: {failed[0]}")
+            except Exception as exc:  # the database itself failing: the id stays "sending", settled later
+                log.error("order %s: could not release its id after a failed record: %s", client_id, exc)
+        raise failed[0]
 
     async def _finish(
         self, request: OrderRequest, result: OrderResult, verdict: Verdict | None = None
