@@ -7,12 +7,17 @@ trail apply to all of them alike. For each order command, in this order:
    before returns its first outcome (``duplicate=True``) and sends nothing — also concurrently (one
    lock per id) and after a restart (the ids live in the database).
 2. **Can we trade here?** The live terminal must be ready, not lent to the carousel, and logged in to
-   the live account (checked before every send); a real account must be enabled in the settings.
+   the live account (checked before every send); a real account must be enabled in the settings. The
+   terminal is asked afresh, in one round trip (``trade_context``: health, account, the symbol's spec
+   and tick, the positions when the order adds exposure), never the app's copies of them.
 3. **Validation** against the symbol (app.core.order_rules): normalised, or refused naming the field.
 4. **Risk limits** for new exposure (app.core.risk), including the daily-loss kill switch.
-5. **Audit intent** — on disk (fsynced) before anything reaches the terminal; if it cannot be
-   written, nothing is sent.
-6. ``order_check``, then ``order_send`` once. Outcomes: done → returned; refused by the server →
+5. **Audit intent** — on disk (fsynced) before the order is sent; if it cannot be written, nothing is
+   sent. The id's reservation (committed) and ``order_check`` (which trades nothing) run alongside it:
+   one wait for the three.
+6. The check's entry and the "handed to ``order_send``" mark, side by side (one wait), then
+   ``order_send`` once. Before the send: two round trips to the terminal, two fsyncs of the trail and
+   two commits of the database, in two waits (``tests/core/test_order_path_counts.py``). Outcomes: done → returned; refused by the server →
    :class:`RejectedError` / :class:`TemporaryError` (a requote); lost (timeout, disconnect, worker
    crash) → reconciled from the terminal's orders, deals and positions by the id's tag — the true
    outcome, or :class:`AmbiguousOutcomeError` ("unknown", with the id to look up). Never resent.
@@ -41,6 +46,7 @@ from collections.abc import Awaitable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import cast
 
 from app.audit import AuditTrail, OrderAudit
 from app.config import TradingSettings
@@ -326,20 +332,25 @@ class TradingService:
             self._audit, actor, ctx.account.key, request.client_id, subject_fields(request, subject)
         )
         now = utc_now()
-        # The intent (audit trail, fsynced) and the id's reservation (database, committed) go to disk
-        # side by side — two files, two threads, one wait. Neither lets anything reach the terminal
-        # until both are durable; a reservation whose intent failed is released (never sent).
-        await self._durably(
-            request.client_id,
+        # Three things side by side, one wait: the intent (audit trail, fsynced), the id's reservation
+        # (database, committed) and ``order_check`` (a question to the terminal that trades nothing).
+        # The order itself is sent only once both records are durable; if either failed, nothing is
+        # sent and the id is released.
+        outcomes: list[object] = await asyncio.gather(
             audit.intent(intent_action(request), **intent_payload(request, note, subject, opposite)),
             self._db.run(
                 lambda tx: tx.client_orders.start(request.client_id, ctx.account.key, tag, request, now)
             ),
-            new_row=True,
+            ctx.terminal.call("order_check", request),
+            return_exceptions=True,
         )
+        noted, reserved, checked = outcomes
+        await self._recorded(request.client_id, noted, reserved, new_row=True)
         sent_at = ctx.server_time or now
         try:
-            check: OrderCheck = await ctx.terminal.call("order_check", request)
+            if isinstance(checked, BaseException):
+                raise checked
+            check = cast(OrderCheck, checked)  # the call's answer (an error was raised above)
         except TemporaryError as exc:  # the check never answered (worker died, timeout): nothing left
             await self._release(request.client_id, str(exc), exc.code)
             await audit.result(
@@ -352,7 +363,7 @@ class TradingService:
                                message=str(exc))  # fmt: skip
             raise
         money = ctx.account.currency_digits  # amounts enter the trail in the account currency's digits
-        checked = audit.check(
+        check_entry = audit.check(
             retcode=check.retcode,
             margin=rounded(check.margin, money),
             margin_free=rounded(check.margin_free, money),
@@ -364,12 +375,12 @@ class TradingService:
             # The check's entry and the "handed to order_send" mark are written side by side, one wait.
             await self._durably(
                 request.client_id,
-                checked,
+                check_entry,
                 self._db.run(lambda tx: tx.client_orders.mark_sent(request.client_id, utc_now())),
                 new_row=False,
             )
         else:
-            await checked
+            await check_entry
             message = f"{check.retcode_name}: {check.comment}"
             await self._settle(request.client_id, "rejected", message=message, code=check.retcode)
             await audit.result(retcode=check.retcode, ticket=None, latency_ms=0.0, outcome="refused_by_check",
@@ -409,10 +420,15 @@ class TradingService:
         self, client_id: str, record: Awaitable[object], row: Awaitable[object], *, new_row: bool
     ) -> None:
         """Wait for an audit ``record`` and a database write on the id's ``row``, made side by side (two
-        files on two threads: one wait instead of two). If either failed, nothing has been sent: the id
-        is released when its row is ours (reserved here, or ``new_row=False``), so a new attempt may use
-        it, and the first error is raised — the order never goes ahead on a record not on disk."""
+        files on two threads: one wait instead of two); see :meth:`_recorded`."""
         noted, stored = await asyncio.gather(record, row, return_exceptions=True)
+        await self._recorded(client_id, noted, stored, new_row=new_row)
+
+    async def _recorded(self, client_id: str, noted: object, stored: object, *, new_row: bool) -> None:
+        """Go on only if the audit entry was ``noted`` and the id's row ``stored``. If either failed,
+        nothing has been sent: the id is released when its row is ours (reserved by this command, or
+        ``new_row=False``), so that a new attempt may use it, and the first error is raised — the order
+        never goes ahead on a record that is not on disk."""
         failed = [o for o in (noted, stored) if isinstance(o, BaseException)]
         if not failed:
             return
