@@ -20,7 +20,8 @@ trail apply to all of them alike. For each order command, in this order:
    two commits of the database, in two waits (``tests/core/test_order_path_counts.py``). Outcomes:
    done → returned; refused by the server → :class:`RejectedError` / :class:`TemporaryError` (a
    requote); lost (timeout, disconnect, worker crash) → reconciled from the terminal's orders, deals
-   and positions by the id's tag — the true outcome, or :class:`AmbiguousOutcomeError` ("unknown", with the id to look up). Never resent.
+   and positions by the id's tag — the true outcome, or :class:`AmbiguousOutcomeError` ("unknown",
+   with the id to look up). Never resent.
 7. **Audit result** on disk before the outcome is reported; the outcome is stored under the id.
 
 ``check()`` is the dry run: steps 2–4 and ``order_check``, nothing sent.
