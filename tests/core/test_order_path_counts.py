@@ -15,7 +15,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app.audit import AuditQuery, AuditReader, audit_dir
-from app.models import OrderRequest, OrderType, TradeAction
+from app.models import OrderRequest, OrderType, TerminalError, TradeAction
+from tests.core.conftest import TEST_ACCOUNT
 from tests.support.services import Services
 
 pytestmark = pytest.mark.slow
@@ -100,3 +101,22 @@ async def test_a_close_asks_no_positions_with_its_context(services: Services, le
     calls = [e for e in ledger.before_send() if e.startswith("call ")]
     # The position and the spec it is closed against (read to check the volume), then the context.
     assert calls == ["call positions", "call symbol", "call trade_context", "call order_check"]
+
+
+async def test_the_trade_context_is_what_the_separate_calls_answer(services: Services) -> None:
+    live = services.pool.live
+    await services.trading.place(
+        OrderRequest(TradeAction.DEAL, "EURUSD", 0.01, OrderType.BUY, client_id="counted-3")
+    )
+    facts = await live.call("trade_context", "EURUSD", positions=True)
+    assert facts["health"]["login"] == (await live.call("health"))["login"] == TEST_ACCOUNT[0]
+    assert facts["account"].key == (await live.call("account")).key
+    assert facts["spec"] == await live.call("symbol", "EURUSD")
+    assert facts["tick"].symbol == "EURUSD" and facts["tick"].bid > 0
+    assert [p.ticket for p in facts["positions"]] == [p.ticket for p in await live.call("positions")]
+    assert set(await live.call("trade_context", "")) == {"health", "account"}  # no symbol: no spec, tick
+    with pytest.raises(TerminalError) as unknown:
+        await live.call("trade_context", "NO_SUCH_SYMBOL")
+    with pytest.raises(TerminalError) as alone:
+        await live.call("symbol", "NO_SUCH_SYMBOL")
+    assert (type(unknown.value), unknown.value.code) == (type(alone.value), alone.value.code)

@@ -178,16 +178,23 @@ class SignalService:
             )
             now = utc_now()
             record = SignalRecord(signal, mode, SignalStatus.RECEIVED, created_at=now, updated_at=now)
-            # Stored first (one round trip): a uuid seen before is not stored again; it gets its first
-            # outcome instead.
-            if not await self._db.run(lambda tx: tx.signals.add(record)):
+            # A uuid seen before gets its first outcome (a read: no disk flush). A new one is stored and
+            # audited side by side (the database's commit and the trail's fsync: one wait, not two);
+            # the insert still refuses a uuid stored meanwhile by another process.
+            stored = await self._db.run(lambda tx: tx.signals.get(signal.uuid), readonly=True)
+            if stored is not None:
+                return stored.with_changes(duplicate=True)
+            added, _ = await asyncio.gather(
+                self._db.run(lambda tx: tx.signals.add(record)),
+                self._audit.append(
+                    actor, Action.SIGNAL_RECEIVED, payload={**signal.to_json(), "mode": mode.value}
+                ),
+            )
+            if not added:  # stored by another process a moment ago: its outcome
                 stored = await self._db.run(lambda tx: tx.signals.get(signal.uuid), readonly=True)
                 if stored is None:  # pragma: no cover - it was there a moment ago
                     raise SignalStateError(f"signal {signal.uuid} vanished", "uuid")
                 return stored.with_changes(duplicate=True)
-            await self._audit.append(
-                actor, Action.SIGNAL_RECEIVED, payload={**signal.to_json(), "mode": mode.value}
-            )
             self._publish(record)
             ctx = await self._context(signal, webhook, problem)
             auto = mode is SignalMode.AUTO
