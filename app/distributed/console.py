@@ -385,4 +385,5 @@ def build_status(
         errors_in_cycle=len(failed),
         terminals=tuple(f"{n.name}/{t}" for n in nodes for t in n.terminals),
         note="; ".join(notes),
+        stale_after_s=settings.stale_after_s,
     )

@@ -16,7 +16,8 @@ class CarouselStatus:
     ``(terminal_id, account_id)`` pairs; ``last_cycle_s`` is how long the previous cycle took;
     ``next_due`` is when the next cycle may begin (None while a cycle runs or when stopped).
     ``terminals`` are the terminals the carousel visits on; ``note`` says why it waits or cannot
-    go on, if it does (e.g. the live terminal cannot be shared).
+    go on, if it does (e.g. the live terminal cannot be shared). ``stale_after_s`` is the setting by
+    which an account's last snapshot counts as stale, so a dashboard marks the same rows the window does.
     """
 
     running: bool = False
@@ -31,6 +32,7 @@ class CarouselStatus:
     errors_in_cycle: int = 0
     terminals: tuple[str, ...] = ()
     note: str = ""
+    stale_after_s: float = 900.0
 
     @property
     def progress(self) -> float:

@@ -700,6 +700,7 @@ class CarouselOut(_Out):
     next_due: datetime | None
     errors_in_cycle: int
     note: str  # why it waits, when it does
+    stale_after_s: float  # an account whose last snapshot is older than this is stale
 
     @classmethod
     def of(cls, status: Any) -> CarouselOut:
@@ -725,6 +726,7 @@ class CarouselOut(_Out):
             next_due=utc(due) if isinstance(due, datetime) else None,
             errors_in_cycle=int(getattr(status, "errors_in_cycle", 0) or 0),
             note=str(getattr(status, "note", "") or ""),
+            stale_after_s=finite(float(getattr(status, "stale_after_s", 900.0) or 900.0)),
         )
 
 

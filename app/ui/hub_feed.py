@@ -26,19 +26,23 @@ class HubFeed(QObject):
         topics: Topic | Iterable[Topic],
         rate_hz: float = 10.0,
         parent: QObject | None = None,
+        *,
+        replay: bool = True,
     ) -> None:
         super().__init__(parent)
         self._hub = hub
         self._topics = topics
+        self._replay = replay  # False for events (a firing), whose latest value is no state to show
         self._subscription: Subscription | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(max(1, round(1000 / rate_hz)))
         self._timer.timeout.connect(self.drain)
 
     def start(self) -> None:
-        """Open the mailbox (starting with the hub's current values) and the timer."""
+        """Open the mailbox (starting with the hub's current values, unless told not to replay them)
+        and the timer."""
         if self._subscription is None:
-            self._subscription = self._hub.subscribe(self._topics, Delivery.LATEST, replay=True)
+            self._subscription = self._hub.subscribe(self._topics, Delivery.LATEST, replay=self._replay)
         self._timer.start()
 
     def drain(self) -> None:

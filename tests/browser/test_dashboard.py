@@ -239,6 +239,31 @@ def test_a_real_viewer_sees_no_trade_buttons_is_refused_and_is_sent_back_when_re
     assert page.driver.execute_script("return sessionStorage.getItem('mt5c.session')") is None
 
 
+def test_a_user_scoped_to_some_accounts_is_not_offered_the_audit_trail_or_the_journal(
+    page: Page, served: Served
+) -> None:
+    """The audit trail and the log name every account: the server refuses them to a scope of some
+    accounts (403), so the page hides those tabs instead of showing an error."""
+    scope = str(_managed_euro(served))
+    _users_cli(served, "add", "sam", "--role", "trader", "--accounts", scope, stdin=VIEWER_PASSWORD + "\n")
+    page.open()
+    page.wait(lambda: page.visible("#login-user"), "no login form")
+    page.find("#login-user").clear()
+    page.find("#login-user").send_keys("sam")
+    page.log_in(VIEWER_PASSWORD, wait=False)  # the live account is not in its scope: no account header
+    badge = "#user-badge"
+    page.wait(lambda: page.find(badge).get_attribute("data-checked") == "true", "GET /api/me not asked")
+    assert page.find(badge).get_attribute("data-scope") == scope
+    shown = [b.text for b in page.all("#toolbox-tabs button") if b.is_displayed()]
+    assert "Audit" not in shown and "Journal" not in shown and "Trade" in shown and "Accounts" in shown
+    page.wait(lambda: "not one of your accounts" in page.text("#banner"), "the page does not say why")
+    assert [t.text for t in page.all("#toasts .toast.error")] == [] and page.text("#audit-result") == ""
+    with served.http() as http:  # the server's word, which the page follows
+        token = http.post("/api/login", json={"username": "sam", "password": VIEWER_PASSWORD}).json()["token"]
+        assert http.get("/api/audit", headers={"Authorization": f"Bearer {token}"}).status_code == 403
+    _users_cli(served, "remove", "sam", "--yes")
+
+
 def test_a_password_change_sends_the_page_back_to_the_login(page: Page, served: Served) -> None:
     page.open()
     page.log_in()
@@ -291,13 +316,7 @@ def test_the_audit_trail_lists_the_login_and_verifies(page: Page) -> None:
 
 
 def test_a_managed_account_shows_its_figures_after_a_visit(page: Page, served: Served) -> None:
-    with served.http() as http:
-        answer = http.post(
-            "/api/accounts",
-            headers=_auth(served),
-            json={"login": 5001002, "server": "SimBroker-Demo", "password": "Demo-1002", "alias": "euro"},
-        )
-    assert answer.status_code in (201, 409), answer.text
+    _managed_euro(served)
     page.open()
     page.log_in()
     page.find('[data-tab="accounts"]').click()
@@ -310,6 +329,19 @@ def test_a_managed_account_shows_its_figures_after_a_visit(page: Page, served: S
     assert cells[3] and cells[4] and cells[3] != "—"  # balance and equity from the snapshot
     assert all(cells[i] for i in (5, 6, 7))  # day, week and month P/L
     assert "cycle" in page.text("#carousel-text")
+
+
+def _managed_euro(served: Served) -> int:
+    """The sim's second demo account as a managed account (added once per server): its id."""
+    with served.http() as http:
+        answer = http.post(
+            "/api/accounts",
+            headers=_auth(served),
+            json={"login": 5001002, "server": "SimBroker-Demo", "password": "Demo-1002", "alias": "euro"},
+        )
+        assert answer.status_code in (201, 409), answer.text
+        listed = http.get("/api/accounts", headers=_auth(served)).json()
+    return int(next(a["id"] for a in listed if a["login"] == 5001002))
 
 
 def _auth(served: Served) -> dict[str, str]:

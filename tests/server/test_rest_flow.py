@@ -204,6 +204,7 @@ async def test_carousel_status_start_and_stop(running: Running) -> None:
             status.json()
         )
         assert isinstance(status.json()["current"], list)
+        assert status.json()["stale_after_s"] == running.runtime.settings.carousel.stale_after_s
         started = await http.post("/api/carousel/start")
         assert started.status_code == 200 and started.json()["running"] is True
         stopped = await http.post("/api/carousel/stop")

@@ -4,6 +4,7 @@ and a refused one says why inline and stores nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -130,3 +131,20 @@ async def test_delete_removes_the_selected_alert(
     qtbot.keyClick(tab.table, Qt.Key.Key_Delete)
     await wait_until(lambda: tab.model.rowCount() == 1)
     assert [a.id for a in alerts.alerts()] == [keep.id]
+
+
+async def test_an_alert_that_fired_before_the_tab_opened_is_listed_without_a_new_toast(
+    wired: tuple[Services, AlertService], tasks: TaskRunner, qtbot: QtBot, admin: SimAdmin
+) -> None:
+    services, alerts = wired
+    await wait_until(lambda: services.market.quote("EURUSD") is not None)
+    bid = services.market.quote("EURUSD").bid  # type: ignore[union-attr]
+    alert = await alerts.create("EURUSD", "bid_below", round(bid + 0.005, 5))
+    admin.advance(3)
+    await wait_until(lambda: alerts.alerts()[0].fired_at is not None, within_s=10)
+    tab, toasts = build(wired, tasks, qtbot)  # opened after the firing (a layout restored later)
+    await wait_until(lambda: tab.model.rowCount() == 1)
+    assert tab.model.data(tab.model.index(0, 0)) == str(alert.id)
+    assert tab.model.data(tab.model.index(0, 6)) == "1"  # fired once, shown
+    await asyncio.sleep(0.3)  # three of the feed's drains
+    assert toasts == []

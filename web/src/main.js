@@ -17,6 +17,7 @@ import { mountSignals } from "./views/signals.js";
 import { mountTrade } from "./views/trade.js";
 
 const CHANNELS = ["quotes", "positions", "orders", "account", "accounts", "carousel", "logs", "signals"];
+const WHOLE_VIEW_TABS = ["audit", "journal"]; // they name every account: for a scope of all accounts only
 const KEEPALIVE_MS = 5000; // a REST read now and then: a revoked token is noticed even on a quiet socket
 const SESSION_ENDED = {
   token_revoked: "Your session ended (the password was changed or access was revoked): log in again.",
@@ -113,6 +114,7 @@ class Dashboard {
     this.timers = [];
     this.stopped = false;
     this.firstPaint = false;
+    this.wholeView = true; // until GET /api/me names a scope of some accounts
     this.api = createApi({
       getToken: () => this.session.token,
       onUnauthorized: (error) => this.sessionEnded(error.code, error.message),
@@ -162,7 +164,19 @@ class Dashboard {
     const scope = me.accounts === null ? "all accounts" : `accounts ${me.accounts.join(", ") || "none"}`;
     badge.title = `${me.username} (${me.kind}) · ${me.role} · ${scope}`;
     badge.dataset.scope = me.accounts === null ? "all" : me.accounts.join(",");
+    if (me.accounts !== null) this.hideWholeViewTabs();
     badge.dataset.checked = "true";
+  }
+
+  /** The Audit and Journal tabs name every account: a user with a scope of some accounts is refused
+   * them (403), so the page does not offer them. */
+  hideWholeViewTabs() {
+    this.wholeView = false;
+    for (const key of WHOLE_VIEW_TABS) {
+      const button = $(`#toolbox-tabs [data-tab="${key}"]`);
+      if (button?.getAttribute("aria-selected") === "true") this.selectTab("trade");
+      if (button) button.hidden = true;
+    }
   }
 
   stop() {
@@ -201,6 +215,7 @@ class Dashboard {
       for (const [k, pane] of Object.entries(panes)) pane.hidden = k !== key;
       if (key === "audit") audit.show();
     };
+    this.selectTab = select;
   }
 
   wireLive() {
@@ -240,7 +255,11 @@ class Dashboard {
 
   async loadInitial() {
     const { api, store } = this;
-    const quiet = (p) => p.catch((e) => (e.status === 401 ? null : toast(e.message, "error")));
+    const quiet = (p) => p.catch((e) => {
+      if (e.status === 401) return null;
+      if (e.status === 403) return this.liveNotInScope(); // said once, in the banner
+      return toast(e.message, "error");
+    });
     // Each answer is shown as it comes: the account and the quotes do not wait for the slower reads.
     const symbols = api.get("/api/symbols").catch(() => []).then((list) => {
       for (const s of list ?? []) store.symbols.set(s.name, s);
@@ -265,7 +284,7 @@ class Dashboard {
     const list = await symbols;
     const first = store.selected ?? [...store.quotes.keys()].sort()[0] ?? list.find((s) => s.subscribed)?.name;
     if (first) store.select(first);
-    this.journal.load();
+    if (this.wholeView) this.journal.load();
   }
 
   async refreshAccount() {
@@ -274,7 +293,14 @@ class Dashboard {
       if ($("#banner").classList.contains("info")) banner(null); // the terminal is ready now
     } catch (error) {
       if (error.status === 503) banner("The terminal is connecting: the account appears when it is ready.", "info");
+      else if (error.status === 403) this.liveNotInScope();
     }
+  }
+
+  /** A user whose scope leaves out the live account is refused its figures, positions and orders
+   * (403): the page says so once instead of an error per request. */
+  liveNotInScope() {
+    banner("The live account is not one of your accounts: its figures, positions and orders are not shown. The Accounts tab lists yours.", "info");
   }
 
   keepalive() {

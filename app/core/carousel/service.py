@@ -593,6 +593,7 @@ class Carousel:
             errors_in_cycle=self._errors,
             terminals=self._terminal_ids(),
             note="; ".join(note for _, note in sorted(self._notes.items()) if note),
+            stale_after_s=self.settings.stale_after_s,
         )
 
     def _publish(self, *, force: bool = False) -> None:

@@ -144,7 +144,8 @@ class AlertsTab(QWidget):
         self.delete_button.clicked.connect(self.delete_selected)
         QShortcut(QKeySequence.StandardKey.Delete, self.table, self.delete_selected)
         self.symbol.currentTextChanged.connect(self._symbol_changed)
-        self._feed = HubFeed(hub, Topic.ALERTS, rate_hz=10.0, parent=self)
+        # Changes from now on: a firing before the tab existed is in the list (refresh) but no new toast.
+        self._feed = HubFeed(hub, Topic.ALERTS, rate_hz=10.0, parent=self, replay=False)
         self._feed.arrived.connect(self._on_events)
         self.refresh()
         self._feed.start()

@@ -4,8 +4,14 @@ import { h, perFrame, setText, fill } from "../lib/dom.js";
 import { age, dateTime, money, signClass } from "../lib/format.js";
 import { toast } from "../lib/toast.js";
 
-// The carousel's default `stale_after_s`: the API does not send the setting (yet), so the page uses it.
+// The carousel's default `stale_after_s`, until the carousel's status (which carries the setting) arrives.
 export const STALE_AFTER_MS = 900 * 1000;
+
+/** How old a snapshot may be before its row is stale: the server's setting, as the window uses it. */
+export function staleAfterMs(carousel) {
+  const seconds = Number(carousel?.stale_after_s);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : STALE_AFTER_MS;
+}
 
 export function mountAccounts({ store, api, el, permissions }) {
   const body = h("tbody");
@@ -61,7 +67,7 @@ export function mountAccounts({ store, api, el, permissions }) {
       tr.item = a;
       const c = tr.children;
       const seen = a.last_snapshot_at ? Date.parse(a.last_snapshot_at) : null;
-      const stale = seen === null || now - seen > STALE_AFTER_MS;
+      const stale = seen === null || now - seen > staleAfterMs(store.carousel);
       setText(c[0], a.alias ? `${a.alias} (${a.login})` : String(a.login));
       setText(c[1], a.server);
       setText(c[2], a.status + (a.last_error ? `: ${a.last_error}` : ""));
@@ -83,9 +89,14 @@ export function mountAccounts({ store, api, el, permissions }) {
     for (const tr of rows.values()) tr.remove();
   });
 
+  let staleAfter = STALE_AFTER_MS;
   function renderCarousel() {
     const c = store.carousel;
     if (!c) return;
+    if (staleAfterMs(c) !== staleAfter) {
+      staleAfter = staleAfterMs(c);
+      render(); // the rows' staleness, by the server's setting
+    }
     progress.value = c.progress ?? 0;
     const parts = [
       c.running ? (c.paused ? "paused" : "running") : "stopped",
