@@ -74,6 +74,9 @@ class SimSettings(_Section):
     # Start the server clock at this UTC time instead of now (e.g. a weekday, for a weekend demo)
     start: datetime | None = None
     speed: float = Field(1.0, gt=0, le=10_000)  # with `start`: how fast the clock runs
+    # The clock stands still and moves only when told to (SimAdmin.advance): a market stepped through
+    # bar by bar, the same ticks every run (tests, demonstrations of a strategy)
+    manual_clock: bool = False
 
 
 class MarketSettings(_Section):

@@ -7,15 +7,21 @@ trail apply to all of them alike. For each order command, in this order:
    before returns its first outcome (``duplicate=True``) and sends nothing — also concurrently (one
    lock per id) and after a restart (the ids live in the database).
 2. **Can we trade here?** The live terminal must be ready, not lent to the carousel, and logged in to
-   the live account (checked before every send); a real account must be enabled in the settings.
+   the live account (checked before every send); a real account must be enabled in the settings. The
+   terminal is asked afresh, in one round trip (``trade_context``: health, account, the symbol's spec
+   and tick, the positions when the order adds exposure), never the app's copies of them.
 3. **Validation** against the symbol (app.core.order_rules): normalised, or refused naming the field.
 4. **Risk limits** for new exposure (app.core.risk), including the daily-loss kill switch.
-5. **Audit intent** — on disk (fsynced) before anything reaches the terminal; if it cannot be
-   written, nothing is sent.
-6. ``order_check``, then ``order_send`` once. Outcomes: done → returned; refused by the server →
-   :class:`RejectedError` / :class:`TemporaryError` (a requote); lost (timeout, disconnect, worker
-   crash) → reconciled from the terminal's orders, deals and positions by the id's tag — the true
-   outcome, or :class:`AmbiguousOutcomeError` ("unknown", with the id to look up). Never resent.
+5. **Audit intent** — on disk (fsynced) before the order is sent; if it cannot be written, nothing is
+   sent. The id's reservation (committed) and ``order_check`` (which trades nothing) run alongside it:
+   one wait for the three.
+6. The check's entry and the "handed to ``order_send``" mark, side by side (one wait), then
+   ``order_send`` once. Before the send: two round trips to the terminal, two fsyncs of the trail and
+   two commits of the database, in two waits (``tests/core/test_order_path_counts.py``). Outcomes:
+   done → returned; refused by the server → :class:`RejectedError` / :class:`TemporaryError` (a
+   requote); lost (timeout, disconnect, worker crash) → reconciled from the terminal's orders, deals
+   and positions by the id's tag — the true outcome, or :class:`AmbiguousOutcomeError` ("unknown",
+   with the id to look up). Never resent.
 7. **Audit result** on disk before the outcome is reported; the outcome is stored under the id.
 
 ``check()`` is the dry run: steps 2–4 and ``order_check``, nothing sent.
@@ -37,9 +43,11 @@ import asyncio
 import logging
 import math
 import time
+from collections.abc import Awaitable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import cast
 
 from app.audit import AuditTrail, OrderAudit
 from app.config import TradingSettings
@@ -123,6 +131,7 @@ class _Context:
     spec: SymbolSpec | None
     market: Market | None
     server_time: datetime | None  # the terminal's clock (its latest tick): history is searched by it
+    positions: list[Position] | None = None  # the open positions, when asked with the rest
 
 
 class TradingService:
@@ -189,7 +198,10 @@ class TradingService:
         return request.with_changes(**changes)
 
     # ------------------------------------------------------------------ can we trade?
-    async def _context(self, symbol: str) -> _Context:
+    async def _context(self, symbol: str, *, positions: bool = False) -> _Context:
+        """The terminal's own state, asked fresh in ONE round trip (``trade_context``: health, account,
+        and the symbol's spec and tick, the positions when a new exposure is judged) — never the app's
+        copies, which may be a refresh behind."""
         if not self._accepting:
             raise NotReadyError("trading is not available yet: the app is starting (or stopping)")
         if self._pool.live_lent_to is not None:
@@ -198,24 +210,26 @@ class TradingService:
                 "orders are refused until it is back — try again in a moment"
             )
         terminal = self._pool.live
-        health = await terminal.call("health")
+        facts = await terminal.call("trade_context", symbol, positions=positions)
+        health = facts["health"]
         home = terminal.home_account
         if home is not None and health.get("login") != home[0]:
             raise TradingDisabledError(
                 f"the live terminal is logged in to {health.get('login')}@{health.get('server')}, "
                 f"not the live account {home[0]}@{home[1]}: order refused"
             )
-        account: AccountInfo = await terminal.call("account")
+        account: AccountInfo = facts["account"]
         if account.is_real and not self.settings.real_trading_enabled(account.key):
             raise TradingDisabledError(
                 f"{account.key} is a REAL account and trading on it is off: enable it in the settings "
                 f'([trading] real_enabled = ["{account.key}"])'
             )
+        held: list[Position] | None = facts.get("positions")
         if not symbol:
-            return _Context(terminal, account, None, None, None)
-        spec: SymbolSpec = await terminal.call("symbol", symbol)
-        tick = await terminal.call("tick", symbol)
-        return _Context(terminal, account, spec, Market(tick.bid, tick.ask), tick.time)
+            return _Context(terminal, account, None, None, None, held)
+        spec: SymbolSpec = facts["spec"]
+        tick = facts["tick"]
+        return _Context(terminal, account, spec, Market(tick.bid, tick.ask), tick.time, held)
 
     def _exclusive(self, client_id: str) -> AbstractAsyncContextManager[None]:
         """One command per client id at a time (the lock is dropped when no one holds or waits)."""
@@ -247,7 +261,9 @@ class TradingService:
         """Limits on new exposure; with a daily-loss limit, today's P/L is evaluated afresh first."""
         if not opens_exposure(request):
             return
-        positions: list[Position] = await ctx.terminal.call("positions")
+        positions = ctx.positions
+        if positions is None:
+            positions = await ctx.terminal.call("positions")
         if self.settings.limits_for(ctx.account.key).max_daily_loss:
             await self.risk.evaluate(ctx.account, positions, self._account_state.deals, ctx.server_time)
         self.risk.check_new_order(ctx.account, request, len(positions))
@@ -256,7 +272,7 @@ class TradingService:
         """The dry run: everything up to and including ``order_check``; nothing is sent."""
         request = self._with_client_id(request)
         async with self._pool.using_live():  # the carousel cannot switch accounts meanwhile
-            ctx = await self._context(request.symbol)
+            ctx = await self._context(request.symbol, positions=opens_exposure(request))
             prepared = await self._validated(request, ctx)
             await self._check_risk(prepared, ctx)
             result: OrderCheck = await ctx.terminal.call("order_check", prepared)
@@ -295,7 +311,7 @@ class TradingService:
             # From the checks to the send (and any reconciliation) the live terminal stays on the live
             # account: a carousel visit asked for meanwhile waits, and none may be under way.
             async with self._pool.using_live():
-                ctx = await self._context(request.symbol)
+                ctx = await self._context(request.symbol, positions=opens_exposure(request))
                 prepared = await self._validated(request, ctx)
                 await self._check_risk(prepared, ctx)
                 result = await self._send_recorded(prepared, ctx, actor, note, subject, opposite)
@@ -316,14 +332,26 @@ class TradingService:
         audit = OrderAudit(
             self._audit, actor, ctx.account.key, request.client_id, subject_fields(request, subject)
         )
-        await audit.intent(intent_action(request), **intent_payload(request, note, subject, opposite))
         now = utc_now()
-        await self._db.run(
-            lambda tx: tx.client_orders.start(request.client_id, ctx.account.key, tag, request, now)
+        # Three things side by side, one wait: the intent (audit trail, fsynced), the id's reservation
+        # (database, committed) and ``order_check`` (a question to the terminal that trades nothing).
+        # The order itself is sent only once both records are durable; if either failed, nothing is
+        # sent and the id is released.
+        outcomes: list[object] = await asyncio.gather(
+            audit.intent(intent_action(request), **intent_payload(request, note, subject, opposite)),
+            self._db.run(
+                lambda tx: tx.client_orders.start(request.client_id, ctx.account.key, tag, request, now)
+            ),
+            ctx.terminal.call("order_check", request),
+            return_exceptions=True,
         )
+        noted, reserved, checked = outcomes
+        await self._recorded(request.client_id, noted, reserved, new_row=True)
         sent_at = ctx.server_time or now
         try:
-            check: OrderCheck = await ctx.terminal.call("order_check", request)
+            if isinstance(checked, BaseException):
+                raise checked
+            check = cast(OrderCheck, checked)  # the call's answer (an error was raised above)
         except TemporaryError as exc:  # the check never answered (worker died, timeout): nothing left
             await self._release(request.client_id, str(exc), exc.code)
             await audit.result(
@@ -336,17 +364,29 @@ class TradingService:
                                message=str(exc))  # fmt: skip
             raise
         money = ctx.account.currency_digits  # amounts enter the trail in the account currency's digits
-        await audit.check(retcode=check.retcode, margin=rounded(check.margin, money),
-                          margin_free=rounded(check.margin_free, money), comment=check.comment)  # fmt: skip
-        if not check.ok:
+        check_entry = audit.check(
+            retcode=check.retcode,
+            margin=rounded(check.margin, money),
+            margin_free=rounded(check.margin_free, money),
+            comment=check.comment,
+        )
+        if check.ok:
+            self.risk.note_sent(ctx.account.key)
+            # From here a crash leaves an order that may have left: reconciliation must ask the terminal.
+            # The check's entry and the "handed to order_send" mark are written side by side, one wait.
+            await self._durably(
+                request.client_id,
+                check_entry,
+                self._db.run(lambda tx: tx.client_orders.mark_sent(request.client_id, utc_now())),
+                new_row=False,
+            )
+        else:
+            await check_entry
             message = f"{check.retcode_name}: {check.comment}"
             await self._settle(request.client_id, "rejected", message=message, code=check.retcode)
             await audit.result(retcode=check.retcode, ticket=None, latency_ms=0.0, outcome="refused_by_check",
                                message=message)  # fmt: skip
             raise RejectedError(message, check.retcode)
-        self.risk.note_sent(ctx.account.key)
-        # From here a crash leaves an order that may have left: reconciliation must ask the terminal.
-        await self._db.run(lambda tx: tx.client_orders.mark_sent(request.client_id, utc_now()))
         started = time.perf_counter()
         try:
             result: OrderResult = await ctx.terminal.call("order_send", request)
@@ -376,6 +416,29 @@ class TradingService:
                            deal=result.deal, volume=result.volume, price=price,
                            outcome="done" if result.ok else "refused", message=result.comment)  # fmt: skip
         return await self._finish(request, result)
+
+    async def _durably(
+        self, client_id: str, record: Awaitable[object], row: Awaitable[object], *, new_row: bool
+    ) -> None:
+        """Wait for an audit ``record`` and a database write on the id's ``row``, made side by side (two
+        files on two threads: one wait instead of two); see :meth:`_recorded`."""
+        noted, stored = await asyncio.gather(record, row, return_exceptions=True)
+        await self._recorded(client_id, noted, stored, new_row=new_row)
+
+    async def _recorded(self, client_id: str, noted: object, stored: object, *, new_row: bool) -> None:
+        """Go on only if the audit entry was ``noted`` and the id's row ``stored``. If either failed,
+        nothing has been sent: the id is released when its row is ours (reserved by this command, or
+        ``new_row=False``), so that a new attempt may use it, and the first error is raised — the order
+        never goes ahead on a record that is not on disk."""
+        failed = [o for o in (noted, stored) if isinstance(o, BaseException)]
+        if not failed:
+            return
+        if not (new_row and isinstance(stored, BaseException)):  # a row that is not ours stays as it is
+            try:
+                await self._release(client_id, f"not recorded: {failed[0]}")
+            except Exception as exc:  # the database itself failing: the id stays "sending", settled later
+                log.error("order %s: could not release its id after a failed record: %s", client_id, exc)
+        raise failed[0]
 
     async def _finish(
         self, request: OrderRequest, result: OrderResult, verdict: Verdict | None = None

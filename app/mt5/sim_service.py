@@ -165,6 +165,8 @@ class SimTradeServer:
         start = self._clock_start()
         if start is not None:
             extra = (*extra, "--start", start.isoformat(), "--speed", str(options.speed))
+        if options.manual_clock:
+            extra = (*extra, "--manual-clock")
         handle = start_server_process(
             self.state_dir, seed=options.seed, host=options.host, port=port, extra_args=extra
         )

@@ -112,6 +112,18 @@ class TerminalOps:
             "server": str(account.server) if account is not None else "",
         }
 
+    def trade_context(self, symbol: str = "", positions: bool = False) -> dict[str, Any]:
+        """What the trading service judges an order against, fresh from the terminal in one round trip
+        (instead of five): the connection facts, the account, and with a ``symbol`` its spec and latest
+        tick, and with ``positions`` the open positions. Each part is the operation of the same name."""
+        facts: dict[str, Any] = {"health": self.health(), "account": self.account()}
+        if symbol:
+            facts["spec"] = self.symbol(symbol)
+            facts["tick"] = self.tick(symbol)
+        if positions:
+            facts["positions"] = self.positions()
+        return facts
+
     def pid(self) -> int:
         return os.getpid()
 

@@ -115,6 +115,7 @@ class Carrier:
         self.orders = orders
         self.actor = actor
         self.note = note
+        self.carried = 0  # the commands carried out so far (a refusal after one is a partial failure)
 
     async def __call__(self, signal: Signal, request: OrderRequest | None) -> Outcome:
         a = signal.action
@@ -133,7 +134,9 @@ class Carrier:
 
     async def _open(self, signal: Signal, request: OrderRequest) -> OrderResult:
         request = await _with_points(self.trading, signal, request)
-        return await self.trading.place(request, actor=self.actor, note=self.note)
+        result = await self.trading.place(request, actor=self.actor, note=self.note)
+        self.carried += 1
+        return result
 
     async def _close(self, signal: Signal, request: OrderRequest | None) -> Outcome:
         every = signal.action is SignalAction.CLOSE_ALL
@@ -144,6 +147,7 @@ class Carrier:
             result = await self.trading.close_position(
                 p.ticket, actor=self.actor, note=self.note, client_id=cid
             )
+            self.carried += 1
             lines.append(f"closed {p.ticket}: {_line(result)}")
             ticket = p.ticket
         if signal.action is SignalAction.REVERSE and request is not None:
@@ -160,6 +164,7 @@ class Carrier:
         result = await self.trading.close_position(
             target.ticket, signal.volume, actor=self.actor, note=self.note, client_id=cid
         )
+        self.carried += 1
         return Outcome(target.ticket, f"closed {signal.volume:g} of {target.ticket}: {_line(result)}")
 
     async def _modify(self, signal: Signal) -> Outcome:
@@ -174,6 +179,7 @@ class Carrier:
             result = await self.trading.modify_position(
                 p.ticket, sl, tp, actor=self.actor, note=self.note, client_id=cid
             )
+            self.carried += 1
             lines.append(f"{p.ticket}: {_line(result)}")
         return Outcome(targets[-1].ticket, "; ".join(lines))
 
@@ -191,6 +197,7 @@ class Carrier:
             result = await self.trading.cancel_order(
                 o.ticket, actor=self.actor, note=self.note, client_id=cid
             )
+            self.carried += 1
             lines.append(f"cancelled {o.ticket}: {_line(result)}")
         return Outcome(pending[-1].ticket, "; ".join(lines))
 

@@ -49,7 +49,7 @@ from app.core.signals.webhooks import WebhookBook
 from app.core.storage import Database
 from app.core.times import utc_now
 from app.core.trading import TradingService
-from app.models import AmbiguousOutcomeError, Order, Position, TerminalError
+from app.models import AmbiguousOutcomeError, Order, Position, RejectedError, TerminalError
 from app.models.signals import Signal, SignalAction, SignalMode, SignalRecord, SignalStatus, Verdict, Webhook
 from app.mt5.pool import TerminalPool
 
@@ -178,16 +178,23 @@ class SignalService:
             )
             now = utc_now()
             record = SignalRecord(signal, mode, SignalStatus.RECEIVED, created_at=now, updated_at=now)
-            # Stored first (one round trip): a uuid seen before is not stored again; it gets its first
-            # outcome instead.
-            if not await self._db.run(lambda tx: tx.signals.add(record)):
+            # A uuid seen before gets its first outcome (a read: no disk flush). A new one is stored and
+            # audited side by side (the database's commit and the trail's fsync: one wait, not two);
+            # the insert still refuses a uuid stored meanwhile by another process.
+            stored = await self._db.run(lambda tx: tx.signals.get(signal.uuid), readonly=True)
+            if stored is not None:
+                return stored.with_changes(duplicate=True)
+            added, _ = await asyncio.gather(
+                self._db.run(lambda tx: tx.signals.add(record)),
+                self._audit.append(
+                    actor, Action.SIGNAL_RECEIVED, payload={**signal.to_json(), "mode": mode.value}
+                ),
+            )
+            if not added:  # stored by another process a moment ago: its outcome
                 stored = await self._db.run(lambda tx: tx.signals.get(signal.uuid), readonly=True)
                 if stored is None:  # pragma: no cover - it was there a moment ago
                     raise SignalStateError(f"signal {signal.uuid} vanished", "uuid")
                 return stored.with_changes(duplicate=True)
-            await self._audit.append(
-                actor, Action.SIGNAL_RECEIVED, payload={**signal.to_json(), "mode": mode.value}
-            )
             self._publish(record)
             ctx = await self._context(signal, webhook, problem)
             auto = mode is SignalMode.AUTO
@@ -320,8 +327,8 @@ class SignalService:
         rejection by risk; one refused after is a failure."""
         note = f"signal {record.uuid} from {record.signal.source}"
         opens = risk_at_send and record.signal.action in (SignalAction.BUY, SignalAction.SELL)
+        carrier = Carrier(self._trading, self._positions, self._orders, actor=actor, note=note)
         try:
-            carrier = Carrier(self._trading, self._positions, self._orders, actor=actor, note=note)
             outcome = await carrier(record.signal, ctx.request)
         except AmbiguousOutcomeError as exc:
             return await self._decide(record, SignalStatus.FAILED, f"outcome unknown: {exc}", actor)
@@ -330,6 +337,10 @@ class SignalService:
                 verdict = Verdict("risk", "risk", False, None, str(exc), utc_now())
                 record = record.with_changes(validators=(*record.validators, verdict))
                 return await self._decide(record, SignalStatus.REJECTED, f"rejected by risk: {exc}", actor)
+            if isinstance(exc, RejectedError) and not carrier.carried:
+                # Refused before it changed anything (no such ticket, a volume the position does not
+                # hold, an SL on the wrong side, the server's own refusal): a rejection with its reason.
+                return await self._decide(record, SignalStatus.REJECTED, f"rejected: {exc}", actor)
             return await self._decide(record, SignalStatus.FAILED, str(exc), actor)
         except Exception as exc:
             log.exception("signal %s could not be carried out", record.uuid)
