@@ -99,7 +99,8 @@ async def test_reject_places_nothing_and_the_filter_narrows_the_list(
     tab.start()
     await wait_until(lambda: [r[6] for r in rows(tab)] == ["pending"])  # loaded at start
     await signals.submit(Signal("unknown-symbol", "desk", SignalAction.BUY, "NOSUCH", volume=0.01))
-    await wait_until(lambda: len(rows(tab)) == 2)
+    # Shown as received first, then as decided (two updates, the tab refreshing at 30 Hz).
+    await wait_until(lambda: len(rows(tab)) == 2 and rows(tab)[0][6] != "received")
     assert rows(tab)[0][6] == "rejected" and "NOSUCH" in rows(tab)[0][8]
     before = {p.ticket for p in await positions(wired)}
     click_row(qtbot, tab, 1)
