@@ -7,18 +7,29 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+from collections.abc import AsyncIterator
 
 import pytest
+import pytest_asyncio
 
 from app.server.auth import set_admin_password
 from tests.conftest import app_command, subprocess_env
-from tests.server.conftest import ADMIN, Running
+from tests.server.conftest import ADMIN, Running, start_runtime, stop_runtime
 from tests.server.test_socketio import Recorder
 from tests.support.sim_fixtures import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 
 SPACED = "  Spaced pass 123  "
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def running(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running]:
+    """The server with room for the wrong-password polls these tests make while a new password is
+    picked up (the login limit itself is tested in test_rest_security)."""
+    started = await start_runtime(tmp_path_factory.mktemp("server"), login_attempts=1000)
+    yield started
+    await stop_runtime(started)
 
 
 async def _login(running: Running, password: str) -> int:
