@@ -33,7 +33,10 @@ SIGNALS = {
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def running(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running]:
-    started = await start_runtime(tmp_path_factory.mktemp("signals"), sections={"signals": SIGNALS})
+    # The module's tests trade back to back: the order-rate limit (its own tests are in tests/core) off,
+    # or a signal judged within a second of five orders is rejected by the risk guard.
+    sections = {"signals": SIGNALS, "trading": {"limits": {"max_orders_per_second": 0}}}
+    started = await start_runtime(tmp_path_factory.mktemp("signals"), sections=sections)
     yield started
     await stop_runtime(started)
 
