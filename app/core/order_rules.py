@@ -177,6 +177,22 @@ def _check_pending_price(order_type: OrderType, price: float, spec: SymbolSpec, 
         )
 
 
+def resolve_points(request: OrderRequest, spec: SymbolSpec, market: Market) -> OrderRequest:
+    """SL/TP given in points (``sl_points``/``tp_points``) as prices on the right side of the order's
+    price: below a buy's for the SL, above for the TP, the reverse for a sell. A market order's price
+    is the side of ``market`` it fills at, so the distances hold from the price it is sent at."""
+    if not request.sl_points and not request.tp_points:
+        return request
+    price = request.price or (market.ask if request.type.side is Side.BUY else market.bid)
+    sign = request.type.side.sign
+    changes: dict[str, object] = {"sl_points": 0.0, "tp_points": 0.0}
+    if request.sl_points:
+        changes["sl"] = spec.round_price(price - sign * request.sl_points * spec.point)
+    if request.tp_points:
+        changes["tp"] = spec.round_price(price + sign * request.tp_points * spec.point)
+    return request.with_changes(**changes)
+
+
 def normalize_new_order(request: OrderRequest, spec: SymbolSpec, market: Market) -> OrderRequest:
     """A market or pending order checked and normalised (volume, prices, SL/TP, filling, trade mode)."""
     if request.action not in (TradeAction.DEAL, TradeAction.PENDING):

@@ -96,9 +96,10 @@ class GuardedTrading:
         if not await self._live_visible():
             raise ForbiddenError("the live account is not one of your accounts")
 
-    async def with_points(self, *args: Any, **kwargs: Any) -> Any:
-        await self._allowed()
-        return await self._trading.with_points(*args, **kwargs)
+    def with_points(self, *args: Any, **kwargs: Any) -> Any:
+        """Pure arithmetic on the request (no terminal, no account): what it leads to is checked by
+        ``check``/``place``."""
+        return self._trading.with_points(*args, **kwargs)
 
     async def check(self, *args: Any, **kwargs: Any) -> Any:
         await self._allowed()

@@ -63,6 +63,7 @@ from app.core.order_rules import (
     check_order_remove,
     check_position_modify,
     normalize_new_order,
+    resolve_points,
 )
 from app.core.reconcile import find_outcome
 from app.core.risk import RiskGuard, opens_exposure
@@ -177,25 +178,16 @@ class TradingService:
         spec: SymbolSpec = await self._pool.live.call("symbol", symbol)
         return spec
 
-    async def with_points(
-        self, request: OrderRequest, sl_points: float | None = None, tp_points: float | None = None
+    @staticmethod
+    def with_points(
+        request: OrderRequest, sl_points: float | None = None, tp_points: float | None = None
     ) -> OrderRequest:
-        """SL/TP given as distances in points from the order's price, turned into prices on the right
-        side of it (below a buy's price for the SL, above for the TP; the reverse for a sell)."""
+        """SL/TP given as distances in points from the order's price. They are turned into prices when
+        the order is judged, against the same fresh tick its price comes from (``resolve_points``), so
+        a market moving meanwhile cannot put them off by the distance it moved."""
         if not sl_points and not tp_points:
             return request
-        spec = await self.spec(request.symbol)
-        price = request.price
-        if not price:
-            tick = await self._pool.live.call("tick", request.symbol)
-            price = tick.ask if request.type.side is Side.BUY else tick.bid
-        sign = request.type.side.sign
-        changes: dict[str, object] = {}
-        if sl_points:
-            changes["sl"] = spec.round_price(price - sign * sl_points * spec.point)
-        if tp_points:
-            changes["tp"] = spec.round_price(price + sign * tp_points * spec.point)
-        return request.with_changes(**changes)
+        return request.with_changes(sl_points=sl_points or 0.0, tp_points=tp_points or 0.0)
 
     # ------------------------------------------------------------------ can we trade?
     async def _context(self, symbol: str, *, positions: bool = False) -> _Context:
@@ -247,7 +239,7 @@ class TradingService:
         """The request normalised against the symbol and the current prices (or a refusal)."""
         if request.action in (TradeAction.DEAL, TradeAction.PENDING):
             assert ctx.spec is not None and ctx.market is not None  # noqa: S101 - a symbol was given
-            checked = normalize_new_order(request, ctx.spec, ctx.market)
+            checked = normalize_new_order(resolve_points(request, ctx.spec, ctx.market), ctx.spec, ctx.market)
             if checked.action is TradeAction.DEAL and not checked.price:
                 checked = checked.with_changes(
                     price=ctx.market.ask if checked.type.side is Side.BUY else ctx.market.bid

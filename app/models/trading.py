@@ -111,6 +111,11 @@ class OrderRequest:
     position_by: int = 0
     order: int = 0
     client_id: str = ""
+    # SL/TP as distances in points from the price the order is sent at: the trading service turns them
+    # into prices against the same fresh tick it prices the order with (an earlier tick would put them
+    # off by however far the market moved meanwhile).
+    sl_points: float = 0.0
+    tp_points: float = 0.0
 
     def with_changes(self, **changes: object) -> OrderRequest:
         return replace(self, **changes)  # type: ignore[arg-type]

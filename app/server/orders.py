@@ -108,7 +108,7 @@ async def place(trading: Trading, body: PlaceRequest, user: User, min_confidence
 
 async def _place(trading: Trading, body: PlaceRequest, user: User, min_confidence: float) -> PlaceResponse:
     check_confidence(body, min_confidence)
-    request = await trading.with_points(order_request(body), body.sl or None, body.tp or None)
+    request = trading.with_points(order_request(body), body.sl or None, body.tp or None)
     if body.dry_run:
         check = await trading.check(request, actor=user.actor)
         verdict = check.retcode_name or str(check.retcode)

@@ -21,6 +21,7 @@ from app.core.order_rules import (
     check_position_modify,
     normalize_new_order,
     normalize_volume,
+    resolve_points,
 )
 from app.models import (
     FillPolicy,
@@ -206,6 +207,21 @@ def test_stops_must_be_on_the_right_side_and_outside_the_stops_level() -> None:
         normalize_new_order(buy.with_changes(tp=1.10005), spec(), MARKET)
     ok = normalize_new_order(buy.with_changes(sl=1.09990, tp=1.10010), spec(), MARKET)
     assert (ok.sl, ok.tp) == (1.0999, 1.1001)
+
+
+def test_stops_in_points_are_measured_from_the_price_the_order_goes_at() -> None:
+    buy = OrderRequest(TradeAction.DEAL, "EURUSD", 0.1, OrderType.BUY, sl_points=200, tp_points=300)
+    resolved = resolve_points(buy, spec(), MARKET)  # a buy goes at the ask, 1.10020
+    assert (resolved.sl, resolved.tp) == (1.0982, 1.1032)
+    assert (resolved.sl_points, resolved.tp_points) == (0.0, 0.0)  # turned into prices once
+    sell = OrderRequest(TradeAction.DEAL, "EURUSD", 0.1, OrderType.SELL, sl_points=200)
+    assert (resolve_points(sell, spec(), MARKET).sl, resolve_points(sell, spec(), MARKET).tp) == (1.102, 0.0)
+    limit = OrderRequest(TradeAction.PENDING, "EURUSD", 0.1, OrderType.BUY_LIMIT, price=1.095, tp_points=50)
+    assert resolve_points(limit, spec(), MARKET).tp == 1.0955  # from the pending order's own price
+    plain = OrderRequest(TradeAction.DEAL, "EURUSD", 0.1, OrderType.BUY, sl=1.09)
+    assert resolve_points(plain, spec(), MARKET) is plain
+    moved = Market(1.10100, 1.10120)  # the market moved after the request was made: the stops follow it
+    assert resolve_points(buy, spec(), moved).sl == 1.0992
 
 
 def test_trade_modes() -> None:

@@ -118,8 +118,14 @@ async def test_the_whole_flow(running: Running) -> None:  # noqa: PLR0915 - one 
         assert ticket in positions
         mine = positions[ticket]
         assert mine["symbol"] == "EURUSD" and mine["type"] == "buy" and mine["volume"] == 0.05
-        assert round((mine["price_open"] - mine["sl"]) / 0.00001) == pytest.approx(200, abs=1)
-        assert round((mine["tp"] - mine["price_open"]) / 0.00001) == pytest.approx(300, abs=1)
+        # The distances hold from the price the order was sent at (its intent in the trail): the fill
+        # may differ from that by the market's move in between, within the deviation allowed.
+        intents = (await http.get("/api/audit", params={"action": "order.intent"})).json()
+        (sent,) = [e["payload"] for e in intents if e["payload"].get("client_id") == order_id]
+        assert round((sent["price"] - mine["sl"]) / 0.00001) == 200
+        assert round((mine["tp"] - sent["price"]) / 0.00001) == 300
+        assert (sent["sl"], sent["tp"]) == (mine["sl"], mine["tp"])
+        assert abs(mine["price_open"] - sent["price"]) <= sent["deviation"] * 0.00001 + 1e-9
 
         # Modify its SL/TP (prices), then close it.
         modified = await http.post(

@@ -133,7 +133,7 @@ class Carrier:
         return await self._cancel(signal)
 
     async def _open(self, signal: Signal, request: OrderRequest) -> OrderResult:
-        request = await _with_points(self.trading, signal, request)
+        request = self.trading.with_points(request, signal.sl_points, signal.tp_points)
         result = await self.trading.place(request, actor=self.actor, note=self.note)
         self.carried += 1
         return result
@@ -200,12 +200,6 @@ class Carrier:
             self.carried += 1
             lines.append(f"cancelled {o.ticket}: {_line(result)}")
         return Outcome(pending[-1].ticket, "; ".join(lines))
-
-
-async def _with_points(trading: TradingService, signal: Signal, request: OrderRequest) -> OrderRequest:
-    if signal.sl_points or signal.tp_points:
-        return await trading.with_points(request, signal.sl_points, signal.tp_points)
-    return request
 
 
 async def _targets(signal: Signal, positions: Positions) -> list[Position]:
