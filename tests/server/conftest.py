@@ -13,6 +13,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from app.audit import AuditQuery, AuditReader, audit_dir
 from app.config import load_settings
 from app.core.credentials import CredentialStore
 from app.logs import LogBus
@@ -44,6 +45,13 @@ class Running:
         assert answer.status_code == 200, answer.text
         token: str = answer.json()["token"]
         return token
+
+    def sent(self, client_id: str) -> dict[str, Any]:
+        """What the order with this client id was sent as: its intent in the audit trail (price, SL,
+        TP, deviation), the reference its points-given stops are measured from."""
+        entries = AuditReader(audit_dir(self.data_dir)).query(AuditQuery(action="order.intent"))
+        (payload,) = [e.payload for e in entries if e.payload.get("client_id") == client_id]
+        return dict(payload)
 
 
 def server_settings(

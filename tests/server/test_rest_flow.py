@@ -120,8 +120,7 @@ async def test_the_whole_flow(running: Running) -> None:  # noqa: PLR0915 - one 
         assert mine["symbol"] == "EURUSD" and mine["type"] == "buy" and mine["volume"] == 0.05
         # The distances hold from the price the order was sent at (its intent in the trail): the fill
         # may differ from that by the market's move in between, within the deviation allowed.
-        intents = (await http.get("/api/audit", params={"action": "order.intent"})).json()
-        (sent,) = [e["payload"] for e in intents if e["payload"].get("client_id") == order_id]
+        sent = running.sent(order_id)
         assert round((sent["price"] - mine["sl"]) / 0.00001) == 200
         assert round((mine["tp"] - sent["price"]) / 0.00001) == 300
         assert (sent["sl"], sent["tp"]) == (mine["sl"], mine["tp"])

@@ -213,8 +213,9 @@ async def test_risk_percent_sizes_the_order_from_the_equity_and_the_sl_distance(
     assert record["status"] == "executed", record
     (position,) = [p for p in await positions(running, "GBPUSD") if p.ticket not in before]
     assert (position.side.value, position.volume) == ("buy", pytest.approx(expected))
-    # The SL reached the order too: sl_points below the fill.
-    assert position.sl == pytest.approx(position.price_open - sl_points * spec.point, abs=spec.point)
+    # The SL reached the order too: sl_points below the price the order was sent at.
+    sent = running.sent(record["uuid"])
+    assert position.sl == pytest.approx(sent["price"] - sl_points * spec.point, abs=spec.point / 10)
     await alert(running, secret, action="flat", symbol="GBPUSD")
     assert await positions(running, "GBPUSD") == []
 
