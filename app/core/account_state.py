@@ -60,9 +60,10 @@ class AccountState:
             if self._pool.live_lent_to is not None:
                 return
             terminal = self._pool.live
-            account: AccountInfo = await terminal.call("account")
-            positions: list[Position] = await terminal.call("positions")
-            orders: list[Order] = await terminal.call("orders")
+            state = await terminal.call("account_state")  # one round trip for the three
+            account: AccountInfo = state["account"]
+            positions: list[Position] = state["positions"]
+            orders: list[Order] = state["orders"]
             if self._pool.live_lent_to is not None or self._pool.lends != lends:
                 log.debug("account refresh dropped: the live terminal was lent meanwhile")
                 return

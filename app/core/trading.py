@@ -47,7 +47,7 @@ from collections.abc import Awaitable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from app.audit import AuditTrail, OrderAudit
 from app.config import TradingSettings
@@ -107,6 +107,13 @@ NOT_SENT = (
     "not sent: the app stopped before the order was handed to the terminal, so it never left; "
     "its uuid may be sent again"
 )
+
+
+async def _dropped(task: asyncio.Future[Any]) -> None:
+    """A side-by-side question whose answer is not needed: cancelled, and its error (if any) taken
+    (a cancellation of the caller itself still reaches the caller)."""
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 def _restart_audit(trail: AuditTrail, stored: ClientOrder) -> OrderAudit:
@@ -292,18 +299,37 @@ class TradingService:
         or position the command acts on (``opposite``: a close-by's other position): the audit trail
         names them, not the request's defaults."""
         request = self._with_client_id(request)
+        exposure = opens_exposure(request)
         async with self._exclusive(request.client_id):
-            stored = await self._db.run(lambda tx: tx.client_orders.get(request.client_id), readonly=True)
-            resent = stored is not None and stored.verdict == "not_sent"
-            if resent:  # it never left: a new attempt under the same id
-                log.info("order %s was not sent before: sending it now", request.client_id)
-                await self._db.run(lambda tx: tx.client_orders.forget(request.client_id))
-            elif stored is not None:
+            # The id's record and the terminal's facts are asked side by side (each a read; the facts
+            # are dropped when the id turns out to be known, and asked again if a carousel visit came
+            # in between).
+            lends = self._pool.lends
+            asking = asyncio.ensure_future(self._context(request.symbol, positions=exposure))
+            try:
+                stored = await self._db.run(lambda tx: tx.client_orders.get(request.client_id), readonly=True)
+                resent = stored is not None and stored.verdict == "not_sent"
+                if resent:  # it never left: a new attempt under the same id
+                    log.info("order %s was not sent before: sending it now", request.client_id)
+                    await self._db.run(lambda tx: tx.client_orders.forget(request.client_id))
+            except BaseException:
+                await _dropped(asking)
+                raise
+            if stored is not None and not resent:
+                await _dropped(asking)
                 return await self._replay(stored)
             # From the checks to the send (and any reconciliation) the live terminal stays on the live
             # account: a carousel visit asked for meanwhile waits, and none may be under way.
             async with self._pool.using_live():
-                ctx = await self._context(request.symbol, positions=opens_exposure(request))
+                try:
+                    ctx = await asking
+                except TerminalError:
+                    if self._pool.lends == lends:
+                        raise
+                    ctx = await self._context(request.symbol, positions=exposure)
+                else:
+                    if self._pool.lends != lends:
+                        ctx = await self._context(request.symbol, positions=exposure)
                 prepared = await self._validated(request, ctx)
                 await self._check_risk(prepared, ctx)
                 result = await self._send_recorded(prepared, ctx, actor, note, subject, opposite)

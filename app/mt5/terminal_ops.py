@@ -99,9 +99,13 @@ class TerminalOps:
 
     def health(self) -> dict[str, Any]:
         """Connection facts for the terminal state: connected, ping, build, the logged-in account."""
-        info = self._call("terminal_info")
         account = self.mt5.account_info()
         self.mt5.last_error()
+        return self._health(account)
+
+    def _health(self, account: Any) -> dict[str, Any]:
+        """The facts, given the ``account_info()`` just read (None when logged in to none)."""
+        info = self._call("terminal_info")
         return {
             "connected": bool(info.connected),
             "trade_allowed": bool(info.trade_allowed),
@@ -115,8 +119,14 @@ class TerminalOps:
     def trade_context(self, symbol: str = "", positions: bool = False) -> dict[str, Any]:
         """What the trading service judges an order against, fresh from the terminal in one round trip
         (instead of five): the connection facts, the account, and with a ``symbol`` its spec and latest
-        tick, and with ``positions`` the open positions. Each part is the operation of the same name."""
-        facts: dict[str, Any] = {"health": self.health(), "account": self.account()}
+        tick, and with ``positions`` the open positions. Each part is the operation of the same name;
+        the account is read once, for the health's login and the account alike."""
+        raw = self.mt5.account_info()
+        code, message = self.mt5.last_error()
+        facts: dict[str, Any] = {"health": self._health(raw)}
+        if raw is None:  # logged in to none: what account() would raise
+            raise Mt5CallFailed(Failure("mt5", "account_info", int(code), str(message)))
+        facts["account"] = self.map.account(raw)
         if symbol:
             facts["spec"] = self.symbol(symbol)
             facts["tick"] = self.tick(symbol)
@@ -130,6 +140,11 @@ class TerminalOps:
     # ---------------------------------------------------------------- account and trading state
     def account(self) -> AccountInfo:
         return self.map.account(self._call("account_info"))
+
+    def account_state(self) -> dict[str, Any]:
+        """The account with its open positions and pending orders, in one round trip instead of three
+        (the app's refresh runs every half second on the terminal an order's checks also wait for)."""
+        return {"account": self.account(), "positions": self.positions(), "orders": self.orders()}
 
     def positions(self, symbol: str | None = None, ticket: int | None = None) -> list[Position]:
         kwargs: dict[str, Any] = {k: v for k, v in (("symbol", symbol), ("ticket", ticket)) if v is not None}

@@ -3,7 +3,9 @@
 The MetaTrader5 package keeps one connection per process, is not thread-safe, and holds the GIL for
 the whole of a call (up to 60 s for a login). So each terminal gets a process of its own running
 :func:`worker_main`: it answers :class:`~app.mt5.protocol.Call` messages one at a time and, between
-calls, polls the tick stream it was asked for and pushes new ticks to the app.
+calls, polls the tick stream it was asked for and pushes new ticks to the app. A call that arrives
+while the stream is polled is answered before the next symbol's poll, not after all of them: an
+order's checks wait for one symbol's fetch at most, not for the whole stream's.
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ from app.mt5.protocol import Call, Failure, LogMessage, Reply, Stop, TickCursor,
 from app.mt5.terminal_ops import Mt5CallFailed, TerminalOps
 
 log = logging.getLogger("app.mt5.worker")
+
+# Operations answered only between polls, never mid-poll: they change what the stream reads (its
+# symbols and cursors, or the connection and account under it).
+BETWEEN_POLLS = frozenset({"initialize", "login", "shutdown"})
 
 
 class _ForwardToApp(logging.Handler):
@@ -59,6 +65,7 @@ class Worker:
         self.conn = conn
         self.ops = TerminalOps(mt5)
         self.stream = TickStream()
+        self.deferred: list[Call | Stop] = []  # arrived mid-poll and changes the stream: after the poll
 
     # ------------------------------------------------------------ stream control (called as ops)
     def stream_set(
@@ -88,6 +95,7 @@ class Worker:
     def poll_ticks(self) -> None:
         batches: list[TickBatch] = []
         for symbol, cursor in list(self.stream.cursors.items()):
+            self.answer_waiting_calls()
             try:
                 batch, self.stream.cursors[symbol] = self.ops.ticks_since(symbol, cursor)
             except Mt5CallFailed as exc:
@@ -97,6 +105,17 @@ class Worker:
                 batches.append(batch)
         if batches:
             self.conn.send(TicksMessage(tuple(batches), dict(self.stream.cursors), time.time()))
+
+    def answer_waiting_calls(self) -> None:
+        """Mid-poll: answer the calls already waiting. One that would change the stream (or a stop) is
+        kept for after the poll, and every call after it too (in order), so the poll finishes on the
+        connection and cursors it started with."""
+        while not self.deferred and self.conn.poll(0):
+            message = self.conn.recv()
+            if isinstance(message, Stop) or message.op.startswith("stream_") or message.op in BETWEEN_POLLS:
+                self.deferred.append(message)
+            else:
+                self.conn.send(self.handle(message))
 
     # ------------------------------------------------------------ calls
     def handle(self, call: Call) -> Reply:
@@ -122,8 +141,8 @@ class Worker:
             timeout = None
             if self.stream.active:
                 timeout = max(0.0, self.stream.next_poll - time.monotonic())
-            if self.conn.poll(timeout):
-                message = self.conn.recv()
+            if self.deferred or self.conn.poll(timeout):
+                message = self.deferred.pop(0) if self.deferred else self.conn.recv()
                 if isinstance(message, Stop):
                     return
                 self.conn.send(self.handle(message))

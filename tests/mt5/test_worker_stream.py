@@ -41,3 +41,61 @@ async def test_a_call_whose_time_is_up_is_refused_at_once() -> None:
         with pytest.raises(NotReadyError, match="not ready"):
             await client.call("account", timeout_s=spent)
     assert await client.wait_ready(0) is False
+
+
+class _Pipe:
+    """The worker's end of its pipe: messages the app "sends" while the worker is busy, and what the
+    worker sent back, in order."""
+
+    def __init__(self) -> None:
+        self.incoming: list[object] = []
+        self.sent: list[object] = []
+
+    def poll(self, timeout: float | None = 0) -> bool:
+        return bool(self.incoming)
+
+    def recv(self) -> object:
+        return self.incoming.pop(0)
+
+    def send(self, message: object) -> None:
+        self.sent.append(message)
+
+
+def test_a_call_arriving_mid_poll_is_answered_before_the_next_symbols_fetch() -> None:
+    """An order's checks wait for one symbol's fetch at most, not for the whole stream's: the poll
+    answers waiting calls between symbols. A call that changes the stream (or the connection under it)
+    waits for the poll's end, and so does every call after it, in order."""
+    from app.models import TickBatch
+    from app.mt5.protocol import Call, Reply, Stop, TicksMessage
+
+    pipe = _Pipe()
+    worker = Worker(conn=pipe, mt5=sim)  # type: ignore[arg-type] - the fake pipe has what it uses
+    worker.stream.cursors = {s: TickCursor(1_000, 1) for s in ("EURUSD", "GBPUSD", "USDJPY")}
+    story: list[str] = []
+    arrivals = {
+        "EURUSD": [Call(1, "pid")],  # sent while EURUSD is fetched: answered before GBPUSD's fetch
+        "GBPUSD": [Call(2, "stream_pause", (True,)), Call(3, "pid"), Stop()],  # kept for after the poll
+    }
+
+    def ticks_since(symbol: str, cursor: TickCursor) -> tuple[TickBatch, TickCursor]:
+        story.append(f"fetch {symbol}")
+        pipe.incoming += arrivals.get(symbol, [])
+        return TickBatch.empty(symbol), cursor
+
+    def pid() -> int:
+        story.append("call pid")
+        return 42
+
+    worker.ops.ticks_since = ticks_since  # type: ignore[method-assign]
+    worker.ops.pid = pid  # type: ignore[method-assign]
+
+    worker.poll_ticks()
+
+    assert story == ["fetch EURUSD", "call pid", "fetch GBPUSD", "fetch USDJPY"]
+    assert [m.request_id for m in pipe.sent if isinstance(m, Reply)] == [1]
+    assert not worker.stream.paused  # the pause came mid-poll: not yet taken
+    worker.run()  # the deferred pause, then the call after it, then the stop: in the order sent
+    assert worker.stream.paused
+    assert [m.request_id for m in pipe.sent if isinstance(m, Reply)] == [1, 2, 3]
+    assert story[-1] == "call pid" and not pipe.incoming
+    assert not [m for m in pipe.sent if isinstance(m, TicksMessage)]  # no ticks: nothing sent for them

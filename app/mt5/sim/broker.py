@@ -6,6 +6,7 @@ profit, an account's margin level, order_check's margin) comes from one place.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,26 +45,32 @@ class Broker:
         self.clock = clock
         self.specs: dict[str, SymbolSpec] = feed.specs
         self.rates = Converter(self.quote, self.specs)
-        self._quotes: dict[str, tuple[float, float] | None] | None = None
+        self._frozen = threading.local()  # each request's thread its own set of prices
 
     # ------------------------------------------------------------------ market
     def quote(self, symbol: str) -> tuple[float, float] | None:
-        if self._quotes is not None and symbol in self._quotes:
-            return self._quotes[symbol]
+        quotes: dict[str, tuple[float, float] | None] | None = getattr(self._frozen, "quotes", None)
+        if quotes is not None and symbol in quotes:
+            return quotes[symbol]
         tick = self.feed.last_tick(symbol, self.clock.now_ms())
         quote = (tick.bid, tick.ask) if tick is not None else None
-        if self._quotes is not None:
-            self._quotes[symbol] = quote
+        if quotes is not None:
+            quotes[symbol] = quote
         return quote
 
     @contextmanager
     def frozen_quotes(self) -> Iterator[None]:
-        """Within this block every quote is read once (one server step sees one set of prices)."""
-        self._quotes = {}
+        """Within this block every quote is read once (one server step sees one set of prices, and an
+        account's figures do not compute the same symbol's last tick once per position). Per thread;
+        a block within a block is the outer one."""
+        if getattr(self._frozen, "quotes", None) is not None:
+            yield
+            return
+        self._frozen.quotes = {}
         try:
             yield
         finally:
-            self._quotes = None
+            self._frozen.quotes = None
 
     def market_open(self, symbol: str, now_ms: int) -> bool:
         return is_open(self.specs[symbol].sessions, now_ms)

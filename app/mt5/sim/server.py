@@ -154,7 +154,7 @@ class TradeServer:
     # ------------------------------------------------------------------ the market moves
     def process(self, full: bool = False) -> int:
         """Reveal ticks up to now and apply what they trigger; returns the number of events."""
-        with self._lock:
+        with self._lock, self.broker.frozen_quotes():
             now = self.clock.now_ms()
             events = 0
             watched = {o.symbol for o in self.ledger.orders.values()}
@@ -193,11 +193,12 @@ class TradeServer:
                 raise errors.SimError(c.RES_E_UNSUPPORTED)
             if not op.startswith("admin_"):
                 self._apply_faults(terminal, function, op)
-            result = (
-                handler(terminal=terminal, **args)
-                if "terminal" in handler.__code__.co_varnames
-                else handler(**args)
-            )
+            with self.broker.frozen_quotes():  # one request, one set of prices
+                result = (
+                    handler(terminal=terminal, **args)
+                    if "terminal" in handler.__code__.co_varnames
+                    else handler(**args)
+                )
             faults = self.faults.get(terminal)
             if faults.applies(function) and not op.startswith("admin_"):
                 if faults.hold_answer:
