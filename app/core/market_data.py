@@ -22,6 +22,7 @@ from app.models import (
     Book,
     Quote,
     RejectedError,
+    SymbolDetails,
     SymbolSpec,
     TemporaryError,
     Tick,
@@ -99,6 +100,13 @@ class MarketData:
             spec = await self._pool.live.call("symbol", symbol)
             self._specs[symbol] = spec
         return spec
+
+    async def details(self, symbol: str) -> SymbolDetails:
+        """The Specification window's facts, asked fresh (the margins follow the price); the spec
+        they carry refreshes the cached one."""
+        details: SymbolDetails = await self._pool.live.call("symbol_details", symbol)
+        self._specs[symbol] = details.spec
+        return details
 
     def cached_spec(self, symbol: str) -> SymbolSpec | None:
         return self._specs.get(symbol)

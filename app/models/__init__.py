@@ -46,7 +46,19 @@ from app.models.errors import (
     TradingDisabledError,
     WorkerCrashedError,
 )
-from app.models.market import Bar, BarSeries, BarUpdate, Book, BookLevel, Quote, SymbolSpec, Tick, TickBatch
+from app.models.market import (
+    Bar,
+    BarSeries,
+    BarUpdate,
+    Book,
+    BookLevel,
+    Quote,
+    SymbolDetails,
+    SymbolSpec,
+    Tick,
+    TickBatch,
+    WeekSessions,
+)
 from app.models.trading import Deal, Order, OrderCheck, OrderRequest, OrderResult, Position
 
 __all__ = [
@@ -93,6 +105,7 @@ __all__ = [
     "RiskLimitError",
     "Side",
     "SnapshotPosition",
+    "SymbolDetails",
     "SymbolSpec",
     "SymbolTradeMode",
     "TemporaryError",
@@ -105,6 +118,7 @@ __all__ = [
     "Timeframe",
     "TradeAction",
     "TradingDisabledError",
+    "WeekSessions",
     "WorkerCrashedError",
     "account_key",
 ]

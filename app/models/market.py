@@ -244,6 +244,11 @@ class SymbolSpec:
     visible: bool = True
     swap_long: float = 0.0
     swap_short: float = 0.0
+    # symbol_info's margin figures, in the margin currency per lot: initial 0 means the terminal works
+    # the margin out from the contract size (and the leverage); hedged is what a fully hedged lot holds.
+    margin_initial: float = 0.0
+    margin_maintenance: float = 0.0
+    margin_hedged: float = 0.0
 
     def round_price(self, price: float) -> float:
         """Round to the symbol's digits and tick size (prices off the tick grid are refused by MT5)."""
@@ -263,6 +268,28 @@ class SymbolSpec:
 
     def points(self, price_distance: float) -> float:
         return price_distance / self.point
+
+
+# A week of trading sessions: seven days, Monday first, each the (start, end) minutes from midnight
+# server time during which the symbol trades (an empty day: closed all day).
+WeekSessions = tuple[tuple[tuple[int, int], ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolDetails:
+    """A symbol's Specification window: its spec, with what the terminal works out for it now.
+
+    ``margin_buy``/``margin_sell``: what one lot bought at the ask / sold at the bid would hold, in the
+    account's ``currency`` (None when the terminal gave no figure: no quote, not logged in).
+    ``sessions``: the weekly schedule when the terminal gives one (the simulator does; MetaTrader5's
+    Python API has no call for it), else None.
+    """
+
+    spec: SymbolSpec
+    margin_buy: float | None = None
+    margin_sell: float | None = None
+    currency: str = ""
+    sessions: WeekSessions | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -207,6 +207,9 @@ class Mt5Mapping:
             visible=bool(s.visible),
             swap_long=float(s.swap_long),
             swap_short=float(s.swap_short),
+            margin_initial=float(s.margin_initial),
+            margin_maintenance=float(s.margin_maintenance),
+            margin_hedged=float(s.margin_hedged),
         )
 
     def book(self, symbol: str, entries: Any, time_msc: int) -> Book:

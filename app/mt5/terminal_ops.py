@@ -24,10 +24,12 @@ from app.models import (
     OrderRequest,
     OrderResult,
     Position,
+    SymbolDetails,
     SymbolSpec,
     Tick,
     TickBatch,
     Timeframe,
+    WeekSessions,
 )
 from app.mt5.mapping import Mt5Mapping
 from app.mt5.protocol import Failure, TickCursor
@@ -218,6 +220,45 @@ class TerminalOps:
     def symbol(self, name: str) -> SymbolSpec:
         self._call("symbol_select", name, True)
         return self.map.symbol_spec(self._call("symbol_info", name))
+
+    def symbol_details(self, name: str) -> SymbolDetails:
+        """The Specification window's facts in one round trip: the spec, what one lot would hold as
+        margin bought at the ask and sold at the bid (``order_calc_margin``, in the account currency),
+        and the weekly sessions where the terminal module tells them (the simulator's ``extras``; the
+        real package has no such call). A figure the terminal cannot give is None, not a failure."""
+        spec = self.symbol(name)
+        raw_tick = self.mt5.symbol_info_tick(name)
+        self.mt5.last_error()
+        account = self.mt5.account_info()
+        self.mt5.last_error()
+        buy = sell = None
+        if raw_tick is not None and account is not None:
+            buy = self._margin_of_a_lot(self.mt5.ORDER_TYPE_BUY, name, float(raw_tick.ask))
+            sell = self._margin_of_a_lot(self.mt5.ORDER_TYPE_SELL, name, float(raw_tick.bid))
+        return SymbolDetails(
+            spec,
+            margin_buy=buy,
+            margin_sell=sell,
+            currency=str(account.currency) if account is not None else "",
+            sessions=self._sessions(name),
+        )
+
+    def _margin_of_a_lot(self, order_type: int, name: str, price: float) -> float | None:
+        if price <= 0:  # no quote yet
+            return None
+        margin = self.mt5.order_calc_margin(order_type, name, 1.0, price)
+        self.mt5.last_error()
+        return None if margin is None else float(margin)
+
+    def _sessions(self, name: str) -> WeekSessions | None:
+        ask = getattr(getattr(self.mt5, "extras", None), "symbol_sessions", None)
+        if ask is None:
+            return None
+        week = ask(name)
+        self.mt5.last_error()
+        if week is None:
+            return None
+        return tuple(tuple((int(start), int(end)) for start, end in day) for day in week)
 
     def tick(self, symbol: str) -> Tick:
         return self.map.tick(symbol, self._call("symbol_info_tick", symbol))

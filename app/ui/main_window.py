@@ -36,6 +36,7 @@ from app.models import (
     AlertCondition,
     NotConnectedError,
     OrderType,
+    SymbolDetails,
     SymbolSpec,
     TemporaryError,
     TerminalState,
@@ -480,13 +481,13 @@ class MainWindow(QMainWindow):
     def open_specification(self, symbol: str) -> None:
         """Market Watch › Specification: the symbol's details as the terminal gives them."""
 
-        def show(spec: SymbolSpec) -> None:
-            dialog = SpecificationDialog(spec, self)
+        def show(details: SymbolDetails) -> None:
+            dialog = SpecificationDialog(details, self)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             self.specification = dialog
             dialog.open()
 
-        self.tasks.run(self.services.market_data.spec(symbol), what=f"{symbol} specification", owner=self,
+        self.tasks.run(self.services.market_data.details(symbol), what=f"{symbol} specification", owner=self,
                        on_result=show)  # fmt: skip
 
     def alert_at(self, symbol: str, condition: object, price: float) -> None:

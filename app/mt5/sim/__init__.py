@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+# The simulator's extras (trading sessions): a submodule, so the module's own names stay the real API's.
+from app.mt5.sim import extras as extras
 from app.mt5.sim.constants import *  # noqa: F403 - the real module exports its constants this way
 from app.mt5.sim.constants import (
     ORDER_TYPE_BUY as _BUY,

@@ -36,7 +36,7 @@ from app.mt5.sim.money import margin, profit
 from app.mt5.sim.process import ServerProcess, start_server_process
 from app.mt5.sim.rates import TIMEFRAMES, Rates
 from app.mt5.sim.requests import COMMENT_MAX, RETCODE_TEXT, Reject, Req, validate
-from app.mt5.sim.sessions import MS_PER_DAY
+from app.mt5.sim.sessions import MS_PER_DAY, weekly_sessions
 from app.mt5.sim.store import Store
 from app.mt5.sim.storm import StormSchedule
 from app.mt5.sim.symbols import DEFAULT_SYMBOLS, SymbolSpec, filter_group
@@ -324,6 +324,11 @@ class TradeServer:
                 tick = self.feed.last_tick(name, now)
                 rows.append(symbol_row(spec, tick, self.rates, self.broker.rates, currency, now, chosen))
         return rows
+
+    def op_sessions(self, symbol: str) -> list[list[list[int]]]:
+        """The symbol's weekly sessions, Monday first (the MT5 API has no call for them: see
+        :mod:`app.mt5.sim.extras`)."""
+        return [[list(span) for span in day] for day in weekly_sessions(self._spec(symbol).sessions)]
 
     def op_tick(self, symbol: str) -> list[Any]:
         self._spec(symbol)

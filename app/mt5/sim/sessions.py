@@ -44,3 +44,19 @@ def open_minutes(sessions: str, day: int) -> np.ndarray:
 def is_open(sessions: str, time_ms: int) -> bool:
     day, rest = divmod(time_ms, MS_PER_DAY)
     return bool(open_minutes(sessions, day)[rest // MS_PER_MINUTE])
+
+
+# 1970-01-05, the first Monday of the epoch: its week stands for every week (the schedule repeats).
+_FIRST_MONDAY = 4
+
+
+def weekly_sessions(sessions: str) -> tuple[tuple[tuple[int, int], ...], ...]:
+    """The schedule as a terminal's specification window lists it: for each day, Monday first, the
+    (start, end) minutes from midnight server time during which the symbol quotes and trades."""
+    week = []
+    for day in range(_FIRST_MONDAY, _FIRST_MONDAY + 7):
+        mask = open_minutes(sessions, day).astype(np.int8)
+        edges = np.diff(np.concatenate(([0], mask, [0])))
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        week.append(tuple((int(s), int(e)) for s, e in zip(starts, ends, strict=True)))
+    return tuple(week)

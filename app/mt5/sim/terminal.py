@@ -403,6 +403,19 @@ class SimTerminal:
 
         return self._run(None, body)
 
+    def symbol_sessions(self, symbol: str) -> tuple[tuple[tuple[int, int], ...], ...] | None:
+        """The symbol's weekly quote and trade sessions, Monday first, in minutes from midnight server
+        time (a simulator extra: see :mod:`app.mt5.sim.extras`)."""
+
+        def body() -> tuple[tuple[tuple[int, int], ...], ...]:
+            name = self._symbol(symbol)
+            if name not in self._symbols:
+                raise errors.not_found()
+            week = self._call("sessions", "symbol_sessions", symbol=name)
+            return tuple(tuple((int(start), int(end)) for start, end in day) for day in week)
+
+        return self._run(None, body)
+
     def symbol_info_tick(self, symbol: str) -> Tick | None:
         return self._run(
             None, lambda: Tick(*self._call("tick", "symbol_info_tick", symbol=self._symbol(symbol)))
