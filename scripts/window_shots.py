@@ -18,7 +18,14 @@ the window is driven by key presses as a person would drive it. Saved, each a gr
 * ``chart_drawings.png`` — that chart alone (the README's ``docs/chart-drawings.png``): the
   one-click panel, a horizontal line from the chart's menu and a trend line placed by two clicks;
 * ``depth.png`` — the Depth of Market window (Alt+B) for EURUSD;
-* ``alerts.png`` — the Alerts tab with two alerts set from the chart's menu.
+* ``alerts.png`` — the Alerts tab with three alerts set from the chart's menu, one of them fired.
+
+With ``--docs`` only the trading-from-the-chart states are driven, and each is also saved for the
+README, cropped to the window it shows: ``docs/one-click-drag.png`` (the chart mid-drag, before the
+release), ``docs/depth.png`` (the Depth of Market window) and ``docs/alerts.png`` (the Toolbox on its
+Alerts tab)::
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/window_shots.py --docs
 """
 
 from __future__ import annotations
@@ -77,10 +84,23 @@ async def until(predicate: Callable[[], bool], within_s: float = 60.0) -> None:
         await asyncio.sleep(0.1)
 
 
+DOCS = ROOT / "docs"
+
+
 def grab(window: QWidget, path: Path) -> None:
     screen = window.screen()
     screen.grabWindow(0).save(str(path))
     print(f"saved {path}", flush=True)
+
+
+def crop(widget: QWidget, path: Path | None) -> None:
+    """Save the screen's pixels under ``widget`` (its frame included, and anything shown over it, as
+    the drag's tag): the README's pictures show one window, not the desktop. Nothing without a path."""
+    if path is None:
+        return
+    top_left = widget.mapToGlobal(QPoint(0, 0))
+    widget.screen().grabWindow(0, top_left.x(), top_left.y(), widget.width(), widget.height()).save(str(path))
+    print(f"saved {path} ({path.stat().st_size // 1024} KB)", flush=True)
 
 
 async def keys(window: QWidget, sequence: str) -> None:
@@ -138,83 +158,95 @@ async def run(args: argparse.Namespace) -> None:
     alerts = _dock_alerts(window, runtime)
     window.start()
     args.out.mkdir(parents=True, exist_ok=True)
+    docs = DOCS if args.docs else None
     try:
         (first,) = window.charts.charts
         await until(lambda: first.model.loaded)
         await until(lambda: window.account is not None)
-
-        # D1 -> M1 on the first chart, by the keys
-        window.activateWindow()
-        first.view.setFocus()
-        await keys(window, "Alt+7")
-        await until(lambda: first.model.loaded and first.model.timeframe is Timeframe.D1)
-        await asyncio.sleep(1.0)
-        await keys(window, "Alt+1")
-        await until(lambda: first.model.loaded and first.model.timeframe is Timeframe.M1)
-        await asyncio.sleep(2.0)
-        grab(window, args.out / "d1_m1.png")
-
-        # the ticket: a Buy Limit on EURUSD, then XAUUSD
-        await keys(window, "F9")
-        await until(lambda: bool(window.tickets))
-        ticket = window.tickets[-1]
-        ticket.symbol_box.setCurrentText("EURUSD")
-        ticket.type_box.setCurrentIndex(ticket.type_box.findData(OrderType.BUY_LIMIT))
-        await until(lambda: ticket.spec is not None and ticket.spec.name == "EURUSD")
-        await asyncio.sleep(1.5)
-        ticket.symbol_box.setCurrentText("XAUUSD")
-        await until(lambda: ticket.spec is not None and ticket.spec.name == "XAUUSD")
-        await asyncio.sleep(1.5)
-        grab(window, args.out / "ticket_symbol.png")
-        ticket.volume.selectAll()
-        await type_text(ticket.volume, "5000")
-        await asyncio.sleep(1.5)
-        grab(window, args.out / "ticket_volume.png")
-        ticket.close()
-
-        # four charts, tiled
-        first.parentWidget().close()
-        for symbol, timeframe, indicators in TILED:
-            window.charts.open_chart(symbol, timeframe, indicators)
-        await keys(window, "Alt+R")
-        await until(lambda: all(c.model.loaded for c in window.charts.charts))
-        await asyncio.sleep(2.0)
-        grab(window, args.out / "tiled.png")
-
-        window.toolbox.show_tab("Journal")
-        await asyncio.sleep(0.5)
-        grab(window, args.out / "journal.png")
-
-        # the README's picture
-        for chart in list(window.charts.charts):
-            chart.parentWidget().close()
-        window.charts.set_tabbed(True)
-        readme = [
-            IndicatorSpec(IndicatorKind.EMA, {"period": 50}),
-            IndicatorSpec(IndicatorKind.BBANDS),
-            IndicatorSpec(IndicatorKind.RSI),
-        ]
-        window.charts.open_chart("XAUUSD", Timeframe.M15)
-        window.charts.open_chart("GBPUSD", Timeframe.H4)
-        window.charts.open_tick_chart("EURUSD")
-        main = window.charts.open_chart("EURUSD", Timeframe.H1, readme)
-        window.toolbox.show_tab("Trade")
-        await until(lambda: all(c.model.loaded for c in window.charts.charts))
-        await asyncio.sleep(2.0)
-        main.view.crosshair.leave()
-        grab(window, args.out / "readme.png")
-
-        chart = await one_click_and_drag(window, runtime, args.out)
-        await drawings(chart, args.out)
-        await depth_and_alerts(window, runtime, alerts, args.out)
+        if docs is None:
+            await first_hour(window, args.out)
+        else:  # the chart alone in the chart area, as after the README's picture
+            first.parentWidget().close()
+            window.charts.set_tabbed(True)
+        chart = await one_click_and_drag(window, runtime, args.out, docs)
+        if docs is None:
+            await drawings(chart, args.out)
+        await depth_and_alerts(window, runtime, alerts, args.out, docs)
     finally:
         window.close()
         await window.shutdown()
         await runtime.stop()
 
 
-async def one_click_and_drag(window: MainWindow, runtime: Any, out: Path) -> ChartWindow:
-    """One-click on (the risk accepted as a trader does), a buy from the panel, its SL dragged."""
+async def first_hour(window: MainWindow, out: Path) -> None:
+    """A timeframe switch, the ticket, four tiled charts, the Journal and the README's picture."""
+    (first,) = window.charts.charts
+
+    # D1 -> M1 on the first chart, by the keys
+    window.activateWindow()
+    first.view.setFocus()
+    await keys(window, "Alt+7")
+    await until(lambda: first.model.loaded and first.model.timeframe is Timeframe.D1)
+    await asyncio.sleep(1.0)
+    await keys(window, "Alt+1")
+    await until(lambda: first.model.loaded and first.model.timeframe is Timeframe.M1)
+    await asyncio.sleep(2.0)
+    grab(window, out / "d1_m1.png")
+
+    # the ticket: a Buy Limit on EURUSD, then XAUUSD
+    await keys(window, "F9")
+    await until(lambda: bool(window.tickets))
+    ticket = window.tickets[-1]
+    ticket.symbol_box.setCurrentText("EURUSD")
+    ticket.type_box.setCurrentIndex(ticket.type_box.findData(OrderType.BUY_LIMIT))
+    await until(lambda: ticket.spec is not None and ticket.spec.name == "EURUSD")
+    await asyncio.sleep(1.5)
+    ticket.symbol_box.setCurrentText("XAUUSD")
+    await until(lambda: ticket.spec is not None and ticket.spec.name == "XAUUSD")
+    await asyncio.sleep(1.5)
+    grab(window, out / "ticket_symbol.png")
+    ticket.volume.selectAll()
+    await type_text(ticket.volume, "5000")
+    await asyncio.sleep(1.5)
+    grab(window, out / "ticket_volume.png")
+    ticket.close()
+
+    # four charts, tiled
+    first.parentWidget().close()
+    for symbol, timeframe, indicators in TILED:
+        window.charts.open_chart(symbol, timeframe, indicators)
+    await keys(window, "Alt+R")
+    await until(lambda: all(c.model.loaded for c in window.charts.charts))
+    await asyncio.sleep(2.0)
+    grab(window, out / "tiled.png")
+
+    window.toolbox.show_tab("Journal")
+    await asyncio.sleep(0.5)
+    grab(window, out / "journal.png")
+
+    # the README's picture
+    for chart in list(window.charts.charts):
+        chart.parentWidget().close()
+    window.charts.set_tabbed(True)
+    readme = [
+        IndicatorSpec(IndicatorKind.EMA, {"period": 50}),
+        IndicatorSpec(IndicatorKind.BBANDS),
+        IndicatorSpec(IndicatorKind.RSI),
+    ]
+    window.charts.open_chart("XAUUSD", Timeframe.M15)
+    window.charts.open_chart("GBPUSD", Timeframe.H4)
+    window.charts.open_tick_chart("EURUSD")
+    main = window.charts.open_chart("EURUSD", Timeframe.H1, readme)
+    window.toolbox.show_tab("Trade")
+    await until(lambda: all(c.model.loaded for c in window.charts.charts))
+    await asyncio.sleep(2.0)
+    main.view.crosshair.leave()
+    grab(window, out / "readme.png")
+
+
+async def one_click_and_drag(window: MainWindow, runtime: Any, out: Path, docs: Path | None) -> ChartWindow:
+    """One-click on (the risk accepted as a trader does), a buy from the panel, its SL dragged (and
+    caught mid-drag, the tag showing the new price and the P/L there)."""
     chart = window.charts.open_chart("EURUSD", Timeframe.M5)
     await until(lambda: chart.model.loaded)
     await outside(chart.one_click_button.click)
@@ -251,6 +283,7 @@ async def one_click_and_drag(window: MainWindow, runtime: Any, out: Path) -> Cha
         QTest.mouseMove(viewport, start + QPoint(0, 8 * step))
     await asyncio.sleep(0.5)
     grab(window, out / "one_click_drag.png")
+    crop(chart, docs / "one-click-drag.png" if docs else None)
     await outside(
         lambda: QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, none, start + QPoint(0, 64))
     )
@@ -302,8 +335,11 @@ async def drawings(chart: ChartWindow, out: Path) -> None:
     print(f"saved {path}", flush=True)
 
 
-async def depth_and_alerts(window: MainWindow, runtime: Any, alerts: Any, out: Path) -> None:
-    """The Depth of Market window (Alt+B) beside the chart; an alert set from the chart's menu."""
+async def depth_and_alerts(
+    window: MainWindow, runtime: Any, alerts: Any, out: Path, docs: Path | None
+) -> None:
+    """The Depth of Market window (Alt+B) beside the chart; alerts set from the chart's menu, one of
+    them at a level the market is already over (it fires on the next tick)."""
     depth = window.open_depth("EURUSD")
     if depth is None:
         raise RuntimeError("no Depth of Market window")
@@ -311,6 +347,7 @@ async def depth_and_alerts(window: MainWindow, runtime: Any, alerts: Any, out: P
     await until(lambda: depth.table.rowCount() > 2)
     await asyncio.sleep(1.5)
     grab(window, out / "depth.png")
+    crop(depth.window(), docs / "depth.png" if docs else None)
     depth.close()
     quote = runtime.market_data.quote("EURUSD")
     window.alert_at("EURUSD", AlertCondition.BID_ABOVE, round(quote.bid + 0.0015, 5))
@@ -319,14 +356,27 @@ async def depth_and_alerts(window: MainWindow, runtime: Any, alerts: Any, out: P
     window.alert_at("EURUSD", AlertCondition.BID_BELOW, round(quote.bid - 0.0008, 5))
     alerts.repeat.setChecked(True)
     await outside(alerts.add_button.click)
+    await asyncio.sleep(1.0)
+    quote = runtime.market_data.quote("EURUSD")
+    window.alert_at("EURUSD", AlertCondition.BID_BELOW, round(quote.bid + 0.0002, 5))
+    alerts.repeat.setChecked(False)
+    await outside(alerts.add_button.click)
+    await until(lambda: any(a.fired_at is not None for a in runtime.alerts.alerts()))
     await asyncio.sleep(1.5)
     grab(window, out / "alerts.png")
+    crop(window.toolbox.parentWidget() or window.toolbox, docs / "alerts.png" if docs else None)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=Path("shots"))
     parser.add_argument("--now", action="store_true", help="the sim clock on the wall clock (not a weekday)")
+    parser.add_argument(
+        "--docs",
+        action="store_true",
+        help="only the trading-from-the-chart states, also saved cropped as docs/one-click-drag.png, "
+        "docs/depth.png and docs/alerts.png",
+    )
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setQuitOnLastWindowClosed(False)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -38,6 +38,10 @@ CONDITIONS = {
     AlertCondition.ASK_ABOVE: "Ask ≥",
     AlertCondition.ASK_BELOW: "Ask ≤",
 }
+
+
+# A fired one-shot alert's row: greyed, yet readable on the dark theme (its time and price matter).
+FIRED_COLOUR = QColor("#7d8794")
 
 
 class AlertsModel(HeaderedTableModel):
@@ -76,7 +80,7 @@ class AlertsModel(HeaderedTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and not alert.active:
             return "fired: this one-shot alert watches no more (delete it, or set a new one)"
         if role == Qt.ItemDataRole.ForegroundRole and not alert.active:
-            return QApplication.palette().placeholderText()
+            return FIRED_COLOUR
         return None
 
 
