@@ -30,7 +30,7 @@ from app.ui.tasks import TaskRunner
 from app.ui.ticket.dialog import OrderTicket
 from tests.support.sim_fixtures import WEDNESDAY, wait_until
 from tests.ui.conftest import SimServices
-from tests.ui.driving import click, double_click, type_text
+from tests.ui.driving import click, double_click, press, type_text
 from tests.ui.test_pure_helpers import EURUSD
 
 pytestmark = pytest.mark.gui
@@ -308,6 +308,49 @@ async def test_volume_by_risk_and_a_pending_orders_expiry(
     )
     (order,) = await sim_services.pool.live.call("orders")
     assert order.time_expiration == until and order.volume_current == pytest.approx(expected, abs=0.01)
+
+
+@pytest.mark.slow
+async def test_money_at_risk_and_an_order_good_for_today_reach_the_terminal(
+    sim_services: SimServices, tasks: TaskRunner, qtbot: QtBot
+) -> None:
+    """Volume by *Money* and expiry *Today*, both chosen with the keyboard: 150 USD at a 300-point
+    stop on EURUSD (1 USD a point per lot) is 0.50 lots, and the simulator's pending order carries
+    that volume and the day's expiry (ORDER_TIME_DAY)."""
+    account = await sim_services.pool.live.call("account")
+    ticket = OrderTicket(
+        sim_services.trading, sim_services.market, tasks, lambda: False, "EURUSD",
+        OrderType.SELL_LIMIT, account=lambda: account,
+    )  # fmt: skip
+    qtbot.addWidget(ticket)
+    ticket.show()
+    await wait_until(lambda: ticket.spec is not None and ticket.check_label.text().startswith("Check:"))
+    quote = sim_services.market.quote("EURUSD")
+    assert quote is not None
+    price = round(quote.bid + 0.0050, 5)
+    await type_text(ticket.price, f"{price:.5f}")
+
+    ticket.risk_mode.setFocus()
+    await press(ticket.risk_mode, "Down")  # Lots -> % of balance
+    await press(ticket.risk_mode, "Down")  # -> Money
+    assert ticket.risk_mode.currentText() == "Money" and ticket.risk_value.suffix() == ""
+    assert ticket.volume.isReadOnly()
+    await type_text(ticket.risk_value, "150")
+    await type_text(ticket.sl, f"{price + 0.0030:.5f}")
+    await wait_until(lambda: ticket.volume.value() == pytest.approx(0.5))
+    assert ticket.risk_label.text() == f"= 0.50 lots: 150.00 {account.currency} at the SL"
+
+    assert ticket.expiry.currentData() is TimeInForce.GTC  # the default
+    ticket.expiry.setFocus()
+    await press(ticket.expiry, "Down")  # -> Today
+    assert ticket.expiry.currentText() == "Today" and not ticket.expiry_time.isVisible()
+    await wait_until(lambda: ticket.check_label.text() == "Check: OK" and ticket.send_button.isEnabled())
+    await click(ticket.send_button)
+    await wait_until(lambda: ticket.outcome_label.text().startswith("Done"), within_s=10)
+    (order,) = await sim_services.pool.live.call("orders")
+    assert order.type is OrderType.SELL_LIMIT and order.price_open == pytest.approx(price)
+    assert order.volume_current == pytest.approx(0.5) and order.sl == pytest.approx(price + 0.0030)
+    assert order.time_in_force is TimeInForce.DAY  # good for the server's day, not till cancelled
 
 
 # ---------------------------------------------------------------------------- Sell | Buy, fill policy
