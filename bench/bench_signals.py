@@ -9,7 +9,9 @@ fsynced per entry, database, the API server on a free loopback port) runs in thi
   an ``auto`` webhook. Measured: from just before the client sends to the moment the trading service
   hands the order to the terminal worker (``order_send``), on one clock (``perf_counter``, same
   process), so it includes the client's own send and the HTTP parsing: the app's side, pessimistically.
-  Also the part from the signals service taking the signal (after HTTP) to ``order_send``.
+  Also *received*: from the moment the app's HTTP server reads the request off its socket (uvicorn's
+  ``data_received``) — the webhook received — to ``order_send``; and the part from the signals
+  service taking the signal (after HTTP) to ``order_send``.
 * **Baseline.** The same market order through ``POST /api/place`` (with a bearer token): the trading
   service alone, so that the ratio shows what the signals layer adds, whatever the machine's load.
 * **Throughput.** One task per symbol (8 symbols) submitting signals straight to the service in
@@ -52,11 +54,14 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class SendClock:
-    """Notes when the terminal is asked to ``order_send`` and when the signals service takes a signal."""
+    """Notes when the app's HTTP server reads the request off its socket (the webhook *received*),
+    when the signals service takes the signal, and when the terminal is asked to ``order_send``."""
 
     def __init__(self, running: Any) -> None:
         self.sent_at: float | None = None
         self.taken_at: float | None = None
+        self.received_at: float | None = None
+        self._hear_requests()
         live = running.runtime.pool.live
         call = live.call
         submit = running.runtime.signals.submit
@@ -74,6 +79,27 @@ class SendClock:
         live.call = timed_call
         running.runtime.signals.submit = timed_submit
 
+    def _hear_requests(self) -> None:
+        """uvicorn's HTTP protocols, wrapped: the first bytes of a request read from the socket."""
+        from uvicorn.protocols.http import h11_impl
+
+        protocols = [h11_impl.H11Protocol]
+        try:
+            from uvicorn.protocols.http import httptools_impl
+        except ImportError:  # pragma: no cover - httptools absent: uvicorn uses h11
+            pass
+        else:
+            protocols.append(httptools_impl.HttpToolsProtocol)
+        for protocol in protocols:
+            original = protocol.data_received
+
+            def data_received(proto: Any, data: bytes, _original: Any = original) -> None:
+                if self.received_at is None:
+                    self.received_at = time.perf_counter()
+                _original(proto, data)
+
+            protocol.data_received = data_received  # type: ignore[method-assign]
+
     @classmethod
     def of(cls, running: Any) -> SendClock:
         """One clock per runtime (the calls are wrapped once)."""
@@ -83,7 +109,7 @@ class SendClock:
         return clock
 
     def reset(self) -> None:
-        self.sent_at = self.taken_at = None
+        self.sent_at = self.taken_at = self.received_at = None
 
 
 async def latency(running: Any, token: str, alerts: int) -> dict[str, float]:
@@ -96,6 +122,7 @@ async def latency(running: Any, token: str, alerts: int) -> dict[str, float]:
         secret, name = made.json()["secret"], made.json()["name"]
     clock = SendClock.of(running)
     total: list[float] = []
+    received: list[float] = []
     service_side: list[float] = []
     async with httpx.AsyncClient(base_url=running.url, timeout=30) as anonymous:
         for i in range(alerts + 5):
@@ -106,9 +133,10 @@ async def latency(running: Any, token: str, alerts: int) -> dict[str, float]:
             answer = await anonymous.post(f"/api/webhooks/{name}", json=body)
             if answer.json().get("status") != "executed":
                 raise RuntimeError(f"alert not executed: {answer.text}")
-            if i < 5 or clock.sent_at is None or clock.taken_at is None:
+            if i < 5 or clock.sent_at is None or clock.taken_at is None or clock.received_at is None:
                 continue  # warm-up
             total.append((clock.sent_at - started) * 1000)
+            received.append((clock.sent_at - clock.received_at) * 1000)
             service_side.append((clock.sent_at - clock.taken_at) * 1000)
             if i % 25 == 0:  # keep the account small: close what was opened (not measured)
                 await running.runtime.signals.submit(
@@ -118,6 +146,8 @@ async def latency(running: Any, token: str, alerts: int) -> dict[str, float]:
         "alerts": len(total),
         "p50_ms": statistics.median(total),
         "p99_ms": percentile(total, 99),
+        "received_p50_ms": statistics.median(received),
+        "received_p99_ms": percentile(received, 99),
         "service_p50_ms": statistics.median(service_side),
         "service_p99_ms": percentile(service_side, 99),
     }
@@ -127,6 +157,7 @@ async def place_latency(running: Any, token: str, orders: int) -> dict[str, floa
     """The same order through ``POST /api/place`` (no signals layer): the baseline of the ratio."""
     clock = SendClock.of(running)
     total: list[float] = []
+    received: list[float] = []
     async with running.client(token) as http:
         for i in range(orders + 5):
             body = {"symbol": "EURUSD", "side": "buy", "volume": 0.01, "uuid": f"place-{uuid.uuid4().hex}"}
@@ -135,13 +166,20 @@ async def place_latency(running: Any, token: str, orders: int) -> dict[str, floa
             answer = await http.post("/api/place", json=body)
             if not answer.json().get("success"):
                 raise RuntimeError(f"order not placed: {answer.text}")
-            if i >= 5 and clock.sent_at is not None:
+            if i >= 5 and clock.sent_at is not None and clock.received_at is not None:
                 total.append((clock.sent_at - started) * 1000)
+                received.append((clock.sent_at - clock.received_at) * 1000)
             if i % 25 == 0:
                 await running.runtime.signals.submit(
                     _signal("close_all", ""), actor="bench", mode=_mode("auto")
                 )
-    return {"orders": len(total), "p50_ms": statistics.median(total), "p99_ms": percentile(total, 99)}
+    return {
+        "orders": len(total),
+        "p50_ms": statistics.median(total),
+        "p99_ms": percentile(total, 99),
+        "received_p50_ms": statistics.median(received),
+        "received_p99_ms": percentile(received, 99),
+    }
 
 
 def _mode(name: str) -> Any:

@@ -109,6 +109,28 @@ NOT_SENT = (
 )
 
 
+def _taken(task: asyncio.Future[Any]) -> None:
+    """Its error taken, so that one dropped unawaited is not reported as never retrieved."""
+    if not task.cancelled():
+        task.exception()
+
+
+@dataclass(slots=True)
+class AskedAhead:
+    """The terminal's facts for an order, asked before the order itself (:meth:`TradingService.ask_ahead`)."""
+
+    symbol: str
+    lends: int  # the pool's loans when asked: another one since, and the facts are asked again
+    task: asyncio.Future[_Context]
+
+    def fits(self, symbol: str) -> bool:
+        return symbol == self.symbol  # asked with the positions: good for any order on the symbol
+
+    def drop(self) -> None:
+        """Not needed after all (the signal was refused, or was a duplicate)."""
+        self.task.cancel()
+
+
 async def _dropped(task: asyncio.Future[Any]) -> None:
     """A side-by-side question whose answer is not needed: cancelled, and its error (if any) taken
     (a cancellation of the caller itself still reaches the caller)."""
@@ -234,6 +256,15 @@ class TradingService:
         """One command per client id at a time (the lock is dropped when no one holds or waits)."""
         return self._locks.hold(client_id)
 
+    def ask_ahead(self, symbol: str) -> AskedAhead:
+        """Start asking the terminal for what an order on ``symbol`` that adds exposure will be judged
+        against, while the caller writes its own records (a signal's row and entry) — to be handed to
+        :meth:`place` as ``ahead``, or dropped. The facts are the same fresh ones ``send`` would ask
+        for, a moment earlier; a carousel visit in between makes ``send`` ask again."""
+        task = asyncio.ensure_future(self._context(symbol, positions=True))
+        task.add_done_callback(_taken)
+        return AskedAhead(symbol, self._pool.lends, task)
+
     # ------------------------------------------------------------------ the pipeline
     def _with_client_id(self, request: OrderRequest) -> OrderRequest:
         if not request.client_id:
@@ -294,18 +325,25 @@ class TradingService:
         note: str = "",
         subject: Position | Order | None = None,
         opposite: Position | None = None,
+        ahead: AskedAhead | None = None,
     ) -> OrderResult:
         """Run the whole pipeline for one command (see the module docstring). ``subject`` is the order
         or position the command acts on (``opposite``: a close-by's other position): the audit trail
-        names them, not the request's defaults."""
+        names them, not the request's defaults. ``ahead``: the terminal's facts asked a moment before
+        by the caller (:meth:`ask_ahead`), used when they are for this order's symbol."""
         request = self._with_client_id(request)
         exposure = opens_exposure(request)
         async with self._exclusive(request.client_id):
             # The id's record and the terminal's facts are asked side by side (each a read; the facts
             # are dropped when the id turns out to be known, and asked again if a carousel visit came
             # in between).
-            lends = self._pool.lends
-            asking = asyncio.ensure_future(self._context(request.symbol, positions=exposure))
+            if ahead is not None and ahead.fits(request.symbol):
+                lends, asking = ahead.lends, ahead.task
+            else:
+                if ahead is not None:
+                    ahead.drop()
+                lends = self._pool.lends
+                asking = asyncio.ensure_future(self._context(request.symbol, positions=exposure))
             try:
                 stored = await self._db.run(lambda tx: tx.client_orders.get(request.client_id), readonly=True)
                 resent = stored is not None and stored.verdict == "not_sent"
@@ -624,11 +662,15 @@ class TradingService:
                 await self._settle_after_restart(current)
 
     # ------------------------------------------------------------------ the usual actions
-    async def place(self, request: OrderRequest, *, actor: str = "gui", note: str = "") -> OrderResult:
-        """A market or pending order."""
+    async def place(
+        self, request: OrderRequest, *, actor: str = "gui", note: str = "", ahead: AskedAhead | None = None
+    ) -> OrderResult:
+        """A market or pending order (``ahead``: see :meth:`send`)."""
         if request.action not in (TradeAction.DEAL, TradeAction.PENDING):
+            if ahead is not None:
+                ahead.drop()
             raise OrderValidationError("action", "place() takes market and pending orders")
-        return await self.send(request, actor=actor, note=note)
+        return await self.send(request, actor=actor, note=note, ahead=ahead)
 
     async def close_position(
         self,

@@ -22,6 +22,8 @@ from tests.support.services import Services
 pytestmark = pytest.mark.slow
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+# The app's own periodic calls (the terminal's state, the account refresh): not the order's.
+BACKGROUND = frozenset({"health", "account_state"})
 
 
 class Ledger:
@@ -52,7 +54,8 @@ def ledger(services: Services, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ledg
     call = live.call
 
     async def counted(op: str, *args: Any, **kwargs: Any) -> Any:
-        found.events.append(f"call {op}")
+        if op not in BACKGROUND:
+            found.events.append(f"call {op}")
         return await call(op, *args, **kwargs)
 
     monkeypatch.setattr(live, "call", counted)
@@ -120,3 +123,39 @@ async def test_the_trade_context_is_what_the_separate_calls_answer(services: Ser
     with pytest.raises(TerminalError) as alone:
         await live.call("symbol", "NO_SUCH_SYMBOL")
     assert (type(unknown.value), unknown.value.code) == (type(alone.value), alone.value.code)
+
+
+async def test_facts_asked_ahead_are_used_once_and_asked_again_after_a_loan(
+    services: Services, ledger: Ledger
+) -> None:
+    """``ask_ahead`` (a signal's order) gives ``place`` the facts it would have asked for; if the live
+    terminal was lent to the carousel meanwhile, they are asked again, not trusted; for another symbol
+    they are dropped."""
+    trading = services.trading
+    ahead = trading.ask_ahead("EURUSD")
+    await ahead.task  # asked (the one trade_context of this order)
+    ledger.events.clear()
+    first = OrderRequest(TradeAction.DEAL, "EURUSD", 0.01, OrderType.BUY, client_id="ahead-1")
+    assert (await trading.place(first, ahead=ahead)).ok
+    assert [e for e in ledger.before_send() if e.startswith("call ")] == ["call order_check"]
+
+    ahead = trading.ask_ahead("EURUSD")
+    await ahead.task
+    services.pool.lends += 1  # a carousel visit began and ended since
+    ledger.events.clear()
+    second = OrderRequest(TradeAction.DEAL, "EURUSD", 0.01, OrderType.BUY, client_id="ahead-2")
+    assert (await trading.place(second, ahead=ahead)).ok
+    assert [e for e in ledger.before_send() if e.startswith("call ")] == [
+        "call trade_context",
+        "call order_check",
+    ]
+
+    ahead = trading.ask_ahead("GBPUSD")
+    ledger.events.clear()
+    third = OrderRequest(TradeAction.DEAL, "EURUSD", 0.01, OrderType.BUY, client_id="ahead-3")
+    assert (await trading.place(third, ahead=ahead)).ok
+    assert [e for e in ledger.before_send() if e.startswith("call ")] == [
+        "call trade_context",
+        "call order_check",
+    ]
+    assert ahead.task.done()

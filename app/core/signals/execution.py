@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from app.core.trading import TradingService
+from app.core.trading import AskedAhead, TradingService
 from app.models import (
     AccountInfo,
     Order,
@@ -108,9 +108,17 @@ class Carrier:
     """Carries one signal out through the trading service; a refusal raises its TerminalError."""
 
     def __init__(
-        self, trading: TradingService, positions: Positions, orders: Orders, *, actor: str, note: str
+        self,
+        trading: TradingService,
+        positions: Positions,
+        orders: Orders,
+        *,
+        actor: str,
+        note: str,
+        ahead: AskedAhead | None = None,
     ) -> None:
         self.trading = trading
+        self.ahead = ahead  # the terminal's facts for a buy or sell, asked while the signal was stored
         self.positions = positions
         self.orders = orders
         self.actor = actor
@@ -134,7 +142,8 @@ class Carrier:
 
     async def _open(self, signal: Signal, request: OrderRequest) -> OrderResult:
         request = self.trading.with_points(request, signal.sl_points, signal.tp_points)
-        result = await self.trading.place(request, actor=self.actor, note=self.note)
+        ahead, self.ahead = self.ahead, None  # for the first order only (a reverse's follows closes)
+        result = await self.trading.place(request, actor=self.actor, note=self.note, ahead=ahead)
         self.carried += 1
         return result
 

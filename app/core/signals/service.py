@@ -48,7 +48,7 @@ from app.core.signals.validators import (
 from app.core.signals.webhooks import WebhookBook
 from app.core.storage import Database
 from app.core.times import utc_now
-from app.core.trading import TradingService
+from app.core.trading import AskedAhead, TradingService
 from app.models import AmbiguousOutcomeError, Order, Position, RejectedError, TerminalError
 from app.models.signals import Signal, SignalAction, SignalMode, SignalRecord, SignalStatus, Verdict, Webhook
 from app.mt5.pool import TerminalPool
@@ -56,6 +56,7 @@ from app.mt5.pool import TerminalPool
 log = logging.getLogger(__name__)
 
 RESERVED_PREFIXES = ("webhook:", "strategy:")
+_OPENS_NOW = (SignalAction.BUY, SignalAction.SELL)  # one order on the signal's symbol, at once
 
 
 class SignalError(Exception):
@@ -184,41 +185,61 @@ class SignalService:
             stored = await self._db.run(lambda tx: tx.signals.get(signal.uuid), readonly=True)
             if stored is not None:
                 return stored.with_changes(duplicate=True)
-            added, _ = await asyncio.gather(
-                self._db.run(lambda tx: tx.signals.add(record)),
-                self._audit.append(
-                    actor, Action.SIGNAL_RECEIVED, payload={**signal.to_json(), "mode": mode.value}
-                ),
+            # An auto signal that opens: the terminal is asked for what its order will be judged against
+            # while its row and entry are written (the order goes only after both are durable).
+            ahead = (
+                self._trading.ask_ahead(signal.symbol)
+                if mode is SignalMode.AUTO and signal.action in _OPENS_NOW and signal.symbol and not problem
+                else None
             )
-            if not added:  # stored by another process a moment ago: its outcome
-                stored = await self._db.run(lambda tx: tx.signals.get(signal.uuid), readonly=True)
-                if stored is None:  # pragma: no cover - it was there a moment ago
-                    raise SignalStateError(f"signal {signal.uuid} vanished", "uuid")
-                return stored.with_changes(duplicate=True)
-            self._publish(record)
-            ctx = await self._context(signal, webhook, problem)
-            auto = mode is SignalMode.AUTO
-            verdicts, approved = await self.chain(webhook, actor, dry_run=not auto).run(ctx)
-            record = record.with_changes(validators=verdicts)
-            if not approved:
-                last = verdicts[-1]
-                return await self._decide(
-                    record, SignalStatus.REJECTED, f"rejected by {last.name}: {last.reason}", actor
-                )
-            if mode is SignalMode.NOTIFY:
-                return await self._decide(record, SignalStatus.NOTIFIED, "notify only: not traded", actor)
-            if mode is SignalMode.CONFIRM:
-                expires = utc_now() + timedelta(seconds=self.settings.confirm_timeout_s)
-                record = record.with_changes(expires_at=expires)
-                self._wake.set()
-                return await self._decide(record, SignalStatus.PENDING, "waiting for approval", actor)
-            # Shown, not stored: the order's own intent is on disk before it is sent, and a crash now is
-            # settled from it at the next start (see _settle_unfinished).
-            record = record.with_changes(
-                status=SignalStatus.APPROVED, message="approved; risk and order_check as it is sent"
+            try:
+                return await self._judged(signal, record, mode, webhook, actor, problem, ahead)
+            finally:
+                if ahead is not None:
+                    ahead.drop()  # a no-op once the order has used it
+
+    async def _judged(
+        self, signal: Signal, record: SignalRecord, mode: SignalMode, webhook: Webhook | None,
+        actor: str, problem: str, ahead: AskedAhead | None,
+    ) -> SignalRecord:  # fmt: skip
+        """A new signal: stored and audited, judged by the chain, decided (and carried out in auto)."""
+        added, _ = await asyncio.gather(
+            self._db.run(lambda tx: tx.signals.add(record)),
+            self._audit.append(
+                actor, Action.SIGNAL_RECEIVED, payload={**signal.to_json(), "mode": mode.value}
+            ),
+        )
+        if not added:  # stored by another process a moment ago: its outcome
+            stored = await self._db.run(lambda tx: tx.signals.get(signal.uuid), readonly=True)
+            if stored is None:  # pragma: no cover - it was there a moment ago
+                raise SignalStateError(f"signal {signal.uuid} vanished", "uuid")
+            return stored.with_changes(duplicate=True)
+        self._publish(record)
+        ctx = await self._context(signal, webhook, problem)
+        auto = mode is SignalMode.AUTO
+        verdicts, approved = await self.chain(webhook, actor, dry_run=not auto).run(ctx)
+        record = record.with_changes(validators=verdicts)
+        if not approved:
+            last = verdicts[-1]
+            return await self._decide(
+                record, SignalStatus.REJECTED, f"rejected by {last.name}: {last.reason}", actor
             )
-            self._publish(record)
-            return await self._execute(record, ctx, actor=f"signal:{signal.source}", risk_at_send=True)
+        if mode is SignalMode.NOTIFY:
+            return await self._decide(record, SignalStatus.NOTIFIED, "notify only: not traded", actor)
+        if mode is SignalMode.CONFIRM:
+            expires = utc_now() + timedelta(seconds=self.settings.confirm_timeout_s)
+            record = record.with_changes(expires_at=expires)
+            self._wake.set()
+            return await self._decide(record, SignalStatus.PENDING, "waiting for approval", actor)
+        # Shown, not stored: the order's own intent is on disk before it is sent, and a crash now is
+        # settled from it at the next start (see _settle_unfinished).
+        record = record.with_changes(
+            status=SignalStatus.APPROVED, message="approved; risk and order_check as it is sent"
+        )
+        self._publish(record)
+        return await self._execute(
+            record, ctx, actor=f"signal:{signal.source}", risk_at_send=True, ahead=ahead
+        )
 
     async def _resolved(self, signal: Signal, symbol_map: dict[str, str]) -> tuple[Signal, str]:
         """The signal on the terminal's symbol (and why not, for the symbol validator)."""
@@ -320,14 +341,20 @@ class SignalService:
 
     # ------------------------------------------------------------------ the outcome
     async def _execute(
-        self, record: SignalRecord, ctx: Context, *, actor: str, risk_at_send: bool = False
+        self,
+        record: SignalRecord,
+        ctx: Context,
+        *,
+        actor: str,
+        risk_at_send: bool = False,
+        ahead: AskedAhead | None = None,
     ) -> SignalRecord:
         """Carry the signal out. With ``risk_at_send`` the trading service's own check is the chain's
         ``risk`` verdict: an order refused before it was sent (limits, validation, ``order_check``) is a
         rejection by risk; one refused after is a failure."""
         note = f"signal {record.uuid} from {record.signal.source}"
         opens = risk_at_send and record.signal.action in (SignalAction.BUY, SignalAction.SELL)
-        carrier = Carrier(self._trading, self._positions, self._orders, actor=actor, note=note)
+        carrier = Carrier(self._trading, self._positions, self._orders, actor=actor, note=note, ahead=ahead)
         try:
             outcome = await carrier(record.signal, ctx.request)
         except AmbiguousOutcomeError as exc:

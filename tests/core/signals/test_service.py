@@ -137,3 +137,42 @@ async def test_what_a_crash_left_half_way_is_settled_at_start(wired: Services, m
     assert await tickets(wired) == before
     again = await service.submit(buy("cut-off"), mode=SignalMode.AUTO)  # the same uuid: its outcome
     assert again.duplicate and again.status is SignalStatus.FAILED
+
+
+async def test_an_auto_buy_asks_the_terminal_once_while_its_records_are_written(
+    wired: Services, make: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The order's facts (``trade_context``) are asked for while the signal's row and entry are being
+    written, not after, and only once; the order itself still waits for both records. A signal the
+    chain refuses drops what was asked: nothing is sent."""
+    service = await make(sources={"desk": "auto"}, min_confidence=0.5)
+    live = wired.pool.live
+    call, append = live.call, wired.audit.append
+    story: list[str] = []
+
+    async def counted(op: str, *args: Any, **kwargs: Any) -> Any:
+        story.append(f"call {op}")
+        return await call(op, *args, **kwargs)
+
+    async def appended(actor: str, action: Any, *args: Any, **kwargs: Any) -> Any:
+        story.append(f"audit {action.value} >")
+        try:
+            return await append(actor, action, *args, **kwargs)
+        finally:
+            story.append(f"audit {action.value} <")
+
+    monkeypatch.setattr(live, "call", counted)
+    monkeypatch.setattr(wired.audit, "append", appended)
+    record = await service.submit(buy("ahead-1", confidence=0.9))
+    assert record.status is SignalStatus.EXECUTED and record.ticket
+    sent = story.index("call order_send")
+    assert story[:sent].count("call trade_context") == 1
+    assert story.index("call trade_context") < story.index("audit signal.received <")  # asked meanwhile
+    assert story.index("audit signal.received <") < story.index("audit order.intent >") < sent
+
+    story.clear()
+    before = await tickets(wired)
+    refused = await service.submit(buy("ahead-2", confidence=0.1))
+    assert refused.status is SignalStatus.REJECTED and "confidence" in (refused.message or "")
+    assert "call order_send" not in story and "audit order.intent >" not in story
+    assert await tickets(wired) == before
