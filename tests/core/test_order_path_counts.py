@@ -15,6 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app.audit import AuditQuery, AuditReader, audit_dir
+from app.core.trading import AskedAhead
 from app.models import OrderRequest, OrderType, TerminalError, TradeAction
 from tests.core.conftest import TEST_ACCOUNT
 from tests.support.services import Services
@@ -132,30 +133,22 @@ async def test_facts_asked_ahead_are_used_once_and_asked_again_after_a_loan(
     terminal was lent to the carousel meanwhile, they are asked again, not trusted; for another symbol
     they are dropped."""
     trading = services.trading
+
+    async def calls_of(n: int, ahead: AskedAhead) -> list[str]:
+        ledger.events.clear()
+        order = OrderRequest(TradeAction.DEAL, "EURUSD", 0.01, OrderType.BUY, client_id=f"ahead-{n}")
+        assert (await trading.place(order, ahead=ahead)).ok
+        return [e for e in ledger.before_send() if e.startswith("call ")]
+
     ahead = trading.ask_ahead("EURUSD")
     await ahead.task  # asked (the one trade_context of this order)
-    ledger.events.clear()
-    first = OrderRequest(TradeAction.DEAL, "EURUSD", 0.01, OrderType.BUY, client_id="ahead-1")
-    assert (await trading.place(first, ahead=ahead)).ok
-    assert [e for e in ledger.before_send() if e.startswith("call ")] == ["call order_check"]
+    assert await calls_of(1, ahead) == ["call order_check"]
 
     ahead = trading.ask_ahead("EURUSD")
     await ahead.task
     services.pool.lends += 1  # a carousel visit began and ended since
-    ledger.events.clear()
-    second = OrderRequest(TradeAction.DEAL, "EURUSD", 0.01, OrderType.BUY, client_id="ahead-2")
-    assert (await trading.place(second, ahead=ahead)).ok
-    assert [e for e in ledger.before_send() if e.startswith("call ")] == [
-        "call trade_context",
-        "call order_check",
-    ]
+    assert await calls_of(2, ahead) == ["call trade_context", "call order_check"]
 
     ahead = trading.ask_ahead("GBPUSD")
-    ledger.events.clear()
-    third = OrderRequest(TradeAction.DEAL, "EURUSD", 0.01, OrderType.BUY, client_id="ahead-3")
-    assert (await trading.place(third, ahead=ahead)).ok
-    assert [e for e in ledger.before_send() if e.startswith("call ")] == [
-        "call trade_context",
-        "call order_check",
-    ]
+    assert await calls_of(3, ahead) == ["call trade_context", "call order_check"]
     assert ahead.task.done()

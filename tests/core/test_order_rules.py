@@ -7,13 +7,11 @@ import math
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from types import ModuleType
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-import app.mt5.sim as sim_module
 from app.core.order_rules import (
     Market,
     check_close_volume,
@@ -36,9 +34,8 @@ from app.models import (
     SymbolTradeMode,
     TradeAction,
 )
-from app.mt5.sim.clock import ManualClock
-from app.mt5.sim.server import serve_in_thread
 from app.mt5.terminal_ops import TerminalOps
+from tests.support.sim_fixtures import terminal_in_process
 
 SYMBOLS = ("EURUSD", "USDJPY", "XAUUSD", "US500", "BTCUSD")
 # order_check retcodes that mean the request itself was malformed: none may follow a pass here
@@ -54,16 +51,8 @@ MALFORMED = {
 
 @pytest.fixture(scope="module")
 def terminal() -> Iterator[TerminalOps]:
-    """The simulator driven in this process (a manual clock on a Wednesday: prices hold still)."""
-    clock = ManualClock(datetime(2026, 11, 18, 12, 0, tzinfo=UTC))
-    with serve_in_thread(clock=clock, demo_history=False) as server:
-        module: ModuleType = sim_module
-        assert module.initialize(f"sim://{server.address}/rules", login=5001006, password="Demo-1006",
-                                 server="SimBroker-Demo")  # fmt: skip
-        try:
-            yield TerminalOps(module)
-        finally:
-            module.shutdown()
+    with terminal_in_process("rules") as ops:
+        yield ops
 
 
 @pytest.fixture(scope="module")

@@ -5,34 +5,24 @@ the terminal module gives them (the simulator's extras; the real package has non
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from types import ModuleType
 
 import pytest
 
 import app.mt5.sim as sim_module
 from app.models import SymbolDetails
-from app.mt5.sim.clock import ManualClock
-from app.mt5.sim.server import serve_in_thread
 from app.mt5.sim.sessions import weekly_sessions
 from app.mt5.sim.symbols import DEFAULT_SYMBOLS
 from app.mt5.terminal_ops import TerminalOps
+from tests.support.sim_fixtures import terminal_in_process
 
 SIM_SPECS = {spec.name: spec for spec in DEFAULT_SYMBOLS}
 
 
 @pytest.fixture(scope="module")
 def terminal() -> Iterator[TerminalOps]:
-    """The simulator in this process on a manual clock (a Wednesday noon: prices hold still)."""
-    clock = ManualClock(datetime(2026, 11, 18, 12, 0, tzinfo=UTC))
-    with serve_in_thread(clock=clock, demo_history=False) as server:
-        module: ModuleType = sim_module
-        assert module.initialize(f"sim://{server.address}/details", login=5001006, password="Demo-1006",
-                                 server="SimBroker-Demo")  # fmt: skip
-        try:
-            yield TerminalOps(module)
-        finally:
-            module.shutdown()
+    with terminal_in_process("details") as ops:
+        yield ops
 
 
 def test_the_margins_and_sessions_are_the_simulators(terminal: TerminalOps) -> None:

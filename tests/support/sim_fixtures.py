@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -14,9 +15,10 @@ from app.models import TerminalState, TerminalStatus, TickBatch
 from app.mt5.client import TerminalClient
 from app.mt5.protocol import WorkerSpec
 from app.mt5.sim.admin import SimAdmin
-from app.mt5.sim.clock import ScaledClock
+from app.mt5.sim.clock import ManualClock, ScaledClock
 from app.mt5.sim.listener import Listener
 from app.mt5.sim.server import serve_in_thread
+from app.mt5.terminal_ops import TerminalOps
 from app.retry import Backoff
 
 # A Wednesday morning: every symbol trades. The clock runs at wall speed from there.
@@ -66,6 +68,22 @@ class Recorder:
             if b.symbol == symbol
             for t, bid, ask in zip(b.time_msc, b.bid, b.ask, strict=True)
         ]
+
+
+@contextmanager
+def terminal_in_process(name: str) -> Iterator[TerminalOps]:
+    """The simulator driven in this process on a manual clock (a Wednesday noon: prices hold still),
+    logged in to the demo account, through the operations the worker runs."""
+    import app.mt5.sim as sim_module
+
+    clock = ManualClock(datetime(2026, 11, 18, 12, 0, tzinfo=UTC))
+    with serve_in_thread(clock=clock, demo_history=False) as server:
+        assert sim_module.initialize(f"sim://{server.address}/{name}", login=5001006, password="Demo-1006",
+                                     server="SimBroker-Demo")  # fmt: skip
+        try:
+            yield TerminalOps(sim_module)
+        finally:
+            sim_module.shutdown()
 
 
 async def wait_until(predicate: object, within_s: float = 20.0, interval: float = 0.05) -> None:

@@ -268,20 +268,28 @@ async def test_a_price_chosen_on_the_chart_fills_the_form_until_the_symbol_chang
     assert gold is not None and ticket.price.text() == f"{gold.ask:.2f}"  # its own price, not the chart's
 
 
+async def _pending_ticket(
+    sim_services: SimServices, tasks: TaskRunner, qtbot: QtBot, order_type: OrderType
+) -> tuple[OrderTicket, Any]:
+    """A ticket for a pending order on EURUSD, shown and checked once, with the live account."""
+    account = await sim_services.pool.live.call("account")
+    ticket = OrderTicket(
+        sim_services.trading, sim_services.market, tasks, lambda: False, "EURUSD", order_type,
+        account=lambda: account,
+    )  # fmt: skip
+    qtbot.addWidget(ticket)
+    ticket.show()
+    await wait_until(lambda: ticket.spec is not None and ticket.check_label.text().startswith("Check:"))
+    return ticket, account
+
+
 @pytest.mark.slow
 async def test_volume_by_risk_and_a_pending_orders_expiry(
     sim_services: SimServices, tasks: TaskRunner, qtbot: QtBot
 ) -> None:
     """1% of a 100 000 balance at a 200-point stop on EURUSD (1 USD a point per lot): 5 lots; a buy
     limit good till a time given goes to the terminal with that expiry."""
-    account = await sim_services.pool.live.call("account")
-    ticket = OrderTicket(
-        sim_services.trading, sim_services.market, tasks, lambda: False, "EURUSD",
-        OrderType.BUY_LIMIT, account=lambda: account,
-    )  # fmt: skip
-    qtbot.addWidget(ticket)
-    ticket.show()
-    await wait_until(lambda: ticket.spec is not None and ticket.check_label.text().startswith("Check:"))
+    ticket, account = await _pending_ticket(sim_services, tasks, qtbot, OrderType.BUY_LIMIT)
     quote = sim_services.market.quote("EURUSD")
     assert quote is not None
     price = round(quote.ask - 0.0050, 5)
@@ -317,14 +325,7 @@ async def test_money_at_risk_and_an_order_good_for_today_reach_the_terminal(
     """Volume by *Money* and expiry *Today*, both chosen with the keyboard: 150 USD at a 300-point
     stop on EURUSD (1 USD a point per lot) is 0.50 lots, and the simulator's pending order carries
     that volume and the day's expiry (ORDER_TIME_DAY)."""
-    account = await sim_services.pool.live.call("account")
-    ticket = OrderTicket(
-        sim_services.trading, sim_services.market, tasks, lambda: False, "EURUSD",
-        OrderType.SELL_LIMIT, account=lambda: account,
-    )  # fmt: skip
-    qtbot.addWidget(ticket)
-    ticket.show()
-    await wait_until(lambda: ticket.spec is not None and ticket.check_label.text().startswith("Check:"))
+    ticket, account = await _pending_ticket(sim_services, tasks, qtbot, OrderType.SELL_LIMIT)
     quote = sim_services.market.quote("EURUSD")
     assert quote is not None
     price = round(quote.bid + 0.0050, 5)
