@@ -360,14 +360,13 @@ class TradingService:
             # account: a carousel visit asked for meanwhile waits, and none may be under way.
             async with self._pool.using_live():
                 try:
-                    ctx = await asking
+                    ctx: _Context | None = await asking
                 except TerminalError:
                     if self._pool.lends == lends:
                         raise
+                    ctx = None  # refused while the terminal was away: asked again below
+                if ctx is None or self._pool.lends != lends:
                     ctx = await self._context(request.symbol, positions=exposure)
-                else:
-                    if self._pool.lends != lends:
-                        ctx = await self._context(request.symbol, positions=exposure)
                 prepared = await self._validated(request, ctx)
                 await self._check_risk(prepared, ctx)
                 result = await self._send_recorded(prepared, ctx, actor, note, subject, opposite)

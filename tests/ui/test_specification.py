@@ -23,7 +23,7 @@ from tests.ui.test_pure_helpers import EURUSD
 
 
 def test_the_specification_lists_what_a_trader_checks(qtbot) -> None:  # type: ignore[no-untyped-def]
-    rows = dict(specification_rows(EURUSD))
+    rows = dict(specification_rows(SymbolDetails(EURUSD)))
     assert rows["Symbol"] == "EURUSD" and rows["Digits"] == str(EURUSD.digits)
     assert rows["Contract size"] == f"{EURUSD.contract_size:g}"
     assert (
@@ -31,7 +31,7 @@ def test_the_specification_lists_what_a_trader_checks(qtbot) -> None:  # type: i
         and rows["Volume step"] == f"{EURUSD.volume_step:g}"
     )
     assert rows["Stops level"] == f"{EURUSD.stops_level} points"
-    dialog = SpecificationDialog(EURUSD)
+    dialog = SpecificationDialog(SymbolDetails(EURUSD))
     qtbot.addWidget(dialog)
     assert dialog.values["Margin currency"].text() == EURUSD.currency_margin
     assert "Specification" in dialog.windowTitle()

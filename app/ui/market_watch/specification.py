@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from app.core.sessions import session_lines
-from app.models import SymbolDetails, SymbolSpec
+from app.models import SymbolDetails
 from app.ui import formatting
 
 NOT_GIVEN = "not given by the terminal"
@@ -19,11 +19,8 @@ def _margin_of_a_lot(margin: float | None, currency: str) -> str:
     return NOT_GIVEN if margin is None else f"{formatting.money(margin)} {currency}".rstrip()
 
 
-def specification_rows(details: SymbolDetails | SymbolSpec) -> list[tuple[str, str]]:
-    """(name, value) rows as MT5's Specification window lists them (a bare spec: without the figures
-    only the terminal works out)."""
-    if isinstance(details, SymbolSpec):
-        details = SymbolDetails(details)
+def specification_rows(details: SymbolDetails) -> list[tuple[str, str]]:
+    """(name, value) rows as MT5's Specification window lists them."""
     spec = details.spec
     sessions = "\n".join(session_lines(details.sessions)) if details.sessions is not None else NOT_GIVEN
     fillings = ", ".join(sorted(f.name for f in spec.filling_modes)) or "—"
@@ -65,11 +62,10 @@ def specification_rows(details: SymbolDetails | SymbolSpec) -> list[tuple[str, s
 
 
 class SpecificationDialog(QDialog):
-    def __init__(self, details: SymbolDetails | SymbolSpec, parent: QWidget | None = None) -> None:
+    def __init__(self, details: SymbolDetails, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        spec = details.spec if isinstance(details, SymbolDetails) else details
         self.setObjectName("SpecificationDialog")
-        self.setWindowTitle(f"{spec.name} — Specification")
+        self.setWindowTitle(f"{details.spec.name} — Specification")
         form = QFormLayout()
         self.values: dict[str, QLabel] = {}
         for name, value in specification_rows(details):
